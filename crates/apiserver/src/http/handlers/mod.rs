@@ -1,0 +1,95 @@
+//! One handler per verb, each kind-agnostic: it reads the request into options, calls the
+//! registry and writes the response. `dispatch` picks the verb from method and path.
+
+mod create;
+mod delete;
+mod get;
+mod list;
+mod patch;
+mod update;
+mod watch;
+
+use super::request::{parse_path, Query, ResourcePath};
+use super::response::Representation;
+use crate::error::{ApiError, ApiResult};
+use crate::kinds::Subresource;
+use crate::registry::{Registry, Target};
+use crate::table::IncludeObject;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use std::sync::Arc;
+
+/// Everything a verb handler needs about one request.
+pub struct Request {
+    pub registry: Arc<Registry>,
+    pub path: ResourcePath,
+    pub query: Query,
+    pub headers: HeaderMap,
+    pub body: Body,
+    pub rep: Representation,
+    pub include: IncludeObject,
+}
+
+impl Request {
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            kind: self.path.kind,
+            namespace: self.path.namespace.as_deref(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.path.name.as_deref().unwrap_or("")
+    }
+}
+
+/// Route a resource request to its verb handler.
+pub async fn dispatch(
+    registry: Arc<Registry>,
+    method: Method,
+    path: &str,
+    query: Option<&str>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let parsed = parse_path(&registry.kinds, path)?;
+    let query = Query::parse(query);
+    let rep = Representation::from_headers(&headers);
+    let include = IncludeObject::parse(query.get("includeObject"));
+    let has_name = parsed.name.is_some();
+    let sub = parsed.subresource;
+    let req = Request {
+        registry,
+        path: parsed,
+        query,
+        headers,
+        body,
+        rep,
+        include,
+    };
+    let not_allowed = || {
+        Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource"
+        )))
+    };
+    match (method, has_name, sub) {
+        (Method::GET, false, None) if req.query.is_watch()? => watch::handle(req),
+        (Method::GET, false, None) => list::handle(req),
+        (Method::GET, true, Some(Subresource::Binding) | Some(Subresource::Finalize)) => {
+            not_allowed()
+        }
+        (Method::GET, true, _) => get::handle(req),
+        (Method::POST, false, None) => create::handle(req).await,
+        (Method::POST, true, Some(Subresource::Binding)) => create::bind(req).await,
+        (Method::PUT, true, Some(Subresource::Binding)) => not_allowed(),
+        (Method::PUT, true, _) => update::handle(req).await,
+        (Method::PATCH, true, Some(Subresource::Binding) | Some(Subresource::Finalize)) => {
+            not_allowed()
+        }
+        (Method::PATCH, true, _) => patch::handle(req).await,
+        (Method::DELETE, true, None) => delete::handle(req).await,
+        (Method::DELETE, false, None) => delete::collection(req).await,
+        _ => not_allowed(),
+    }
+}

@@ -1,0 +1,52 @@
+//! PATCH: JSON patch, JSON merge patch or strategic merge patch of an object, its status or
+//! its scale.
+
+use super::Request;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{request, response};
+use crate::kinds::Subresource;
+use crate::registry::{PatchType, ScaleChange, Target};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+pub async fn handle(req: Request) -> ApiResult<Response> {
+    let opts = req.query.write_options()?;
+    let kind = req.path.kind;
+    let ct = request::content_type(&req.headers);
+    let pt = PatchType::from_content_type(&ct).ok_or_else(|| {
+        let mut e = ApiError::unsupported_media_type(&ct);
+        e.message = format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
+        );
+        e
+    })?;
+    let body = request::read_body(req.body).await?;
+    let patch: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let name = req.path.name.as_deref().unwrap_or("");
+    let t = Target {
+        kind,
+        namespace: req.path.namespace.as_deref(),
+    };
+    let now = req.registry.clock.now();
+    if req.path.subresource == Some(Subresource::Scale) {
+        let stored = req
+            .registry
+            .write_scale(t, name, ScaleChange::Patch(pt, patch), &opts)
+            .await?;
+        return Ok(response::json_response(StatusCode::OK, stored.bytes));
+    }
+    let stored = req
+        .registry
+        .patch(t, name, req.path.subresource, pt, patch, &opts)
+        .await?;
+    Ok(response::object(
+        kind,
+        StatusCode::OK,
+        stored,
+        req.rep,
+        req.include,
+        now,
+    ))
+}

@@ -1,0 +1,139 @@
+//! Kinds of the smaller groups: coordination.k8s.io leases, discovery.k8s.io endpointslices,
+//! storage.k8s.io storageclasses, and events.k8s.io/v1 events (a second view of the core
+//! events store, converted field by field).
+
+use super::util::obj_mut;
+use super::{decodes_as, Generation, Kind, View};
+use serde_json::{Map, Value};
+
+pub static LEASES: Kind = Kind {
+    group: "coordination.k8s.io",
+    kind: "Lease",
+    plural: "leases",
+    singular: "lease",
+    decode_check: decodes_as::<k8s_openapi::api::coordination::v1::Lease>,
+    ..Kind::DEFAULT
+};
+
+pub static ENDPOINTSLICES: Kind = Kind {
+    group: "discovery.k8s.io",
+    kind: "EndpointSlice",
+    plural: "endpointslices",
+    singular: "endpointslice",
+    generation: Generation::None,
+    decode_check: decodes_as::<k8s_openapi::api::discovery::v1::EndpointSlice>,
+    ..Kind::DEFAULT
+};
+
+pub static STORAGECLASSES: Kind = Kind {
+    group: "storage.k8s.io",
+    kind: "StorageClass",
+    plural: "storageclasses",
+    singular: "storageclass",
+    short_names: &["sc"],
+    namespaced: false,
+    decode_check: decodes_as::<k8s_openapi::api::storage::v1::StorageClass>,
+    ..Kind::DEFAULT
+};
+
+pub static EVENTS_V1: Kind = Kind {
+    group: "events.k8s.io",
+    kind: "Event",
+    plural: "events",
+    singular: "event",
+    short_names: &["ev"],
+    decode_check: decodes_as::<k8s_openapi::api::events::v1::Event>,
+    storage: Some(&EVENTS_VIEW),
+    ..Kind::DEFAULT
+};
+
+static EVENTS_VIEW: View = View {
+    group: "",
+    plural: "events",
+    to_storage: event_to_core,
+    from_storage: event_from_core,
+};
+
+pub static KINDS: &[&Kind] = &[&LEASES, &ENDPOINTSLICES, &STORAGECLASSES, &EVENTS_V1];
+
+/// Field pairs (events.k8s.io/v1 name, core/v1 name) that carry the same value.
+const EVENT_FIELDS: &[(&str, &str)] = &[
+    ("regarding", "involvedObject"),
+    ("related", "related"),
+    ("note", "message"),
+    ("reason", "reason"),
+    ("type", "type"),
+    ("action", "action"),
+    ("eventTime", "eventTime"),
+    ("series", "series"),
+    ("reportingController", "reportingComponent"),
+    ("reportingInstance", "reportingInstance"),
+    ("deprecatedFirstTimestamp", "firstTimestamp"),
+    ("deprecatedLastTimestamp", "lastTimestamp"),
+    ("deprecatedCount", "count"),
+    ("deprecatedSource", "source"),
+    ("metadata", "metadata"),
+];
+
+fn rename(v: Value, to_core: bool, api_version: &str) -> Value {
+    let mut src = match v {
+        Value::Object(m) => m,
+        other => return other,
+    };
+    let mut out = Map::new();
+    for (v1, core) in EVENT_FIELDS {
+        let (from, to) = if to_core { (v1, core) } else { (core, v1) };
+        if let Some(x) = src.remove(*from) {
+            out.insert((*to).to_string(), x);
+        }
+    }
+    out.insert("apiVersion".into(), Value::String(api_version.into()));
+    out.insert("kind".into(), Value::String("Event".into()));
+    let mut out = Value::Object(out);
+    if to_core {
+        // core/v1 clients read `source.component` and the first/last timestamps.
+        let controller = out.get("reportingComponent").cloned();
+        if let Some(c) = controller {
+            obj_mut(&mut out, "source").entry("component").or_insert(c);
+        }
+        let series_last = out.pointer("/series/lastObservedTime").cloned();
+        let first = out.get("eventTime").cloned();
+        if let Some(t) = first {
+            if let Some(m) = out.as_object_mut() {
+                m.entry("firstTimestamp").or_insert(t.clone());
+                m.entry("lastTimestamp").or_insert(series_last.unwrap_or(t));
+            }
+        }
+    }
+    out
+}
+
+fn event_to_core(v: Value) -> Value {
+    rename(v, true, "v1")
+}
+
+fn event_from_core(v: Value) -> Value {
+    rename(v, false, "events.k8s.io/v1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_v1_round_trips_through_the_core_store() {
+        let v1 = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e"},
+            "regarding": {"kind": "Pod", "name": "p"}, "note": "hello", "reason": "Started",
+            "type": "Normal", "reportingController": "kubelet", "eventTime": "2026-01-01T00:00:00.000000Z"});
+        let core = event_to_core(v1.clone());
+        assert_eq!(core["involvedObject"]["name"], "p");
+        assert_eq!(core["message"], "hello");
+        assert_eq!(core["source"]["component"], "kubelet");
+        assert_eq!(core["apiVersion"], "v1");
+        let back = event_from_core(core);
+        assert_eq!(back["note"], "hello");
+        assert_eq!(back["regarding"], v1["regarding"]);
+        assert_eq!(back["apiVersion"], "events.k8s.io/v1");
+    }
+}

@@ -1,0 +1,19 @@
+//! The kube-lite API server: the Kubernetes REST API over the `storage` crate, for every kind
+//! in the kinds table, through one generic registry.
+//!
+//! Layout: `kinds/` (the table of kinds and their strategies), `registry/` (the generic store
+//! flow), `http/` (router, per-verb handlers, discovery, responses), `table` (server-side
+//! printing), `patch` (strategic merge patch wiring), `error` (the one `Status` translation),
+//! `clock` (the time seam), `server` (serving on a socket with graceful shutdown).
+
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod kinds;
+pub mod patch;
+pub mod registry;
+pub mod server;
+pub mod table;
+
+pub use http::app;
+pub use registry::Registry;

@@ -1,0 +1,337 @@
+//! PUT and PATCH, on the main endpoint and on `/status` (`rest.BeforeUpdate` + `Store.Update`):
+//! one read-modify-write flow that keeps identity fields, separates spec from status, bumps
+//! generation, validates, skips no-op writes and completes deletions whose finalizers are gone.
+
+use super::{
+    check_type_meta, decode_check, generation_changed, has_status, meta, meta_mut, meta_str,
+    to_view, validate, Registry, Target, WriteOptions,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::kinds::{Kind, Subresource};
+use serde_json::{json, Value};
+use storage::{guaranteed_update, StorageError, Stored};
+
+/// The patch formats kube-apiserver accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchType {
+    Json,
+    Merge,
+    Strategic,
+}
+
+impl PatchType {
+    pub fn from_content_type(ct: &str) -> Option<Self> {
+        match ct.split(';').next().unwrap_or("").trim() {
+            "application/json-patch+json" => Some(PatchType::Json),
+            "application/merge-patch+json" => Some(PatchType::Merge),
+            "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
+            _ => None,
+        }
+    }
+}
+
+/// Why a read-modify-write stopped.
+enum Abort {
+    Api(ApiError),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Abort {
+    fn from(e: StorageError) -> Self {
+        Abort::Storage(e)
+    }
+}
+
+impl From<ApiError> for Abort {
+    fn from(e: ApiError) -> Self {
+        Abort::Api(e)
+    }
+}
+
+/// Apply a patch document to an object (in the kind's view).
+pub fn apply_patch(kind: &Kind, pt: PatchType, current: &Value, patch: &Value) -> ApiResult<Value> {
+    match pt {
+        PatchType::Merge => {
+            if !patch.is_object() {
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal into a JSON merge patch: not an object",
+                ));
+            }
+            let mut doc = current.clone();
+            json_patch::merge(&mut doc, patch);
+            Ok(doc)
+        }
+        PatchType::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            let mut doc = current.clone();
+            json_patch::patch(&mut doc, &ops).map_err(|e| {
+                ApiError::new_invalid_patch(format!(
+                    "the server rejected our request due to an error in our request: {e}"
+                ))
+            })?;
+            Ok(doc)
+        }
+        PatchType::Strategic => crate::patch::strategic(kind, current, patch),
+    }
+}
+
+impl ApiError {
+    /// kube-apiserver answers a JSON patch that cannot be applied with 422.
+    fn new_invalid_patch(msg: String) -> ApiError {
+        let mut e = ApiError::bad_request(msg);
+        e.code = 422;
+        e.reason = "Invalid";
+        e
+    }
+}
+
+impl Registry {
+    /// PUT: replace an object (or its status) with the body. A `metadata.resourceVersion` in the
+    /// body is a precondition.
+    pub async fn update(
+        &self,
+        t: Target<'_>,
+        name: &str,
+        sub: Option<Subresource>,
+        mut body: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Stored> {
+        check_type_meta(t.kind, &mut body)?;
+        let body_name = meta_str(&body, "name");
+        if !body_name.is_empty() && body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        self.check_body_namespace(t, &body)?;
+        let precondition = parse_rv(meta_str(&body, "resourceVersion"))?;
+        self.modify(t, name, sub, precondition, opts, |_| Ok(body.clone()))
+            .await
+    }
+
+    /// PATCH: apply a patch to the current object (or its status).
+    pub async fn patch(
+        &self,
+        t: Target<'_>,
+        name: &str,
+        sub: Option<Subresource>,
+        pt: PatchType,
+        patch: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Stored> {
+        let kind = t.kind;
+        self.modify(t, name, sub, None, opts, |current| {
+            let patched = apply_patch(kind, pt, current, &patch)?;
+            // A resourceVersion the patch sets is a precondition (kube-apiserver checks it).
+            let want = meta_str(&patched, "resourceVersion");
+            let have = meta_str(current, "resourceVersion");
+            if !want.is_empty() && want != have {
+                return Err(ApiError::conflict_modified(kind.plural, kind.group, name));
+            }
+            Ok(patched)
+        })
+        .await
+    }
+
+    fn check_body_namespace(&self, t: Target<'_>, body: &Value) -> ApiResult<()> {
+        let body_ns = meta_str(body, "namespace");
+        if t.kind.namespaced && !body_ns.is_empty() && Some(body_ns) != t.namespace {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The one read-modify-write flow behind PUT and PATCH. `make` gets the current object (in
+    /// the kind's view) and returns the requested new state; the rest is generic.
+    pub(crate) async fn modify(
+        &self,
+        t: Target<'_>,
+        name: &str,
+        sub: Option<Subresource>,
+        precondition: Option<u64>,
+        opts: &WriteOptions,
+        mut make: impl FnMut(&Value) -> ApiResult<Value>,
+    ) -> ApiResult<Stored> {
+        let kind = t.kind;
+        let key = t.key(name);
+        let mut removed = false;
+        let mut dry_result: Option<Value> = None;
+        let result = guaranteed_update::<Abort>(self.storage.as_ref(), &key, |cur| {
+            if let Some(p) = precondition {
+                if p != cur.rv {
+                    return Err(ApiError::conflict_modified(kind.plural, kind.group, name).into());
+                }
+            }
+            let old_stored = cur.value();
+            let old = match kind.storage {
+                Some(v) => (v.from_storage)(old_stored.clone()),
+                None => old_stored.clone(),
+            };
+            let mut new = make(&old)?;
+            check_type_meta(kind, &mut new)?;
+            decode_check(kind, &new)?;
+            // A binding is the server's own change of `spec.nodeName` and status.
+            if sub != Some(Subresource::Binding) {
+                self.prepare_update(kind, sub, &mut new, &old);
+                validate(kind, &new, Some(&old))?;
+            }
+            let new = match kind.storage {
+                Some(v) => (v.to_storage)(new),
+                None => new,
+            };
+            if same_ignoring_rv(&new, &old_stored) {
+                return Ok(None);
+            }
+            // An object being deleted whose last finalizer is gone is removed now.
+            if deletion_complete(kind, &new) {
+                removed = true;
+                dry_result = Some(new);
+                return Ok(None);
+            }
+            if opts.dry_run {
+                dry_result = Some(new);
+                return Ok(None);
+            }
+            Ok(Some(new))
+        });
+        let stored = match result {
+            Ok(s) => s,
+            Err(Abort::Api(e)) => return Err(e),
+            Err(Abort::Storage(e)) => return Err(t.storage_err(e, name)),
+        };
+        if removed && !opts.dry_run {
+            let gone = self
+                .storage
+                .delete(&key, Some(stored.rv))
+                .map_err(|e| t.storage_err(e, name))?;
+            self.durable(&gone).await?;
+            return Ok(to_view(kind, gone));
+        }
+        if let Some(v) = dry_result {
+            let bytes = serde_json::to_vec(&v).map_err(|e| ApiError::internal(e.to_string()))?;
+            return Ok(to_view(
+                kind,
+                Stored {
+                    rv: stored.rv,
+                    bytes: bytes.into(),
+                },
+            ));
+        }
+        self.durable(&stored).await?;
+        Ok(to_view(kind, stored))
+    }
+
+    /// `BeforeUpdate` and the strategies' `PrepareForUpdate`.
+    fn prepare_update(&self, kind: &Kind, sub: Option<Subresource>, new: &mut Value, old: &Value) {
+        // Identity and system fields always come from the stored object.
+        let old_meta = meta(old).clone();
+        {
+            let m = meta_mut(new);
+            for k in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "generation",
+                "name",
+                "namespace",
+            ] {
+                match old_meta.get(k) {
+                    Some(v) => m.insert(k.into(), v.clone()),
+                    None => m.remove(k),
+                };
+            }
+            if !m.contains_key("deletionGracePeriodSeconds") {
+                if let Some(v) = old_meta.get("deletionGracePeriodSeconds") {
+                    m.insert("deletionGracePeriodSeconds".into(), v.clone());
+                }
+            }
+            m.remove("selfLink");
+        }
+        match sub {
+            Some(Subresource::Finalize) => {
+                // `/finalize` changes only `spec.finalizers`.
+                let fins = new
+                    .pointer("/spec/finalizers")
+                    .cloned()
+                    .unwrap_or(json!([]));
+                *new = old.clone();
+                crate::kinds::util::obj_mut(new, "spec").insert("finalizers".into(), fins);
+            }
+            Some(Subresource::Status) => {
+                // `/status` changes only status (and metadata other than labels, as upstream).
+                let status = new.get("status").cloned();
+                let new_meta = meta(new).clone();
+                *new = old.clone();
+                let m = new.as_object_mut().expect("object");
+                match status {
+                    Some(s) => m.insert("status".into(), s),
+                    None => m.remove("status"),
+                };
+                let meta_out = meta_mut(new);
+                for (k, v) in new_meta {
+                    if k != "labels" {
+                        meta_out.insert(k, v);
+                    }
+                }
+            }
+            _ => {
+                kind.strategy.default(new);
+                if has_status(kind) {
+                    let m = new.as_object_mut().expect("object");
+                    match old.get("status") {
+                        Some(s) => m.insert("status".into(), s.clone()),
+                        None => m.remove("status"),
+                    };
+                }
+                kind.strategy.prepare_for_update(new, old);
+                if generation_changed(kind, new, old) {
+                    let g = meta(old)
+                        .get("generation")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0);
+                    meta_mut(new).insert("generation".into(), json!(g + 1));
+                }
+            }
+        }
+    }
+}
+
+/// Whether two objects differ only in `metadata.resourceVersion` (a no-op write).
+fn same_ignoring_rv(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("resourceVersion");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
+/// An object with a deletionTimestamp, no finalizers and no grace period left to wait for.
+pub(super) fn deletion_complete(kind: &Kind, v: &Value) -> bool {
+    let m = meta(v);
+    let deleting = m.get("deletionTimestamp").is_some_and(|x| !x.is_null());
+    let no_finalizers = m
+        .get("finalizers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    let grace = m
+        .get("deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    deleting && no_finalizers && grace == 0 && !kind.strategy.deletion_blocked(v)
+}
+
+/// Parse a resourceVersion given by a client ("" = none).
+pub fn parse_rv(s: &str) -> ApiResult<Option<u64>> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<u64>()
+        .map(Some)
+        .map_err(|_| ApiError::bad_request(format!("invalid resource version \"{s}\"")))
+}

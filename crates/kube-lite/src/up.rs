@@ -1,0 +1,86 @@
+//! `kube-lite up`: open storage, write the kubeconfig, serve until Ctrl-C or SIGTERM.
+
+use crate::kubeconfig;
+use anyhow::{bail, Context};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// Where the cluster keeps its state (default: $XDG_DATA_HOME/kube-lite or ~/.local/share/kube-lite).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on (plain HTTP, no authentication).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Write a standalone kubeconfig here instead of merging into $KUBECONFIG or ~/.kube/config.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Allow a non-loopback --listen address: anyone who can reach it has full control of the cluster.
+    #[arg(long)]
+    pub insecure_listen_on_network: bool,
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("kube-lite");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/kube-lite")
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    if !args.listen.ip().is_loopback() && !args.insecure_listen_on_network {
+        bail!(
+            "refusing to listen on {}: the API server has no authentication, so anyone on the network could control the cluster; \
+             use a loopback address, or pass --insecure-listen-on-network if that is really what you want",
+            args.listen
+        );
+    }
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let (registry, store) = apiserver::server::open_registry(&data_dir)
+            .await
+            .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+        let url = format!("http://{addr}");
+        let written = kubeconfig::write(&url, args.kubeconfig.as_deref())?;
+        println!(
+            "kube-lite is serving the Kubernetes API at {url} (context \"{}\" in {})",
+            kubeconfig::CONTEXT,
+            written.display()
+        );
+        apiserver::server::serve(listener, registry, store, shutdown_signal()).await
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

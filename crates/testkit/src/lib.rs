@@ -1,0 +1,259 @@
+//! Test support shared by the end-to-end suites: start the real `kube-lite up` binary on a free
+//! port with its own data dir and kubeconfig, make HTTP requests to it, and run the real
+//! kubectl against it with an isolated HOME and cache.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `kube-lite up` process.
+pub struct KubeLite {
+    pub bin: PathBuf,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+    extra_args: Vec<String>,
+}
+
+impl KubeLite {
+    /// Start `bin up` with a fresh data dir on a free loopback port.
+    pub fn start(bin: impl AsRef<Path>, extra_args: &[&str]) -> KubeLite {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut k = KubeLite {
+            bin: bin.as_ref().to_path_buf(),
+            url: String::new(),
+            dir,
+            child: None,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        k.spawn("127.0.0.1:0");
+        k
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn spawn(&mut self, listen: &str) {
+        let mut child = Command::new(&self.bin)
+            .arg("up")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--listen")
+            .arg(listen)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .args(&self.extra_args)
+            .env("HOME", self.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kube-lite");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout);
+        let mut line = String::new();
+        lines.read_line(&mut line).expect("read the serving line");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("kube-lite did not print its URL: {line:?}"))
+            .to_string();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = lines.read_to_end(&mut sink);
+        });
+        self.url = url;
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = self.get_raw("/readyz") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("kube-lite at {} never became ready", self.url);
+    }
+
+    /// The listening address (`127.0.0.1:port`).
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// SIGKILL the server (no chance to flush).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM the server and wait for a clean exit; returns its exit status.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGTERM);
+        }
+        c.wait().ok()
+    }
+
+    /// Start again on the same port and data dir.
+    pub fn restart(&mut self) {
+        let addr = self.addr();
+        self.kill9();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // The port may linger briefly after the old process is gone.
+            if std::net::TcpListener::bind(&addr).is_ok() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.spawn(&addr);
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into()
+    }
+
+    /// GET returning the status and body text.
+    pub fn get_raw(&self, path: &str) -> Result<(u16, String), ureq::Error> {
+        let mut r = Self::agent().get(&format!("{}{path}", self.url)).call()?;
+        let code = r.status().as_u16();
+        Ok((code, r.body_mut().read_to_string().unwrap_or_default()))
+    }
+
+    /// Send a request with an optional body and content type; returns status and JSON body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        let agent = Self::agent();
+        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        let req = builder
+            .body(body.map(|b| b.to_vec()).unwrap_or_default())
+            .expect("request");
+        let mut resp = agent
+            .run(req)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let code = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(256 * 1024 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (code, v)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.request("GET", path, None, None)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.request(
+            "POST",
+            path,
+            Some("application/json"),
+            Some(body.to_string().as_bytes()),
+        )
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.request(
+            "PUT",
+            path,
+            Some("application/json"),
+            Some(body.to_string().as_bytes()),
+        )
+    }
+
+    pub fn patch(&self, path: &str, content_type: &str, body: &Value) -> (u16, Value) {
+        self.request(
+            "PATCH",
+            path,
+            Some(content_type),
+            Some(body.to_string().as_bytes()),
+        )
+    }
+
+    pub fn delete(&self, path: &str) -> (u16, Value) {
+        self.request("DELETE", path, None, None)
+    }
+
+    /// Open a watch and return a reader of its event lines.
+    pub fn watch(&self, path: &str) -> impl Iterator<Item = Value> {
+        let resp = Self::agent()
+            .get(&format!("{}{path}", self.url))
+            .call()
+            .expect("watch");
+        let reader = BufReader::new(resp.into_body().into_reader());
+        reader
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<Value>(&l).unwrap_or(Value::String(l)))
+    }
+
+    /// A kubectl command against this server, with isolated HOME, cache and kubeconfig.
+    pub fn kubectl(&self) -> Command {
+        let bin = std::env::var("KUBE_LITE_KUBECTL").unwrap_or_else(|_| "kubectl".into());
+        let mut c = Command::new(bin);
+        let home = self.dir.path().join("home");
+        let _ = std::fs::create_dir_all(&home);
+        c.env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", &home)
+            .env("KUBECACHEDIR", self.dir.path().join("kubecache"))
+            .env_remove("KUBECTL_EXTERNAL_DIFF");
+        c
+    }
+}
+
+impl Drop for KubeLite {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Output of a finished command: exit code, stdout, stderr.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run a command to completion.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.stdin(Stdio::null()).output().expect("run command");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
