@@ -119,6 +119,7 @@ fn validate_selector_immutable(new: &Value, old: &Value) -> Vec<FieldError> {
 pub struct DeploymentStrategy;
 impl Strategy for DeploymentStrategy {
     fn default(&self, obj: &mut Value) {
+        super::defaults::pod_template(obj, "spec.template");
         default_field(obj, "spec", "replicas", json!(1));
         default_field(obj, "spec", "revisionHistoryLimit", json!(10));
         default_field(obj, "spec", "progressDeadlineSeconds", json!(600));
@@ -144,6 +145,7 @@ impl Strategy for DeploymentStrategy {
 pub struct ReplicaSetStrategy;
 impl Strategy for ReplicaSetStrategy {
     fn default(&self, obj: &mut Value) {
+        super::defaults::pod_template(obj, "spec.template");
         default_field(obj, "spec", "replicas", json!(1));
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
@@ -157,6 +159,7 @@ impl Strategy for ReplicaSetStrategy {
 pub struct StatefulSetStrategy;
 impl Strategy for StatefulSetStrategy {
     fn default(&self, obj: &mut Value) {
+        super::defaults::pod_template(obj, "spec.template");
         default_field(obj, "spec", "replicas", json!(1));
         default_field(obj, "spec", "podManagementPolicy", json!("OrderedReady"));
         default_field(obj, "spec", "revisionHistoryLimit", json!(10));
@@ -217,6 +220,7 @@ impl Strategy for StatefulSetStrategy {
 pub struct DaemonSetStrategy;
 impl Strategy for DaemonSetStrategy {
     fn default(&self, obj: &mut Value) {
+        super::defaults::pod_template(obj, "spec.template");
         default_field(obj, "spec", "revisionHistoryLimit", json!(10));
         default_field(obj, "spec.updateStrategy", "type", json!("RollingUpdate"));
         if obj.pointer("/spec/updateStrategy/type") == Some(&json!("RollingUpdate")) {

@@ -44,6 +44,7 @@ pub static KINDS: &[&Kind] = &[&JOBS, &CRONJOBS];
 pub struct JobStrategy;
 impl Strategy for JobStrategy {
     fn default(&self, obj: &mut Value) {
+        super::defaults::pod_template(obj, "spec.template");
         let spec = obj_mut(obj, "spec");
         if !spec.contains_key("completions") && !spec.contains_key("parallelism") {
             spec.insert("completions".into(), json!(1));
@@ -139,6 +140,7 @@ impl Strategy for JobStrategy {
 pub struct CronJobStrategy;
 impl Strategy for CronJobStrategy {
     fn default(&self, obj: &mut Value) {
+        super::defaults::pod_template(obj, "spec.jobTemplate.spec.template");
         default_field(obj, "spec", "concurrencyPolicy", json!("Allow"));
         default_field(obj, "spec", "suspend", json!(false));
         default_field(obj, "spec", "successfulJobsHistoryLimit", json!(3));

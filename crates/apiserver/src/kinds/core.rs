@@ -201,6 +201,9 @@ impl Strategy for NamespaceStrategy {
 
 pub struct PodStrategy;
 impl Strategy for PodStrategy {
+    fn default(&self, obj: &mut Value) {
+        super::defaults::pod(obj);
+    }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         let mut errs = Vec::new();
         super::util::validate_pod_template_containers(obj, "spec.", &mut errs);
@@ -295,6 +298,9 @@ pub fn qos_class(pod: &Value) -> &'static str {
 
 pub struct ServiceStrategy;
 impl Strategy for ServiceStrategy {
+    fn default(&self, obj: &mut Value) {
+        super::defaults::service(obj);
+    }
     fn initial_status(&self, _obj: &Value) -> Option<Value> {
         Some(json!({"loadBalancer": {}}))
     }
