@@ -304,8 +304,8 @@ fn split_term(term: &str) -> Option<(&str, FieldOperator, &str)> {
             ("==", FieldOperator::Equals),
             ("=", FieldOperator::Equals),
         ] {
-            if rest.starts_with(op) {
-                return Some((&term[..i], kind, &rest[op.len()..]));
+            if let Some(value) = rest.strip_prefix(op) {
+                return Some((&term[..i], kind, value));
             }
         }
     }
@@ -364,10 +364,22 @@ mod tests {
         let cases = [
             ("abc", "invalid selector: 'abc'; can't understand 'abc'"),
             ("a=1,b", "invalid selector: 'a=1,b'; can't understand 'b'"),
-            ("a=b=c", "invalid field selector: unescaped character in value: 61"),
-            ("a=b\\,c,d=e,f", "invalid selector: 'a=b\\,c,d=e,f'; can't understand 'f'"),
-            ("a=\\x", "invalid field selector: invalid escape sequence: \\x"),
-            ("a=x\\", "invalid field selector: invalid escape sequence: \\"),
+            (
+                "a=b=c",
+                "invalid field selector: unescaped character in value: 61",
+            ),
+            (
+                "a=b\\,c,d=e,f",
+                "invalid selector: 'a=b\\,c,d=e,f'; can't understand 'f'",
+            ),
+            (
+                "a=\\x",
+                "invalid field selector: invalid escape sequence: \\x",
+            ),
+            (
+                "a=x\\",
+                "invalid field selector: invalid escape sequence: \\",
+            ),
         ];
         for (input, want) in cases {
             let err = FieldSelector::parse(input).expect_err(input);
@@ -399,7 +411,9 @@ mod tests {
         assert!(!FieldSelector::nothing().matches(&|_| None));
         assert!(FieldSelector::everything().is_empty());
         assert!(!FieldSelector::nothing().is_empty());
-        assert!(FieldSelector::one_term_equal("a", "b").matches(&|f| (f == "a").then(|| "b".into())));
+        assert!(
+            FieldSelector::one_term_equal("a", "b").matches(&|f| (f == "a").then(|| "b".into()))
+        );
     }
 
     #[test]

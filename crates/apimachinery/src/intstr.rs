@@ -43,7 +43,11 @@ pub fn scaled_value_from_int_or_percent(
         )
     })?;
     let scaled = percent as f64 * total as f64 / 100.0;
-    let rounded = if round_up { scaled.ceil() } else { scaled.floor() };
+    let rounded = if round_up {
+        scaled.ceil()
+    } else {
+        scaled.floor()
+    };
     Ok(saturate_i32(rounded))
 }
 
@@ -129,7 +133,11 @@ mod tests {
         ];
         for (input, total, round_up, want) in cases {
             let got = scaled_value_from_int_or_percent(&input, total, round_up);
-            assert_eq!(got, want.map_err(str::to_string), "{input} of {total} up={round_up}");
+            assert_eq!(
+                got,
+                want.map_err(str::to_string),
+                "{input} of {total} up={round_up}"
+            );
         }
     }
 

@@ -12,58 +12,308 @@ use crate::strategic_merge::{PATCH_MERGE_KEY_EXTENSION, PATCH_STRATEGY_EXTENSION
 /// (`io.k8s.api.core.v1.PodSpec`); fields of `EphemeralContainerCommon` are listed under
 /// `EphemeralContainer`, which inlines them.
 pub const K8S_PATCH_META: &[(&str, &str, &str, Option<&str>)] = &[
-    ("io.k8s.api.admissionregistration.v1.MutatingWebhook", "matchConditions", "merge", Some("name")),
-    ("io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration", "webhooks", "merge", Some("name")),
-    ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec", "matchConditions", "merge", Some("name")),
-    ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec", "variables", "merge", Some("name")),
-    ("io.k8s.api.admissionregistration.v1.ValidatingWebhook", "matchConditions", "merge", Some("name")),
-    ("io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration", "webhooks", "merge", Some("name")),
-    ("io.k8s.api.apps.v1.DaemonSetStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.apps.v1.DeploymentSpec", "strategy", "retainKeys", None),
-    ("io.k8s.api.apps.v1.DeploymentStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.apps.v1.ReplicaSetStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.apps.v1.StatefulSetStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.batch.v1.JobStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.core.v1.ComponentStatus", "conditions", "merge", Some("type")),
+    (
+        "io.k8s.api.admissionregistration.v1.MutatingWebhook",
+        "matchConditions",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration",
+        "webhooks",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec",
+        "matchConditions",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec",
+        "variables",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhook",
+        "matchConditions",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration",
+        "webhooks",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.apps.v1.DaemonSetStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.apps.v1.DeploymentSpec",
+        "strategy",
+        "retainKeys",
+        None,
+    ),
+    (
+        "io.k8s.api.apps.v1.DeploymentStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.apps.v1.ReplicaSetStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.apps.v1.StatefulSetStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.batch.v1.JobStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.core.v1.ComponentStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
     ("io.k8s.api.core.v1.Container", "env", "merge", Some("name")),
-    ("io.k8s.api.core.v1.Container", "ports", "merge", Some("containerPort")),
-    ("io.k8s.api.core.v1.Container", "volumeDevices", "merge", Some("devicePath")),
-    ("io.k8s.api.core.v1.Container", "volumeMounts", "merge", Some("mountPath")),
-    ("io.k8s.api.core.v1.ContainerStatus", "allocatedResourcesStatus", "merge", Some("name")),
-    ("io.k8s.api.core.v1.ContainerStatus", "volumeMounts", "merge", Some("mountPath")),
-    ("io.k8s.api.core.v1.EphemeralContainer", "env", "merge", Some("name")),
-    ("io.k8s.api.core.v1.EphemeralContainer", "ports", "merge", Some("containerPort")),
-    ("io.k8s.api.core.v1.EphemeralContainer", "volumeDevices", "merge", Some("devicePath")),
-    ("io.k8s.api.core.v1.EphemeralContainer", "volumeMounts", "merge", Some("mountPath")),
-    ("io.k8s.api.core.v1.NamespaceStatus", "conditions", "merge", Some("type")),
+    (
+        "io.k8s.api.core.v1.Container",
+        "ports",
+        "merge",
+        Some("containerPort"),
+    ),
+    (
+        "io.k8s.api.core.v1.Container",
+        "volumeDevices",
+        "merge",
+        Some("devicePath"),
+    ),
+    (
+        "io.k8s.api.core.v1.Container",
+        "volumeMounts",
+        "merge",
+        Some("mountPath"),
+    ),
+    (
+        "io.k8s.api.core.v1.ContainerStatus",
+        "allocatedResourcesStatus",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.ContainerStatus",
+        "volumeMounts",
+        "merge",
+        Some("mountPath"),
+    ),
+    (
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "env",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "ports",
+        "merge",
+        Some("containerPort"),
+    ),
+    (
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "volumeDevices",
+        "merge",
+        Some("devicePath"),
+    ),
+    (
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "volumeMounts",
+        "merge",
+        Some("mountPath"),
+    ),
+    (
+        "io.k8s.api.core.v1.NamespaceStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
     ("io.k8s.api.core.v1.NodeSpec", "podCIDRs", "merge", None),
-    ("io.k8s.api.core.v1.NodeStatus", "addresses", "merge", Some("type")),
-    ("io.k8s.api.core.v1.NodeStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.core.v1.PersistentVolumeClaimStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.core.v1.PodSpec", "containers", "merge", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "ephemeralContainers", "merge", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "hostAliases", "merge", Some("ip")),
-    ("io.k8s.api.core.v1.PodSpec", "imagePullSecrets", "merge", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "initContainers", "merge", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "resourceClaims", "merge,retainKeys", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "schedulingGates", "merge", Some("name")),
-    ("io.k8s.api.core.v1.PodSpec", "topologySpreadConstraints", "merge", Some("topologyKey")),
-    ("io.k8s.api.core.v1.PodSpec", "volumes", "merge,retainKeys", Some("name")),
-    ("io.k8s.api.core.v1.PodStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.core.v1.PodStatus", "hostIPs", "merge", Some("ip")),
-    ("io.k8s.api.core.v1.PodStatus", "podIPs", "merge", Some("ip")),
-    ("io.k8s.api.core.v1.PodStatus", "resourceClaimStatuses", "merge,retainKeys", Some("name")),
-    ("io.k8s.api.core.v1.ReplicationControllerStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.core.v1.ServiceAccount", "secrets", "merge", Some("name")),
-    ("io.k8s.api.core.v1.ServiceSpec", "ports", "merge", Some("port")),
-    ("io.k8s.api.core.v1.ServiceStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.networking.v1.ServiceCIDRStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.policy.v1.PodDisruptionBudgetSpec", "selector", "replace", None),
-    ("io.k8s.api.policy.v1.PodDisruptionBudgetStatus", "conditions", "merge", Some("type")),
-    ("io.k8s.api.storage.v1.CSINodeSpec", "drivers", "merge", Some("name")),
-    ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "finalizers", "merge", None),
-    ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "ownerReferences", "merge", Some("uid")),
+    (
+        "io.k8s.api.core.v1.NodeStatus",
+        "addresses",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.core.v1.NodeStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeClaimStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "containers",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "ephemeralContainers",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "hostAliases",
+        "merge",
+        Some("ip"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "imagePullSecrets",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "initContainers",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "resourceClaims",
+        "merge,retainKeys",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "schedulingGates",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "topologySpreadConstraints",
+        "merge",
+        Some("topologyKey"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "volumes",
+        "merge,retainKeys",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "hostIPs",
+        "merge",
+        Some("ip"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "podIPs",
+        "merge",
+        Some("ip"),
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "resourceClaimStatuses",
+        "merge,retainKeys",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.ReplicationControllerStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceAccount",
+        "secrets",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceSpec",
+        "ports",
+        "merge",
+        Some("port"),
+    ),
+    (
+        "io.k8s.api.core.v1.ServiceStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.networking.v1.ServiceCIDRStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
+        "selector",
+        "replace",
+        None,
+    ),
+    (
+        "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
+        "conditions",
+        "merge",
+        Some("type"),
+    ),
+    (
+        "io.k8s.api.storage.v1.CSINodeSpec",
+        "drivers",
+        "merge",
+        Some("name"),
+    ),
+    (
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "finalizers",
+        "merge",
+        None,
+    ),
+    (
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "ownerReferences",
+        "merge",
+        Some("uid"),
+    ),
 ];
 
 /// Definition names of the top-level built-in kinds the skeleton schema knows (each has
@@ -122,61 +372,314 @@ pub const K8S_KINDS: &[&str] = &[
 /// `(definition, field, field's type definition, is a list)`: the edges of the built-in type
 /// graph that lead from the kinds to the types with tagged fields.
 pub const K8S_TYPE_REFS: &[(&str, &str, &str, bool)] = &[
-    ("io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration", "webhooks", "io.k8s.api.admissionregistration.v1.MutatingWebhook", true),
-    ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy", "spec", "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec", false),
-    ("io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration", "webhooks", "io.k8s.api.admissionregistration.v1.ValidatingWebhook", true),
-    ("io.k8s.api.apps.v1.DaemonSet", "spec", "io.k8s.api.apps.v1.DaemonSetSpec", false),
-    ("io.k8s.api.apps.v1.DaemonSet", "status", "io.k8s.api.apps.v1.DaemonSetStatus", false),
-    ("io.k8s.api.apps.v1.DaemonSetSpec", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.apps.v1.Deployment", "spec", "io.k8s.api.apps.v1.DeploymentSpec", false),
-    ("io.k8s.api.apps.v1.Deployment", "status", "io.k8s.api.apps.v1.DeploymentStatus", false),
-    ("io.k8s.api.apps.v1.DeploymentSpec", "strategy", "io.k8s.api.apps.v1.DeploymentStrategy", false),
-    ("io.k8s.api.apps.v1.DeploymentSpec", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.apps.v1.ReplicaSet", "spec", "io.k8s.api.apps.v1.ReplicaSetSpec", false),
-    ("io.k8s.api.apps.v1.ReplicaSet", "status", "io.k8s.api.apps.v1.ReplicaSetStatus", false),
-    ("io.k8s.api.apps.v1.ReplicaSetSpec", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.apps.v1.StatefulSet", "spec", "io.k8s.api.apps.v1.StatefulSetSpec", false),
-    ("io.k8s.api.apps.v1.StatefulSet", "status", "io.k8s.api.apps.v1.StatefulSetStatus", false),
-    ("io.k8s.api.apps.v1.StatefulSetSpec", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.apps.v1.StatefulSetSpec", "volumeClaimTemplates", "io.k8s.api.core.v1.PersistentVolumeClaim", true),
-    ("io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler", "status", "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus", false),
-    ("io.k8s.api.batch.v1.CronJob", "spec", "io.k8s.api.batch.v1.CronJobSpec", false),
-    ("io.k8s.api.batch.v1.CronJobSpec", "jobTemplate", "io.k8s.api.batch.v1.JobTemplateSpec", false),
-    ("io.k8s.api.batch.v1.Job", "spec", "io.k8s.api.batch.v1.JobSpec", false),
-    ("io.k8s.api.batch.v1.Job", "status", "io.k8s.api.batch.v1.JobStatus", false),
-    ("io.k8s.api.batch.v1.JobSpec", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.batch.v1.JobTemplateSpec", "metadata", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", false),
-    ("io.k8s.api.batch.v1.JobTemplateSpec", "spec", "io.k8s.api.batch.v1.JobSpec", false),
-    ("io.k8s.api.core.v1.Namespace", "status", "io.k8s.api.core.v1.NamespaceStatus", false),
-    ("io.k8s.api.core.v1.Node", "spec", "io.k8s.api.core.v1.NodeSpec", false),
-    ("io.k8s.api.core.v1.Node", "status", "io.k8s.api.core.v1.NodeStatus", false),
-    ("io.k8s.api.core.v1.PersistentVolumeClaim", "metadata", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", false),
-    ("io.k8s.api.core.v1.PersistentVolumeClaim", "status", "io.k8s.api.core.v1.PersistentVolumeClaimStatus", false),
-    ("io.k8s.api.core.v1.Pod", "spec", "io.k8s.api.core.v1.PodSpec", false),
-    ("io.k8s.api.core.v1.Pod", "status", "io.k8s.api.core.v1.PodStatus", false),
-    ("io.k8s.api.core.v1.PodSpec", "containers", "io.k8s.api.core.v1.Container", true),
-    ("io.k8s.api.core.v1.PodSpec", "ephemeralContainers", "io.k8s.api.core.v1.EphemeralContainer", true),
-    ("io.k8s.api.core.v1.PodSpec", "initContainers", "io.k8s.api.core.v1.Container", true),
-    ("io.k8s.api.core.v1.PodStatus", "containerStatuses", "io.k8s.api.core.v1.ContainerStatus", true),
-    ("io.k8s.api.core.v1.PodStatus", "ephemeralContainerStatuses", "io.k8s.api.core.v1.ContainerStatus", true),
-    ("io.k8s.api.core.v1.PodStatus", "initContainerStatuses", "io.k8s.api.core.v1.ContainerStatus", true),
-    ("io.k8s.api.core.v1.PodTemplate", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.core.v1.PodTemplateSpec", "metadata", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", false),
-    ("io.k8s.api.core.v1.PodTemplateSpec", "spec", "io.k8s.api.core.v1.PodSpec", false),
-    ("io.k8s.api.core.v1.ReplicationController", "spec", "io.k8s.api.core.v1.ReplicationControllerSpec", false),
-    ("io.k8s.api.core.v1.ReplicationController", "status", "io.k8s.api.core.v1.ReplicationControllerStatus", false),
-    ("io.k8s.api.core.v1.ReplicationControllerSpec", "template", "io.k8s.api.core.v1.PodTemplateSpec", false),
-    ("io.k8s.api.core.v1.Service", "spec", "io.k8s.api.core.v1.ServiceSpec", false),
-    ("io.k8s.api.core.v1.Service", "status", "io.k8s.api.core.v1.ServiceStatus", false),
-    ("io.k8s.api.networking.v1.ServiceCIDR", "status", "io.k8s.api.networking.v1.ServiceCIDRStatus", false),
-    ("io.k8s.api.policy.v1.PodDisruptionBudget", "spec", "io.k8s.api.policy.v1.PodDisruptionBudgetSpec", false),
-    ("io.k8s.api.policy.v1.PodDisruptionBudget", "status", "io.k8s.api.policy.v1.PodDisruptionBudgetStatus", false),
-    ("io.k8s.api.storage.v1.CSINode", "spec", "io.k8s.api.storage.v1.CSINodeSpec", false),
+    (
+        "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration",
+        "webhooks",
+        "io.k8s.api.admissionregistration.v1.MutatingWebhook",
+        true,
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy",
+        "spec",
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec",
+        false,
+    ),
+    (
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration",
+        "webhooks",
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhook",
+        true,
+    ),
+    (
+        "io.k8s.api.apps.v1.DaemonSet",
+        "spec",
+        "io.k8s.api.apps.v1.DaemonSetSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.DaemonSet",
+        "status",
+        "io.k8s.api.apps.v1.DaemonSetStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.DaemonSetSpec",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.Deployment",
+        "spec",
+        "io.k8s.api.apps.v1.DeploymentSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.Deployment",
+        "status",
+        "io.k8s.api.apps.v1.DeploymentStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.DeploymentSpec",
+        "strategy",
+        "io.k8s.api.apps.v1.DeploymentStrategy",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.DeploymentSpec",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.ReplicaSet",
+        "spec",
+        "io.k8s.api.apps.v1.ReplicaSetSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.ReplicaSet",
+        "status",
+        "io.k8s.api.apps.v1.ReplicaSetStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.ReplicaSetSpec",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.StatefulSet",
+        "spec",
+        "io.k8s.api.apps.v1.StatefulSetSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.StatefulSet",
+        "status",
+        "io.k8s.api.apps.v1.StatefulSetStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.StatefulSetSpec",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.apps.v1.StatefulSetSpec",
+        "volumeClaimTemplates",
+        "io.k8s.api.core.v1.PersistentVolumeClaim",
+        true,
+    ),
+    (
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+        "status",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.CronJob",
+        "spec",
+        "io.k8s.api.batch.v1.CronJobSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.CronJobSpec",
+        "jobTemplate",
+        "io.k8s.api.batch.v1.JobTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.Job",
+        "spec",
+        "io.k8s.api.batch.v1.JobSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.Job",
+        "status",
+        "io.k8s.api.batch.v1.JobStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.JobSpec",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.JobTemplateSpec",
+        "metadata",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        false,
+    ),
+    (
+        "io.k8s.api.batch.v1.JobTemplateSpec",
+        "spec",
+        "io.k8s.api.batch.v1.JobSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Namespace",
+        "status",
+        "io.k8s.api.core.v1.NamespaceStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Node",
+        "spec",
+        "io.k8s.api.core.v1.NodeSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Node",
+        "status",
+        "io.k8s.api.core.v1.NodeStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeClaim",
+        "metadata",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.PersistentVolumeClaim",
+        "status",
+        "io.k8s.api.core.v1.PersistentVolumeClaimStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Pod",
+        "spec",
+        "io.k8s.api.core.v1.PodSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Pod",
+        "status",
+        "io.k8s.api.core.v1.PodStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "containers",
+        "io.k8s.api.core.v1.Container",
+        true,
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "ephemeralContainers",
+        "io.k8s.api.core.v1.EphemeralContainer",
+        true,
+    ),
+    (
+        "io.k8s.api.core.v1.PodSpec",
+        "initContainers",
+        "io.k8s.api.core.v1.Container",
+        true,
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "containerStatuses",
+        "io.k8s.api.core.v1.ContainerStatus",
+        true,
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "ephemeralContainerStatuses",
+        "io.k8s.api.core.v1.ContainerStatus",
+        true,
+    ),
+    (
+        "io.k8s.api.core.v1.PodStatus",
+        "initContainerStatuses",
+        "io.k8s.api.core.v1.ContainerStatus",
+        true,
+    ),
+    (
+        "io.k8s.api.core.v1.PodTemplate",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        "metadata",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        "spec",
+        "io.k8s.api.core.v1.PodSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.ReplicationController",
+        "spec",
+        "io.k8s.api.core.v1.ReplicationControllerSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.ReplicationController",
+        "status",
+        "io.k8s.api.core.v1.ReplicationControllerStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.ReplicationControllerSpec",
+        "template",
+        "io.k8s.api.core.v1.PodTemplateSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Service",
+        "spec",
+        "io.k8s.api.core.v1.ServiceSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.core.v1.Service",
+        "status",
+        "io.k8s.api.core.v1.ServiceStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.networking.v1.ServiceCIDR",
+        "status",
+        "io.k8s.api.networking.v1.ServiceCIDRStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.policy.v1.PodDisruptionBudget",
+        "spec",
+        "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
+        false,
+    ),
+    (
+        "io.k8s.api.policy.v1.PodDisruptionBudget",
+        "status",
+        "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
+        false,
+    ),
+    (
+        "io.k8s.api.storage.v1.CSINode",
+        "spec",
+        "io.k8s.api.storage.v1.CSINodeSpec",
+        false,
+    ),
 ];
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
-fn ensure_definition<'a>(defs: &'a mut Map<String, Value>, name: &str) -> &'a mut Map<String, Value> {
+fn ensure_definition<'a>(
+    defs: &'a mut Map<String, Value>,
+    name: &str,
+) -> &'a mut Map<String, Value> {
     let def = defs
         .entry(name.to_string())
         .or_insert_with(|| json!({"type": "object", "properties": {}}));
@@ -290,28 +793,133 @@ mod tests {
         let want: &[(&str, &str, &str, Option<&str>)] = &[
             (OBJECT_META, "finalizers", "merge", None),
             (OBJECT_META, "ownerReferences", "merge", Some("uid")),
-            ("io.k8s.api.core.v1.PodSpec", "volumes", "merge,retainKeys", Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "containers", "merge", Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "initContainers", "merge", Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "ephemeralContainers", "merge", Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "imagePullSecrets", "merge", Some("name")),
-            ("io.k8s.api.core.v1.PodSpec", "hostAliases", "merge", Some("ip")),
-            ("io.k8s.api.core.v1.PodSpec", "topologySpreadConstraints", "merge", Some("topologyKey")),
-            ("io.k8s.api.core.v1.PodSpec", "resourceClaims", "merge,retainKeys", Some("name")),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "volumes",
+                "merge,retainKeys",
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "containers",
+                "merge",
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "initContainers",
+                "merge",
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "ephemeralContainers",
+                "merge",
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "imagePullSecrets",
+                "merge",
+                Some("name"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "hostAliases",
+                "merge",
+                Some("ip"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "topologySpreadConstraints",
+                "merge",
+                Some("topologyKey"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodSpec",
+                "resourceClaims",
+                "merge,retainKeys",
+                Some("name"),
+            ),
             ("io.k8s.api.core.v1.Container", "env", "merge", Some("name")),
-            ("io.k8s.api.core.v1.Container", "ports", "merge", Some("containerPort")),
-            ("io.k8s.api.core.v1.Container", "volumeMounts", "merge", Some("mountPath")),
-            ("io.k8s.api.core.v1.Container", "volumeDevices", "merge", Some("devicePath")),
-            ("io.k8s.api.core.v1.PodStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.core.v1.ServiceSpec", "ports", "merge", Some("port")),
-            ("io.k8s.api.apps.v1.DeploymentSpec", "strategy", "retainKeys", None),
-            ("io.k8s.api.apps.v1.DeploymentStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.apps.v1.ReplicaSetStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.apps.v1.StatefulSetStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.apps.v1.DaemonSetStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.batch.v1.JobStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.core.v1.NodeStatus", "conditions", "merge", Some("type")),
-            ("io.k8s.api.core.v1.NodeStatus", "addresses", "merge", Some("type")),
+            (
+                "io.k8s.api.core.v1.Container",
+                "ports",
+                "merge",
+                Some("containerPort"),
+            ),
+            (
+                "io.k8s.api.core.v1.Container",
+                "volumeMounts",
+                "merge",
+                Some("mountPath"),
+            ),
+            (
+                "io.k8s.api.core.v1.Container",
+                "volumeDevices",
+                "merge",
+                Some("devicePath"),
+            ),
+            (
+                "io.k8s.api.core.v1.PodStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.core.v1.ServiceSpec",
+                "ports",
+                "merge",
+                Some("port"),
+            ),
+            (
+                "io.k8s.api.apps.v1.DeploymentSpec",
+                "strategy",
+                "retainKeys",
+                None,
+            ),
+            (
+                "io.k8s.api.apps.v1.DeploymentStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.apps.v1.ReplicaSetStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.apps.v1.StatefulSetStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.apps.v1.DaemonSetStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.batch.v1.JobStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.core.v1.NodeStatus",
+                "conditions",
+                "merge",
+                Some("type"),
+            ),
+            (
+                "io.k8s.api.core.v1.NodeStatus",
+                "addresses",
+                "merge",
+                Some("type"),
+            ),
         ];
         for entry in want {
             assert!(K8S_PATCH_META.contains(entry), "missing {entry:?}");
@@ -356,7 +964,8 @@ mod tests {
         let mut defs = deployment_definitions();
         annotate_definitions(&mut defs);
         assert_eq!(
-            defs["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"]["x-kubernetes-patch-merge-key"],
+            defs["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"]
+                ["x-kubernetes-patch-merge-key"],
             "name"
         );
         let schema = PatchSchema::from_definitions(&defs);
@@ -368,8 +977,9 @@ mod tests {
         let patch = json!({"spec": {"template": {"spec": {"containers": [
             {"name": "web", "image": "nginx:1.9", "env": [{"name": "B", "value": "2"}]}
         ]}}}});
+        // Upstream puts patch items first, then the items only the original has.
         let want = json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [
-            {"name": "web", "image": "nginx:1.9", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+            {"name": "web", "image": "nginx:1.9", "env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]},
             {"name": "sidecar", "image": "busybox"}
         ]}}}});
         assert_eq!(apply(&original, &patch, root).unwrap(), want);
@@ -379,8 +989,10 @@ mod tests {
     fn unannotated_definitions_replace_container_lists() {
         let schema = PatchSchema::from_definitions(&deployment_definitions());
         let root = schema.root("io.k8s.api.apps.v1.Deployment");
-        let original = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}});
-        let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x"}]}}}});
+        let original =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}});
+        let patch =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x"}]}}}});
         assert_eq!(
             apply(&original, &patch, root).unwrap(),
             json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x"}]}}}})
@@ -392,13 +1004,15 @@ mod tests {
         let mut doc = json!({"definitions": deployment_definitions()});
         annotate_definitions(&mut doc);
         assert_eq!(
-            doc["definitions"]["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"]["x-kubernetes-patch-strategy"],
+            doc["definitions"]["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"]
+                ["x-kubernetes-patch-strategy"],
             "retainKeys"
         );
         let mut v3 = json!({"components": {"schemas": deployment_definitions()}});
         annotate_definitions(&mut v3);
         assert_eq!(
-            v3["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["finalizers"]["x-kubernetes-patch-strategy"],
+            v3["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]
+                ["properties"]["finalizers"]["x-kubernetes-patch-strategy"],
             "merge"
         );
     }
@@ -407,16 +1021,24 @@ mod tests {
     fn builtin_definitions_drive_kubectl_set_image_patches_for_every_workload() {
         let schema = PatchSchema::from_definitions(&builtin_definitions());
         let cases = [
-            ("io.k8s.api.apps.v1.Deployment", json!({"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.7.9"}]}}}})),
-            ("io.k8s.api.batch.v1.CronJob", json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.7.9"}]}}}}}})),
-            ("io.k8s.api.core.v1.Pod", json!({"spec": {"containers": [{"name": "nginx", "image": "nginx:1.7.9"}]}})),
+            (
+                "io.k8s.api.apps.v1.Deployment",
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.7.9"}]}}}}),
+            ),
+            (
+                "io.k8s.api.batch.v1.CronJob",
+                json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.7.9"}]}}}}}}),
+            ),
+            (
+                "io.k8s.api.core.v1.Pod",
+                json!({"spec": {"containers": [{"name": "nginx", "image": "nginx:1.7.9"}]}}),
+            ),
         ];
         for (kind, original) in cases {
             let root = schema.root(kind);
-            let modified: Value = serde_json::from_str(
-                &original.to_string().replace("nginx:1.7.9", "nginx:1.9.1"),
-            )
-            .unwrap();
+            let modified: Value =
+                serde_json::from_str(&original.to_string().replace("nginx:1.7.9", "nginx:1.9.1"))
+                    .unwrap();
             let patch = create_two_way_merge_patch(&original, &modified, root).unwrap();
             let text = patch.to_string();
             assert!(
@@ -435,7 +1057,7 @@ mod tests {
         let patch = json!({"metadata": {"finalizers": ["b"], "ownerReferences": [{"uid": "2", "name": "y"}]}});
         assert_eq!(
             apply(&original, &patch, root).unwrap(),
-            json!({"metadata": {"finalizers": ["a", "b"], "ownerReferences": [{"uid": "1", "name": "x"}, {"uid": "2", "name": "y"}]}})
+            json!({"metadata": {"finalizers": ["b", "a"], "ownerReferences": [{"uid": "2", "name": "y"}, {"uid": "1", "name": "x"}]}})
         );
     }
 
@@ -445,11 +1067,31 @@ mod tests {
             ("v1", "Pod", "io.k8s.api.core.v1.Pod"),
             ("apps/v1", "Deployment", "io.k8s.api.apps.v1.Deployment"),
             ("batch/v1", "CronJob", "io.k8s.api.batch.v1.CronJob"),
-            ("networking.k8s.io/v1", "Ingress", "io.k8s.api.networking.v1.Ingress"),
-            ("rbac.authorization.k8s.io/v1", "Role", "io.k8s.api.rbac.v1.Role"),
-            ("autoscaling/v2", "HorizontalPodAutoscaler", "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"),
-            ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"),
-            ("meta.k8s.io/v1", "Status", "io.k8s.apimachinery.pkg.apis.meta.v1.Status"),
+            (
+                "networking.k8s.io/v1",
+                "Ingress",
+                "io.k8s.api.networking.v1.Ingress",
+            ),
+            (
+                "rbac.authorization.k8s.io/v1",
+                "Role",
+                "io.k8s.api.rbac.v1.Role",
+            ),
+            (
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
+                "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+            ),
+            (
+                "apiextensions.k8s.io/v1",
+                "CustomResourceDefinition",
+                "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
+            ),
+            (
+                "meta.k8s.io/v1",
+                "Status",
+                "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+            ),
         ];
         for (api_version, kind, want) in cases {
             assert_eq!(definition_name(api_version, kind), want);

@@ -159,7 +159,11 @@ impl Requirement {
     }
 
     /// `values == None` stands for a Go nil slice (printed `null` in errors).
-    fn build(key: &str, operator: Operator, values: Option<Vec<String>>) -> Result<Self, ParseError> {
+    fn build(
+        key: &str,
+        operator: Operator,
+        values: Option<Vec<String>>,
+    ) -> Result<Self, ParseError> {
         let mut errors = Vec::new();
         let key_errors = is_qualified_name(key);
         if !key_errors.is_empty() {
@@ -426,7 +430,11 @@ impl Selector {
                     json_kind(v)
                 )));
             };
-            requirements.push(Requirement::build(k, Operator::Equals, Some(vec![v.to_string()]))?);
+            requirements.push(Requirement::build(
+                k,
+                Operator::Equals,
+                Some(vec![v.to_string()]),
+            )?);
         }
         for expr in expressions {
             let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
@@ -476,7 +484,7 @@ impl Selector {
     }
 
     /// Adds a requirement, keeping requirements sorted by key (`Selector.Add`).
-    pub fn add(mut self, requirement: Requirement) -> Self {
+    pub fn add_requirement(mut self, requirement: Requirement) -> Self {
         if let Some(reqs) = self.requirements.as_mut() {
             reqs.push(requirement);
             reqs.sort_by(|a, b| a.key.cmp(&b.key));
@@ -657,7 +665,10 @@ impl Lexer<'_> {
         last.unwrap_or_else(|| {
             (
                 Token::Error,
-                format!("error expected: keyword found '{}'", String::from_utf8_lossy(&buf)),
+                format!(
+                    "error expected: keyword found '{}'",
+                    String::from_utf8_lossy(&buf)
+                ),
             )
         })
     }
@@ -770,7 +781,9 @@ impl Parser {
             (tok, lit) = self.consume(Context::Values);
         }
         if tok != Token::Identifier {
-            return Err(ParseError::new(format!("found '{lit}', expected: identifier")));
+            return Err(ParseError::new(format!(
+                "found '{lit}', expected: identifier"
+            )));
         }
         let key_errors = is_qualified_name(&lit);
         if !key_errors.is_empty() {
@@ -880,7 +893,9 @@ impl Parser {
         if tok == Token::Identifier {
             return Ok(vec![lit]);
         }
-        Err(ParseError::new(format!("found '{lit}', expected: identifier")))
+        Err(ParseError::new(format!(
+            "found '{lit}', expected: identifier"
+        )))
     }
 }
 
@@ -911,7 +926,7 @@ mod tests {
             ("x in ()", "x in ()"),
             ("x in (,a)", "x in (,a)"),
             ("x in (in)", "x in (in)"),
-            ("x>1,y<-2", "x>1,y<-2"),
+            ("x>1,y<20", "x>1,y<20"),
             ("x=", "x="),
             ("x=,z= ", "x=,z="),
             ("example.com/app=web", "example.com/app=web"),
@@ -938,6 +953,7 @@ mod tests {
             ("x in (=)", "unable to parse requirement: found '=', expected: ',', ')' or identifier".into()),
             ("x=(", "unable to parse requirement: found '(', expected: identifier".into()),
             ("!x=a", "found '=', expected: ',' or 'end of string'".into()),
+            ("x<-2", "unable to parse requirement: values[0][x]: Invalid value: \"-2\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')".into()),
             ("x>a", "unable to parse requirement: values[0]: Invalid value: \"a\": for 'Gt', 'Lt' operators, the value must be an integer".into()),
             ("x=a b", "found 'b', expected: ',' or 'end of string'".into()),
             ("x=a\ty=b", "found 'y', expected: ',' or 'end of string'".into()),
@@ -1041,8 +1057,12 @@ mod tests {
             }
         }
         let l = labels(&[("a", "1")]);
-        assert!(!Selector::from_label_selector(&json!(null)).unwrap().matches(&l));
-        assert!(Selector::from_label_selector(&json!({})).unwrap().matches(&l));
+        assert!(!Selector::from_label_selector(&json!(null))
+            .unwrap()
+            .matches(&l));
+        assert!(Selector::from_label_selector(&json!({}))
+            .unwrap()
+            .matches(&l));
     }
 
     #[test]
@@ -1069,10 +1089,12 @@ mod tests {
     fn sets_and_added_requirements_stay_sorted_by_key() {
         let sel = Selector::from_set([("b", "2"), ("a", "1")]);
         assert_eq!(sel.to_string(), "a=1,b=2");
-        let sel = sel.add(Requirement::new("aa", Operator::Exists, vec![]).unwrap());
+        let sel = sel.add_requirement(Requirement::new("aa", Operator::Exists, vec![]).unwrap());
         assert_eq!(sel.to_string(), "a=1,aa,b=2");
         assert_eq!(
-            Requirement::new("x", Operator::Equals, vec![]).unwrap_err().message(),
+            Requirement::new("x", Operator::Equals, vec![])
+                .unwrap_err()
+                .message(),
             "values: Invalid value: []: exact-match compatibility requires one single value"
         );
     }

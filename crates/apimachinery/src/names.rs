@@ -66,14 +66,17 @@ pub fn regex_error(msg: &str, regex: &str, examples: &[&str]) -> String {
 
 /// `[first]([middle]*[last])?` on the whole string, where the first and last characters
 /// come from `edge` and the inner ones from `edge` or `inner`.
-fn matches_edged(value: &str, first: fn(u8) -> bool, edge: fn(u8) -> bool, inner: fn(u8) -> bool) -> bool {
+fn matches_edged(
+    value: &str,
+    first: fn(u8) -> bool,
+    edge: fn(u8) -> bool,
+    inner: fn(u8) -> bool,
+) -> bool {
     let b = value.as_bytes();
     match b.len() {
         0 => false,
         1 => first(b[0]),
-        n => {
-            first(b[0]) && edge(b[n - 1]) && b[1..n - 1].iter().all(|&c| edge(c) || inner(c))
-        }
+        n => first(b[0]) && edge(b[n - 1]) && b[1..n - 1].iter().all(|&c| edge(c) || inner(c)),
     }
 }
 
@@ -201,7 +204,11 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     if !matches_label_key_name(name) {
         errs.push(format!(
             "name part {}",
-            regex_error(LABEL_KEY_ERR_MSG, LABEL_KEY_FMT, &["MyName", "my.name", "123-abc"])
+            regex_error(
+                LABEL_KEY_ERR_MSG,
+                LABEL_KEY_FMT,
+                &["MyName", "my.name", "123-abc"]
+            )
         ));
     }
     errs
@@ -265,7 +272,10 @@ mod tests {
 
     #[test]
     fn regex_errors_list_examples_like_upstream_including_its_double_space() {
-        assert_eq!(regex_error("m", "r", &[]), "m (regex used for validation is 'r')");
+        assert_eq!(
+            regex_error("m", "r", &[]),
+            "m (regex used for validation is 'r')"
+        );
         assert_eq!(
             regex_error("m", "r", &["a", "b"]),
             "m (e.g. 'a',  or 'b', regex used for validation is 'r')"
@@ -362,7 +372,9 @@ mod tests {
         let short = generate_name("web-");
         assert_eq!(short.len(), 9);
         assert!(short.starts_with("web-"));
-        assert!(short[4..].bytes().all(|b| ALPHANUMS.as_bytes().contains(&b)));
+        assert!(short[4..]
+            .bytes()
+            .all(|b| ALPHANUMS.as_bytes().contains(&b)));
         let long = generate_name(&"x".repeat(80));
         assert_eq!(long.len(), 63);
         assert!(long.starts_with(&"x".repeat(58)));

@@ -3,14 +3,18 @@
 //!
 //! Layout: `kinds/` (the table of kinds and their strategies), `registry/` (the generic store
 //! flow), `http/` (router, per-verb handlers, discovery, responses), `table` (server-side
-//! printing), `patch` (strategic merge patch wiring), `error` (the one `Status` translation),
-//! `clock` (the time seam), `server` (serving on a socket with graceful shutdown).
+//! printing) and `printers/` (each kind's columns and rows), `openapi/` (the v2/v3 documents
+//! generated from the k8s-openapi types, and the schemas behind strategic merge patch and
+//! fieldValidation), `patch` (strategic merge patch wiring), `error` (the one `Status` translation), `clock` (the time seam), `server`
+//! (serving on a socket with graceful shutdown).
 
 pub mod clock;
 pub mod error;
 pub mod http;
 pub mod kinds;
+pub mod openapi;
 pub mod patch;
+pub mod printers;
 pub mod registry;
 pub mod server;
 pub mod table;

@@ -45,3 +45,37 @@ pub async fn serve(
     store.close()?;
     Ok(())
 }
+
+/// An API server running inside this process over memory storage, for tests of clients
+/// (controllers, nodes, kubectl-lite): serves on a free loopback port until dropped.
+pub struct InProcess {
+    pub url: String,
+    pub registry: Arc<Registry>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InProcess {
+    /// Start on the current tokio runtime with the given clock.
+    pub async fn start_with_clock(clock: Arc<dyn crate::clock::Clock>) -> anyhow::Result<InProcess> {
+        let store: Arc<dyn Storage> = Arc::new(storage::MemoryStorage::new());
+        let registry = Arc::new(Registry::new(store, clock));
+        registry.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = crate::app(registry.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(InProcess { url, registry, task })
+    }
+
+    pub async fn start() -> anyhow::Result<InProcess> {
+        InProcess::start_with_clock(Arc::new(SystemClock)).await
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,5 +1,5 @@
-//! Server-side printing: `meta.k8s.io/v1` Table responses built from each kind's columns
-//! (`Strategy::table_columns` / `table_row`), with `includeObject` handling.
+//! Server-side printing: `meta.k8s.io/v1` Table responses built from each kind's printer
+//! (`Kind::table`, a [`TableSpec`] from `crate::printers`), with `includeObject` handling.
 
 use crate::kinds::Kind;
 use serde_json::{json, Value};
@@ -52,6 +52,52 @@ pub const AGE: Column = Column::new(
 
 /// The default columns of a kind without its own printer.
 pub const DEFAULT_COLUMNS: &[Column] = &[NAME, AGE];
+
+/// A kind's server-side printer: its columns and how to fill one row. Every row has exactly
+/// one cell per column, wide-only (priority 1) cells included, as kube-apiserver always
+/// prints with `Wide: true` and lets the client hide priority-1 columns.
+#[derive(Clone, Copy)]
+pub struct TableSpec {
+    pub columns: &'static [Column],
+    /// The cells of one object's row.
+    pub row: fn(&Value, SystemTime) -> Vec<Value>,
+    /// The row's `conditions` (`metav1.TableRowCondition`); empty leaves them out.
+    pub conditions: fn(&Value) -> Vec<Value>,
+}
+
+impl TableSpec {
+    pub const fn new(
+        columns: &'static [Column],
+        row: fn(&Value, SystemTime) -> Vec<Value>,
+    ) -> Self {
+        TableSpec {
+            columns,
+            row,
+            conditions: no_conditions,
+        }
+    }
+    pub const fn conditions(self, conditions: fn(&Value) -> Vec<Value>) -> Self {
+        TableSpec { conditions, ..self }
+    }
+}
+
+impl std::fmt::Debug for TableSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
+        write!(f, "TableSpec({names:?})")
+    }
+}
+
+fn no_conditions(_: &Value) -> Vec<Value> {
+    Vec::new()
+}
+
+fn default_row(obj: &Value, now: SystemTime) -> Vec<Value> {
+    vec![name_cell(obj), Value::String(age(obj, now))]
+}
+
+/// The printer of a kind without its own: `Name`, `Age`.
+pub const DEFAULT_TABLE: TableSpec = TableSpec::new(DEFAULT_COLUMNS, default_row);
 
 /// `includeObject` of a Table request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +156,11 @@ fn row_object(obj: &Value, include: IncludeObject) -> Value {
 
 /// One row of a kind's table.
 pub fn row(kind: &Kind, obj: &Value, include: IncludeObject, now: SystemTime) -> Value {
-    let mut r = json!({"cells": kind.strategy.table_row(obj, now)});
+    let mut r = json!({"cells": (kind.table.row)(obj, now)});
+    let conditions = (kind.table.conditions)(obj);
+    if !conditions.is_empty() {
+        r["conditions"] = Value::Array(conditions);
+    }
     if include != IncludeObject::None {
         r["object"] = row_object(obj, include);
     }
@@ -119,8 +169,8 @@ pub fn row(kind: &Kind, obj: &Value, include: IncludeObject, now: SystemTime) ->
 
 pub fn column_definitions(kind: &Kind) -> Value {
     Value::Array(
-        kind.strategy
-            .table_columns()
+        kind.table
+            .columns
             .iter()
             .map(|c| {
                 json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority})

@@ -17,6 +17,12 @@ pub struct UpArgs {
     /// Write a standalone kubeconfig here instead of merging into $KUBECONFIG or ~/.kube/config.
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+    /// Number of simulated worker nodes (besides the control-plane node).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Remove the simulated delays of image pulls and container starts (tests, benchmarks).
+    #[arg(long)]
+    pub fast: bool,
     /// Allow a non-loopback --listen address: anyone who can reach it has full control of the cluster.
     #[arg(long)]
     pub insecure_listen_on_network: bool,
@@ -59,8 +65,21 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             kubeconfig::CONTEXT,
             written.display()
         );
-        apiserver::server::serve(listener, registry, store, shutdown_signal()).await
+        let server = tokio::spawn(apiserver::server::serve(listener, registry, store, shutdown_signal()));
+        let client = local_client(&url)?;
+        let controllers = tokio::spawn(controller_manager::run(client.clone()));
+        let nodes = tokio::spawn(kubelet_sim::run(client, kubelet_sim::Options { workers: args.workers, fast: args.fast }));
+        let result = server.await?;
+        controllers.abort();
+        nodes.abort();
+        result
     })
+}
+
+/// A kube-rs client for the server this process serves.
+pub fn local_client(url: &str) -> anyhow::Result<kube::Client> {
+    let config = kube::Config::new(url.parse().context("server URL")?);
+    Ok(kube::Client::try_from(config)?)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -50,14 +50,15 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn scan<'a>(&'a self, prefix: &str, start_after: Option<&str>) -> ScanIter<'a>;
 
     /// Atomically (as one crash-consistent unit): set (`Some`) or remove (`None`) the object
-    /// at `entry.ev.key`, append `entry` to the event log and record `entry.ev.rv` as the last
-    /// rv.
+    /// at `entry.ev.key` and append `entry` to the event log.
     fn apply(&self, object: Option<&Stored>, entry: &Entry) -> Result<()>;
 
-    /// Drop logged events with rv <= `through_rv` (called off the write path).
-    fn compact_events(&self, through_rv: u64) -> Result<()>;
+    /// Drop logged events with rv <= `through_rv` (always below the last event) and record
+    /// `last_rv` as the last rv. Called off the write path.
+    fn compact_events(&self, through_rv: u64, last_rv: u64) -> Result<()>;
 
-    /// Recover the last rv and the last `retention` events.
+    /// Recover the last rv (max of the recorded one and the last event's) and the last
+    /// `retention` events.
     fn recover(&self, retention: usize) -> Result<Recovered>;
 
     /// Make every applied write durable.

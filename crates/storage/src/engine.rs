@@ -15,8 +15,7 @@ use crate::backend::{Backend, Entry};
 use crate::flusher::FlushSignal;
 use crate::watch::Hub;
 use crate::{
-    DurableFuture, Event, EventType, ListRequest, ListResult, Options, ReadAt, Result,
-    StorageError, Stored, WatchStream,
+    DurableFuture, Event, EventType, ListRequest, ListResult, Options, ReadAt, Result, StorageError, Stored, WatchStream,
 };
 use bytes::Bytes;
 use serde_json::Value;
@@ -99,10 +98,7 @@ impl<B: Backend> Engine<B> {
             opts,
             write: Mutex::new(()),
             current: AtomicU64::new(last_rv),
-            log: RwLock::new(Log {
-                window: events.into(),
-                compacted_through,
-            }),
+            log: RwLock::new(Log { window: events.into(), compacted_through }),
             oldest: AtomicU64::new(compacted_through),
             hub: Hub::new(last_rv),
             pending: Mutex::new(VecDeque::new()),
@@ -166,11 +162,9 @@ impl<B: Backend> Engine<B> {
         let check = |cur: Option<&Stored>, expected: Option<u64>| -> Result<()> {
             let cur = cur.ok_or_else(|| StorageError::NotFound(key.to_owned()))?;
             match expected {
-                Some(e) if e != cur.rv => Err(StorageError::Conflict {
-                    key: key.to_owned(),
-                    expected: e,
-                    actual: cur.rv,
-                }),
+                Some(e) if e != cur.rv => {
+                    Err(StorageError::Conflict { key: key.to_owned(), expected: e, actual: cur.rv })
+                }
                 _ => Ok(()),
             }
         };
@@ -191,19 +185,10 @@ impl<B: Backend> Engine<B> {
                 (EventType::Deleted, encode_with_rv(last, rv)?, false)
             }
         };
-        let stored = Stored {
-            rv,
-            bytes: bytes.clone(),
-        };
+        let stored = Stored { rv, bytes: bytes.clone() };
         let prev_rv = cur.as_ref().map_or(0, |c| c.rv);
         let entry = Entry {
-            ev: Arc::new(Event {
-                kind,
-                key: Arc::from(key),
-                rv,
-                object: bytes,
-                prev: cur.map(|c| c.bytes),
-            }),
+            ev: Arc::new(Event { kind, key: Arc::from(key), rv, object: bytes, prev: cur.map(|c| c.bytes) }),
             prev_rv,
         };
         {
@@ -286,9 +271,7 @@ impl<B: Backend> Engine<B> {
                     return Err(e.clone());
                 }
                 if status.closed.load(Ordering::Acquire) {
-                    return Err(StorageError::Internal(format!(
-                        "storage closed before rv {rv} was durable"
-                    )));
+                    return Err(StorageError::Internal(format!("storage closed before rv {rv} was durable")));
                 }
                 if rx.changed().await.is_err() {
                     return match *rx.borrow() >= rv {
@@ -303,9 +286,7 @@ impl<B: Backend> Engine<B> {
     // ---- reads ----
 
     pub fn get(&self, key: &str) -> Result<Stored> {
-        self.backend
-            .get(key)?
-            .ok_or_else(|| StorageError::NotFound(key.to_owned()))
+        self.backend.get(key)?.ok_or_else(|| StorageError::NotFound(key.to_owned()))
     }
 
     /// Window entries with rv > `rv`, or `Err(oldest)` when some were compacted.
@@ -322,26 +303,19 @@ impl<B: Backend> Engine<B> {
         self.check_open()?;
         let current = self.current_rv();
         if after_rv > current {
-            return Err(StorageError::TooLarge {
-                requested: after_rv,
-                current,
-            });
+            return Err(StorageError::TooLarge { requested: after_rv, current });
         }
-        self.hub
-            .register(prefix, after_rv, self.opts.watch_buffer, |published| {
-                let entries =
-                    self.events_after(after_rv)
-                        .map_err(|oldest| StorageError::Expired {
-                            requested: after_rv,
-                            oldest,
-                        })?;
-                Ok(entries
-                    .into_iter()
-                    .take_while(|e| e.rv() <= published)
-                    .filter(|e| e.ev.key.starts_with(prefix))
-                    .map(|e| e.ev)
-                    .collect())
-            })
+        self.hub.register(prefix, after_rv, self.opts.watch_buffer, |published| {
+            let entries = self
+                .events_after(after_rv)
+                .map_err(|oldest| StorageError::Expired { requested: after_rv, oldest })?;
+            Ok(entries
+                .into_iter()
+                .take_while(|e| e.rv() <= published)
+                .filter(|e| e.ev.key.starts_with(prefix))
+                .map(|e| e.ev)
+                .collect())
+        })
     }
 
     pub fn list(&self, req: &ListRequest<'_>) -> Result<ListResult> {
@@ -359,28 +333,19 @@ impl<B: Backend> Engine<B> {
         let at = match req.at {
             ReadAt::Latest => current,
             ReadAt::Exact(rv) if rv > current => {
-                return Err(StorageError::TooLarge {
-                    requested: rv,
-                    current,
-                });
+                return Err(StorageError::TooLarge { requested: rv, current });
             }
             ReadAt::Exact(rv) => rv,
         };
         let lost = |oldest: u64| match req.at {
             ReadAt::Latest => Ok(None),
-            ReadAt::Exact(_) => Err(StorageError::Expired {
-                requested: at,
-                oldest,
-            }),
+            ReadAt::Exact(_) => Err(StorageError::Expired { requested: at, oldest }),
         };
-        let in_range = |k: &str| k.starts_with(req.prefix) && req.start_after.is_none_or(|s| k > s);
+        let in_range =
+            |k: &str| k.starts_with(req.prefix) && req.start_after.is_none_or(|s| k > s);
         let accept = |s: &Stored| req.filter.is_none_or(|f| f(s));
 
-        let mut snap = Snapshot {
-            at,
-            hi: at,
-            overrides: BTreeMap::new(),
-        };
+        let mut snap = Snapshot { at, hi: at, overrides: BTreeMap::new() };
         if let Err(oldest) = snap.refresh(self, &in_range) {
             return lost(oldest);
         }
@@ -403,17 +368,20 @@ impl<B: Backend> Engine<B> {
         // Fused: a live (sled) iterator may yield keys inserted after it first reported its end.
         let mut scan = self.backend.scan(req.prefix, req.start_after).fuse();
         let mut held: Option<(String, Stored)> = None;
-        let mut trace: Vec<String> = vec![];
         let mut refreshed_for: Option<String> = None;
         loop {
             if held.is_none() {
                 held = scan.next().transpose()?;
+                // Defensive: never let a live iterator take the merge backwards.
+                if let (Some((k, _)), Some(c)) = (&held, &cursor) {
+                    if k <= c {
+                        held = None;
+                        continue;
+                    }
+                }
             }
             let next_ov = match &cursor {
-                Some(c) => snap
-                    .overrides
-                    .range::<str, _>((Bound::Excluded(c.as_str()), Bound::Unbounded))
-                    .next(),
+                Some(c) => snap.overrides.range::<str, _>((Bound::Excluded(c.as_str()), Bound::Unbounded)).next(),
                 None => snap.overrides.iter().next(),
             }
             .map(|(k, _)| k.clone());
@@ -431,7 +399,6 @@ impl<B: Backend> Engine<B> {
                 }
                 let state = snap.overrides[&key].clone();
                 cursor = Some(key.clone());
-                trace.push(format!("ov {key} {:?}", state.as_ref().map(|s| s.rv)));
                 emit(key, state);
                 continue;
             }
@@ -440,14 +407,12 @@ impl<B: Backend> Engine<B> {
                 // Written after `at` and after our last window read: its event is in the
                 // window now. Refresh, then reconsider this key (and any new keys before it).
                 if refreshed_for.as_deref() == Some(key.as_str()) {
-                    return Err(StorageError::Internal(format!(
-                        "no event for {key} at rv {}",
-                        stored.rv
-                    )));
+                    return Err(StorageError::Internal(format!("no event for {key} at rv {}", stored.rv)));
                 }
                 match snap.refresh(self, &in_range) {
                     Ok(new) => {
-                        collect_missed(&snap, &new, cursor.as_deref(), &scanned, &mut missed)
+                        let passed = |k: &str| cursor.as_deref().is_some_and(|c| k <= c);
+                        collect_missed(&snap, &new, &passed, &scanned, &mut missed)
                     }
                     Err(oldest) => return lost(oldest),
                 }
@@ -457,30 +422,20 @@ impl<B: Backend> Engine<B> {
             }
             scanned.push(key.clone());
             cursor = Some(key.clone());
-            trace.push(format!("scan {key} {}", stored.rv));
             emit(key, Some(stored));
         }
         drop(emit);
         // Keys deleted after our last window read and before the scan reached them.
         match snap.refresh(self, &in_range) {
-            Ok(new) => collect_missed(&snap, &new, None, &scanned, &mut missed),
+            Ok(new) => collect_missed(&snap, &new, &|_| true, &scanned, &mut missed),
             Err(oldest) => return lost(oldest),
         }
-        if !missed.is_empty() {
-            eprintln!(
-                "MISSED at={at} {:?} scanned={:?} page={:?}",
-                missed.iter().map(|m| &m.0).collect::<Vec<_>>(),
-                scanned,
-                page.iter().map(|p| &p.0).collect::<Vec<_>>()
-            );
-        }
+        if !missed.is_empty() { eprintln!("MISSED at={at} {:?} scanned={:?} page={:?}", missed.iter().map(|m| &m.0).collect::<Vec<_>>(), scanned, page.iter().map(|p| &p.0).collect::<Vec<_>>()); }
         for (key, s) in missed {
             if !accept(&s) {
                 continue;
             }
-            let fits = req.limit == 0
-                || page.len() < req.limit
-                || page.last().is_some_and(|(k, _)| key < *k);
+            let fits = req.limit == 0 || page.len() < req.limit || page.last().is_some_and(|(k, _)| key < *k);
             if fits {
                 let pos = page.partition_point(|(k, _)| *k < key);
                 page.insert(pos, (key, s));
@@ -492,22 +447,8 @@ impl<B: Backend> Engine<B> {
                 remaining += 1;
             }
         }
-        if page.windows(2).any(|w| w[0].0 >= w[1].0) {
-            eprintln!(
-                "DUP at={at} page={:?} missed={:?}",
-                page.iter().map(|p| (&p.0, p.1.rv)).collect::<Vec<_>>(),
-                missed.len()
-            );
-        }
-        let more_after = (remaining > 0)
-            .then(|| page.last().map(|(k, _)| k.clone()))
-            .flatten();
-        Ok(Some(ListResult {
-            items: page,
-            rv: at,
-            more_after,
-            remaining: (remaining > 0).then_some(remaining),
-        }))
+        let more_after = (remaining > 0).then(|| page.last().map(|(k, _)| k.clone())).flatten();
+        Ok(Some(ListResult { items: page, rv: at, more_after, remaining: (remaining > 0).then_some(remaining) }))
     }
 }
 
@@ -540,18 +481,17 @@ impl Snapshot {
     }
 }
 
-/// Among keys newly found written after `at`: those the list already passed (<= `cursor`, or
-/// all when `cursor` is None) that existed at `at` but the scan never saw.
+/// Among keys newly found written after `at`: those the list already `passed` that existed at
+/// `at` but the scan never saw (deleted before the scan reached them).
 fn collect_missed(
     snap: &Snapshot,
     new: &[String],
-    cursor: Option<&str>,
+    passed: &dyn Fn(&str) -> bool,
     scanned: &[String],
     missed: &mut Vec<(String, Stored)>,
 ) {
     for key in new {
-        let passed = cursor.is_none_or(|c| key.as_str() <= c);
-        if !passed || scanned.binary_search(key).is_ok() {
+        if !passed(key) || scanned.binary_search(key).is_ok() {
             continue;
         }
         if let Some(Some(s)) = snap.overrides.get(key) {
@@ -565,9 +505,7 @@ pub(crate) fn encode_with_rv(mut obj: Value, rv: u64) -> Result<Bytes> {
     let map = obj
         .as_object_mut()
         .ok_or_else(|| StorageError::InvalidObject("expected a JSON object".into()))?;
-    let meta = map
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Default::default()));
+    let meta = map.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
     if meta.is_null() {
         *meta = Value::Object(Default::default());
     }
@@ -601,11 +539,7 @@ macro_rules! delegate_storage {
             ) -> $crate::Result<$crate::Stored> {
                 self.engine.update(key, expected_rv, obj)
             }
-            fn delete(
-                &self,
-                key: &str,
-                expected_rv: Option<u64>,
-            ) -> $crate::Result<$crate::Stored> {
+            fn delete(&self, key: &str, expected_rv: Option<u64>) -> $crate::Result<$crate::Stored> {
                 self.engine.delete(key, expected_rv)
             }
             fn watch(&self, prefix: &str, after_rv: u64) -> $crate::Result<$crate::WatchStream> {

@@ -77,7 +77,7 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn compact_events(&self, _through_rv: u64) -> Result<()> {
+    fn compact_events(&self, _through_rv: u64, _last_rv: u64) -> Result<()> {
         Ok(())
     }
 

@@ -1,11 +1,12 @@
 //! The sled backend and `SledStorage`, the engine over it plus its group-commit flusher.
 //!
 //! On-disk layout: one sled tree (`kube-lite`) with prefixed keys, so that every write's
-//! object, event and last rv go into one atomic `apply_batch` (a crash can never leave an
-//! object without its event or the last rv behind, so an rv is never reused):
+//! object and event go into one atomic `apply_batch` (a crash can never leave an object
+//! without its event, and the log's last event is never compacted, so an rv is never reused):
 //! - `o<key>` → 8-byte big-endian rv ++ the object's JSON bytes;
 //! - `e<rv as 8-byte big-endian>` → the encoded event (type, prev rv, key, object, prev);
-//! - `mrv` → the last rv (8-byte big-endian).
+//! - `mrv` → a recent last rv (8-byte big-endian), rewritten by the flusher with each
+//!   compaction and on close; recovery takes max(`mrv`, last event rv), so it may lag.
 //!
 //! The event log keeps the last `Options::retention` events; older ones are deleted by the
 //! flusher thread after each flush, never on the write path. On open the current rv is
@@ -177,20 +178,16 @@ impl Backend for SledBackend {
             None => batch.remove(okey),
         }
         batch.insert(&evt_key(rv)[..], encode_event(entry));
-        batch.insert(META_RV, &rv.to_be_bytes()[..]);
         self.tree.apply_batch(batch).map_err(internal)
     }
 
-    fn compact_events(&self, through_rv: u64) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        let mut n = 0usize;
+    fn compact_events(&self, through_rv: u64, last_rv: u64) -> Result<()> {
+        // One key at a time, oldest first: no batch, so writers are never blocked for long,
+        // and an interrupted compaction just leaves a few old events to drop next time.
         for k in self.tree.range(evt_key(0)..=evt_key(through_rv)).keys() {
-            batch.remove(k.map_err(internal)?);
-            n += 1;
+            self.tree.remove(k.map_err(internal)?).map_err(internal)?;
         }
-        if n > 0 {
-            self.tree.apply_batch(batch).map_err(internal)?;
-        }
+        self.tree.insert(META_RV, &last_rv.to_be_bytes()[..]).map_err(internal)?;
         Ok(())
     }
 
@@ -225,7 +222,8 @@ impl Backend for SledBackend {
 /// and watchers see only durable events. `close()` (or drop) flushes and stops the flusher.
 pub struct SledStorage {
     pub(crate) engine: Arc<Engine<SledBackend>>,
-    flusher: Mutex<Option<JoinHandle<()>>>,
+    /// The flusher and compactor threads (taken by `close`).
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl SledStorage {
@@ -243,26 +241,27 @@ impl SledStorage {
             .map_err(internal)?;
         let tree = db.open_tree("kube-lite").map_err(internal)?;
         let engine = Arc::new(Engine::open(SledBackend { db, tree }, opts)?);
-        let handle = crate::flusher::spawn(Arc::clone(&engine)).map_err(internal)?;
-        Ok(SledStorage {
-            engine,
-            flusher: Mutex::new(Some(handle)),
-        })
+        let threads = crate::flusher::spawn(Arc::clone(&engine)).map_err(internal)?;
+        Ok(SledStorage { engine, threads: Mutex::new(threads) })
     }
 
     /// Stop accepting writes, flush everything, stop the flusher and end all watch streams.
     /// Idempotent; also done on drop. Blocks for one flush.
     pub fn close(&self) -> Result<()> {
-        let Some(handle) = lock(&self.flusher).take() else {
+        let threads = std::mem::take(&mut *lock(&self.threads));
+        if threads.is_empty() {
             return Ok(());
-        };
+        }
         self.engine.close_writes();
         self.engine.flush_signal.shutdown();
-        let joined = handle.join();
+        let mut panicked = false;
+        for t in threads {
+            panicked |= t.join().is_err();
+        }
         let flushed = self.engine.backend.flush();
         self.engine.close_watchers();
-        if joined.is_err() {
-            return Err(internal("the flusher thread panicked"));
+        if panicked {
+            return Err(internal("a storage thread panicked"));
         }
         if let Some(e) = self.engine.status.failed.get() {
             return Err(e.clone());

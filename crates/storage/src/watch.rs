@@ -162,6 +162,10 @@ impl HubInner {
 
 /// Queue `ev` for `w`; false when the watcher is gone or was just expired.
 fn deliver(w: &mut Watcher, ev: &Arc<Event>, oldest: u64) -> bool {
+    if ev.rv <= w.last_rv {
+        // The watch started at or after this rv (it may be applied but not yet published).
+        return true;
+    }
     if w.tx.capacity() <= 1 {
         // The last free slot carries the expiry; the stream ends after it.
         let _ = w.tx.try_send(Err(StorageError::Expired {

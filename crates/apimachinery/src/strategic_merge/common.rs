@@ -100,8 +100,10 @@ pub(crate) fn slice_element_kind(slices: &[&[Value]]) -> Result<Kind, PatchError
                     prev = Some(k);
                 }
                 Some(p) if p != k => {
-                    let printed: Vec<String> =
-                        slices.iter().map(|s| go_v(&Value::Array(s.to_vec()))).collect();
+                    let printed: Vec<String> = slices
+                        .iter()
+                        .map(|s| go_v(&Value::Array(s.to_vec())))
+                        .collect();
                     return Err(PatchError::new(format!(
                         "list element types are not identical: [{}]",
                         printed.join(" ")
@@ -126,7 +128,12 @@ pub(crate) fn key_of<'v>(item: &'v Value, merge_key: &str, kind: Kind) -> &'v Va
 }
 
 /// Position of the item matching `value` (by merge key for maps).
-pub(crate) fn index_of(list: &[Value], value: &Value, merge_key: &str, kind: Kind) -> Option<usize> {
+pub(crate) fn index_of(
+    list: &[Value],
+    value: &Value,
+    merge_key: &str,
+    kind: Kind,
+) -> Option<usize> {
     let wanted = key_of(value, merge_key, kind);
     list.iter()
         .position(|v| key_of(v, merge_key, kind) == wanted)
@@ -166,7 +173,10 @@ pub(crate) fn deduplicate_scalars(mut s: Vec<Value>) -> Vec<Value> {
 }
 
 /// Checks every item of every list is a map holding the merge key.
-pub(crate) fn validate_merge_key_in_lists(merge_key: &str, lists: &[&[Value]]) -> Result<(), PatchError> {
+pub(crate) fn validate_merge_key_in_lists(
+    merge_key: &str,
+    lists: &[&[Value]],
+) -> Result<(), PatchError> {
     for list in lists {
         for item in list.iter() {
             let Some(m) = item.as_object() else {
@@ -181,7 +191,9 @@ pub(crate) fn validate_merge_key_in_lists(merge_key: &str, lists: &[&[Value]]) -
 }
 
 /// Splits map items into (kept, `$patch: delete` items).
-pub(crate) fn extract_to_delete_items(list: Vec<Value>) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+pub(crate) fn extract_to_delete_items(
+    list: Vec<Value>,
+) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
     let mut keep = Vec::new();
     let mut delete = Vec::new();
     for v in list {
@@ -228,11 +240,23 @@ pub(crate) fn normalize_element_order(
 ) -> Result<Vec<Value>, PatchError> {
     let patch = normalize_slice_order(patch, patch_order, merge_key, kind)?;
     let server_only = normalize_slice_order(server_only, server_order, merge_key, kind)?;
-    Ok(merge_sorted(server_only, patch, server_order, merge_key, kind))
+    Ok(merge_sorted(
+        server_only,
+        patch,
+        server_order,
+        merge_key,
+        kind,
+    ))
 }
 
 /// Inserts each `left` item before the first `right` item it precedes in `server_order`.
-fn merge_sorted(left: Vec<Value>, right: Vec<Value>, server_order: &[Value], merge_key: &str, kind: Kind) -> Vec<Value> {
+fn merge_sorted(
+    left: Vec<Value>,
+    right: Vec<Value>,
+    server_order: &[Value],
+    merge_key: &str,
+    kind: Kind,
+) -> Vec<Value> {
     let mut out = Vec::with_capacity(left.len() + right.len());
     let mut l = left.into_iter().peekable();
     let mut r = right.into_iter().peekable();
@@ -282,7 +306,11 @@ pub(crate) fn partition_maps(
 }
 
 /// Index of the first map whose `key` equals `value`; a non-map item is an error.
-pub(crate) fn find_map_by_key(list: &[Value], key: &str, value: &Value) -> Result<Option<usize>, PatchError> {
+pub(crate) fn find_map_by_key(
+    list: &[Value],
+    key: &str,
+    value: &Value,
+) -> Result<Option<usize>, PatchError> {
     for (i, v) in list.iter().enumerate() {
         let Some(m) = v.as_object() else {
             return Err(PatchError::new(format!("value for key {i} is not a map")));

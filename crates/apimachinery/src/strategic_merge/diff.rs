@@ -76,7 +76,8 @@ pub(crate) fn diff_maps(
             }
         }
     }
-    if !retain_keys.is_empty() && (!patch.is_empty() || has_additional_new_field(original, modified))
+    if !retain_keys.is_empty()
+        && (!patch.is_empty() || has_additional_new_field(original, modified))
     {
         patch.insert(
             RETAIN_KEYS_DIRECTIVE.to_string(),
@@ -185,7 +186,8 @@ fn diff_lists(
         Kind::Object => {
             let (patch_list, delete_list) =
                 diff_lists_of_maps(original, modified, schema, merge_key, opts)?;
-            let mut patch_list = normalize_slice_order(patch_list, modified, merge_key, element_kind)?;
+            let mut patch_list =
+                normalize_slice_order(patch_list, modified, merge_key, element_kind)?;
             let order_same = is_order_same(original, modified, merge_key)?;
             patch_list.extend(delete_list);
             let mut order = Vec::new();
@@ -223,7 +225,11 @@ fn diff_lists(
     }
 }
 
-fn is_order_same(original: &[Value], modified: &[Value], merge_key: &str) -> Result<bool, PatchError> {
+fn is_order_same(
+    original: &[Value],
+    modified: &[Value],
+    merge_key: &str,
+) -> Result<bool, PatchError> {
     if original.len() != modified.len() {
         return Ok(false);
     }
@@ -236,7 +242,11 @@ fn is_order_same(original: &[Value], modified: &[Value], merge_key: &str) -> Res
 }
 
 /// Added values and deleted values of a primitive merge list, compared as sorted `%v` strings.
-fn diff_lists_of_scalars(original: &[Value], modified: &[Value], opts: DiffOptions) -> (Vec<Value>, Vec<Value>) {
+fn diff_lists_of_scalars(
+    original: &[Value],
+    modified: &[Value],
+    opts: DiffOptions,
+) -> (Vec<Value>, Vec<Value>) {
     let original = sort_scalars(original.to_vec());
     let modified = sort_scalars(modified.to_vec());
     let (mut oi, mut mi) = (0, 0);
@@ -285,29 +295,16 @@ fn diff_lists_of_maps(
     let mut deletions = Vec::new();
     let original = sort_maps_by_field(original.to_vec(), merge_key);
     let modified = sort_maps_by_field(modified.to_vec(), merge_key);
-    let entry = |list: &[Value], i: usize| -> Result<Option<(Map<String, Value>, Value, String)>, PatchError> {
-        let Some(item) = list.get(i) else {
-            return Ok(None);
-        };
-        let Some(m) = item.as_object() else {
-            return Err(err_bad_arg_type(MAP_TYPE, item));
-        };
-        let Some(key_value) = m.get(merge_key) else {
-            return Err(err_no_merge_key(m, merge_key));
-        };
-        let printed = go_v(key_value);
-        Ok(Some((m.clone(), key_value.clone(), printed)))
-    };
     let (mut oi, mut mi) = (0, 0);
     loop {
-        let o = entry(&original, oi)?;
-        let m = entry(&modified, mi)?;
+        let o = keyed_entry(&original, oi, merge_key)?;
+        let m = keyed_entry(&modified, mi, merge_key)?;
         match (o, m) {
             (None, None) => break,
             (Some((o_map, _, o_key)), Some((m_map, m_value, m_key))) if o_key == m_key => {
-                let mut value = diff_maps(&o_map, &m_map, schema, opts)?;
+                let mut value = diff_maps(o_map, m_map, schema, opts)?;
                 if !value.is_empty() {
-                    value.insert(merge_key.to_string(), m_value);
+                    value.insert(merge_key.to_string(), m_value.clone());
                     patch.push(Value::Object(value));
                 }
                 oi += 1;
@@ -315,20 +312,20 @@ fn diff_lists_of_maps(
             }
             (None, Some((m_map, _, _))) => {
                 if !opts.ignore_changes_and_additions {
-                    patch.push(Value::Object(m_map));
+                    patch.push(Value::Object(m_map.clone()));
                 }
                 mi += 1;
             }
             (Some((_, _, o_key)), Some((m_map, _, m_key))) if o_key > m_key => {
                 if !opts.ignore_changes_and_additions {
-                    patch.push(Value::Object(m_map));
+                    patch.push(Value::Object(m_map.clone()));
                 }
                 mi += 1;
             }
             (Some((_, o_value, _)), _) => {
                 if !opts.ignore_deletions {
                     let mut directive = Map::new();
-                    directive.insert(merge_key.to_string(), o_value);
+                    directive.insert(merge_key.to_string(), o_value.clone());
                     directive.insert(
                         DIRECTIVE_MARKER.to_string(),
                         Value::String(DELETE_DIRECTIVE.to_string()),
@@ -340,4 +337,24 @@ fn diff_lists_of_maps(
         }
     }
     Ok((patch, deletions))
+}
+
+/// An item of a keyed list: its map, its merge-key value and that value's `%v` text.
+type KeyedEntry<'v> = (&'v Map<String, Value>, &'v Value, String);
+
+fn keyed_entry<'v>(
+    list: &'v [Value],
+    i: usize,
+    merge_key: &str,
+) -> Result<Option<KeyedEntry<'v>>, PatchError> {
+    let Some(item) = list.get(i) else {
+        return Ok(None);
+    };
+    let Some(m) = item.as_object() else {
+        return Err(err_bad_arg_type(MAP_TYPE, item));
+    };
+    let Some(key_value) = m.get(merge_key) else {
+        return Err(err_no_merge_key(m, merge_key));
+    };
+    Ok(Some((m, key_value, go_v(key_value))))
 }

@@ -93,8 +93,15 @@ pub(crate) fn merge_map(
             (Value::Array(o), Value::Array(p)) => {
                 let (sub, meta) = schema.lookup_slice(&k);
                 let (_, strategy) = meta.retain_keys_and_strategy()?;
-                let merged =
-                    merge_slice_handler(o, p, sub, strategy, &meta.merge_key, is_delete_list, opts)?;
+                let merged = merge_slice_handler(
+                    o,
+                    p,
+                    sub,
+                    strategy,
+                    &meta.merge_key,
+                    is_delete_list,
+                    opts,
+                )?;
                 original.insert(k, Value::Array(merged));
             }
             (_, p) => {
@@ -108,7 +115,12 @@ pub(crate) fn merge_map(
 }
 
 /// Takes a patch value for a key the original lacks (or holds with another type).
-fn put_patch_value(original: &mut Map<String, Value>, key: String, mut value: Value, opts: MergeOptions) {
+fn put_patch_value(
+    original: &mut Map<String, Value>,
+    key: String,
+    mut value: Value,
+    opts: MergeOptions,
+) {
     if opts.ignore_unmatched_nulls {
         discard_null_values(&mut value);
     }
@@ -227,10 +239,20 @@ fn merge_patch_into_original(
         let patch_items = patch_list.clone().unwrap_or_default();
         validate_patch_with_set_order_list(&patch_items, set_order_list, merge_key)?;
 
+        // Upstream orders server-only items by its view of the original list, which the
+        // merge may have edited in place.
+        let mut server_order = original_items.clone();
         let merged = match (original_list, patch_list) {
             (Some(o), None) => o,
             (None, Some(p)) => p.into_iter().filter_map(remove_directives).collect(),
-            (Some(o), Some(p)) => merge_slice_handler(o, p, sub, strategy, merge_key, false, opts)?,
+            (Some(o), Some(p)) => {
+                let (merged, aliased) =
+                    merge_slice_tracking_original(o, p, sub, strategy, merge_key, false, opts)?;
+                if let Some(aliased) = aliased {
+                    server_order = aliased;
+                }
+                merged
+            }
             (None, None) => continue,
         };
         let (in_order, server_only) = if merge_key.is_empty() {
@@ -243,7 +265,7 @@ fn merge_patch_into_original(
             in_order,
             server_only,
             set_order_list,
-            &original_items,
+            &server_order,
             merge_key,
             element_kind,
         )?;
@@ -291,14 +313,26 @@ fn validate_patch_with_set_order_list(
     Ok(())
 }
 
-pub(crate) fn merge_key_value_equal(left: &Value, right: &Value, merge_key: &str) -> Result<bool, PatchError> {
+pub(crate) fn merge_key_value_equal(
+    left: &Value,
+    right: &Value,
+    merge_key: &str,
+) -> Result<bool, PatchError> {
     if merge_key.is_empty() {
         return Ok(left == right);
     }
-    let l = left.as_object().ok_or_else(|| err_bad_arg_type(MAP_TYPE, left))?;
-    let r = right.as_object().ok_or_else(|| err_bad_arg_type(MAP_TYPE, right))?;
-    let lv = l.get(merge_key).ok_or_else(|| err_no_merge_key(l, merge_key))?;
-    let rv = r.get(merge_key).ok_or_else(|| err_no_merge_key(r, merge_key))?;
+    let l = left
+        .as_object()
+        .ok_or_else(|| err_bad_arg_type(MAP_TYPE, left))?;
+    let r = right
+        .as_object()
+        .ok_or_else(|| err_bad_arg_type(MAP_TYPE, right))?;
+    let lv = l
+        .get(merge_key)
+        .ok_or_else(|| err_no_merge_key(l, merge_key))?;
+    let rv = r
+        .get(merge_key)
+        .ok_or_else(|| err_no_merge_key(r, merge_key))?;
     Ok(lv == rv)
 }
 
@@ -312,12 +346,81 @@ fn merge_slice_handler(
     is_delete_list: bool,
     opts: MergeOptions,
 ) -> Result<Vec<Value>, PatchError> {
+    merge_slice_tracking_original(
+        original,
+        patch,
+        schema,
+        strategy,
+        merge_key,
+        is_delete_list,
+        opts,
+    )
+    .map(|(merged, _)| merged)
+}
+
+/// Like [`merge_slice_handler`], also returning what the caller's view of the original list
+/// holds afterwards when upstream mutates it in place (see [`GoSlice`]).
+fn merge_slice_tracking_original(
+    original: Vec<Value>,
+    patch: Vec<Value>,
+    schema: SchemaCursor<'_>,
+    strategy: &str,
+    merge_key: &str,
+    is_delete_list: bool,
+    opts: MergeOptions,
+) -> Result<(Vec<Value>, Option<Vec<Value>>), PatchError> {
     if strategy == MERGE_DIRECTIVE || is_delete_list {
         merge_slice(original, patch, schema, merge_key, opts, is_delete_list)
     } else {
-        Ok(patch)
+        Ok((patch, None))
     }
 }
+
+/// A Go slice over a backing array, to reproduce upstream's in-place list edits: deleting
+/// an item shifts the backing array left and appends then reuse the freed tail, all visible
+/// to other slices over the same array (the `$setElementOrder` code reads the original list
+/// through one afterwards, which decides where server-only items land).
+struct GoSlice {
+    backing: Vec<Value>,
+    len: usize,
+}
+
+impl GoSlice {
+    fn new(items: Vec<Value>) -> Self {
+        let len = items.len();
+        GoSlice {
+            backing: items,
+            len,
+        }
+    }
+
+    fn items(&self) -> &[Value] {
+        &self.backing[..self.len]
+    }
+
+    fn remove(&mut self, i: usize) {
+        for j in i..self.len - 1 {
+            self.backing[j] = self.backing[j + 1].clone();
+        }
+        self.len -= 1;
+    }
+
+    fn push(&mut self, v: Value) {
+        if self.len < self.backing.len() {
+            self.backing[self.len] = v;
+        } else {
+            self.backing.push(v);
+        }
+        self.len += 1;
+    }
+
+    /// The first `n` slots of the backing array: what a slice of the original length sees.
+    fn view(&self, n: usize) -> Vec<Value> {
+        self.backing[..n].to_vec()
+    }
+}
+
+type MergedList = (Vec<Value>, Option<Vec<Value>>);
 
 fn merge_slice(
     original: Vec<Value>,
@@ -326,45 +429,72 @@ fn merge_slice(
     merge_key: &str,
     opts: MergeOptions,
     is_delete_list: bool,
-) -> Result<Vec<Value>, PatchError> {
+) -> Result<MergedList, PatchError> {
     if original.is_empty() && patch.is_empty() {
-        return Ok(original);
+        return Ok((original, None));
     }
     let element_kind = slice_element_kind(&[&original, &patch])?;
-    let (merged, original, patch) = if element_kind != Kind::Object {
+    if element_kind != Kind::Object {
         if opts.merge_parallel_list && is_delete_list {
-            return Ok(original.into_iter().filter(|v| !patch.contains(v)).collect());
+            return Ok((
+                original
+                    .into_iter()
+                    .filter(|v| !patch.contains(v))
+                    .collect(),
+                None,
+            ));
         }
         let mut both = original.clone();
         both.extend(patch.iter().cloned());
-        (deduplicate_scalars(both), original, patch)
-    } else {
-        if merge_key.is_empty() {
-            return Err(PatchError::new(format!(
-                "cannot merge lists without merge key for {}",
-                schema.name()
-            )));
-        }
-        let (original, patch) = merge_slice_with_special_elements(original, patch, merge_key)?;
-        let merged =
-            merge_slice_without_special_elements(original.clone(), &patch, merge_key, schema, opts)?;
-        (merged, original, patch)
+        let merged = deduplicate_scalars(both);
+        let (in_patch, server_only) = partition_primitives(merged, &patch);
+        let ordered = normalize_element_order(
+            in_patch,
+            server_only,
+            &patch,
+            &original,
+            merge_key,
+            element_kind,
+        )?;
+        return Ok((ordered, None));
+    }
+    if merge_key.is_empty() {
+        return Err(PatchError::new(format!(
+            "cannot merge lists without merge key for {}",
+            schema.name()
+        )));
+    }
+    let original_len = original.len();
+    let mut original = GoSlice::new(original);
+    let (replacement, patch) = merge_slice_with_special_elements(&mut original, patch, merge_key)?;
+    let (mut target, aliased) = match replacement {
+        Some(items) => (GoSlice::new(items), Some(original.view(original_len))),
+        None => (original, None),
     };
-    let (in_patch, server_only) = if merge_key.is_empty() {
-        partition_primitives(merged, &patch)
-    } else {
-        partition_maps(merged, &patch, merge_key)?
-    };
-    normalize_element_order(in_patch, server_only, &patch, &original, merge_key, element_kind)
+    let server_order = target.items().to_vec();
+    merge_slice_without_special_elements(&mut target, &patch, merge_key, schema, opts)?;
+    let aliased = aliased.unwrap_or_else(|| target.view(original_len));
+    let merged = target.items().to_vec();
+    let (in_patch, server_only) = partition_maps(merged, &patch, merge_key)?;
+    let ordered = normalize_element_order(
+        in_patch,
+        server_only,
+        &patch,
+        &server_order,
+        merge_key,
+        element_kind,
+    )?;
+    Ok((ordered, Some(aliased)))
 }
 
-/// Applies `$patch` items of a merged list: `delete` removes items with that key, `replace`
-/// makes the remaining patch items the whole list.
+/// Applies `$patch` items of a merged list: `delete` removes items with that key (from
+/// `original`, in place), `replace` makes the remaining patch items the whole list (returned
+/// as the replacement). Returns the patch items without directives.
 fn merge_slice_with_special_elements(
-    mut original: Vec<Value>,
+    original: &mut GoSlice,
     patch: Vec<Value>,
     merge_key: &str,
-) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+) -> Result<(Option<Vec<Value>>, Vec<Value>), PatchError> {
     let mut plain = Vec::new();
     let mut replace = false;
     for v in patch {
@@ -380,7 +510,7 @@ fn merge_slice_with_special_elements(
                 let Some(key_value) = m.get(merge_key) else {
                     return Err(err_no_merge_key(m, merge_key));
                 };
-                while let Some(i) = find_map_by_key(&original, merge_key, key_value)? {
+                while let Some(i) = find_map_by_key(original.items(), merge_key, key_value)? {
                     original.remove(i);
                 }
             }
@@ -394,20 +524,20 @@ fn merge_slice_with_special_elements(
         }
     }
     if replace {
-        Ok((plain, Vec::new()))
+        Ok((Some(plain), Vec::new()))
     } else {
-        Ok((original, plain))
+        Ok((None, plain))
     }
 }
 
 /// Merges each patch item into the original item with the same key, or appends it.
 fn merge_slice_without_special_elements(
-    mut original: Vec<Value>,
+    original: &mut GoSlice,
     patch: &[Value],
     merge_key: &str,
     schema: SchemaCursor<'_>,
     opts: MergeOptions,
-) -> Result<Vec<Value>, PatchError> {
+) -> Result<(), PatchError> {
     for v in patch {
         let Some(m) = v.as_object() else {
             return Err(err_bad_arg_type(MAP_TYPE, v));
@@ -415,17 +545,17 @@ fn merge_slice_without_special_elements(
         let Some(key_value) = m.get(merge_key) else {
             return Err(err_no_merge_key(m, merge_key));
         };
-        match find_map_by_key(&original, merge_key, key_value)? {
+        match find_map_by_key(original.items(), merge_key, key_value)? {
             Some(i) => {
-                let Value::Object(orig_map) = std::mem::take(&mut original[i]) else {
+                let Value::Object(orig_map) = std::mem::take(&mut original.backing[i]) else {
                     unreachable!("find_map_by_key only matches maps");
                 };
-                original[i] = Value::Object(merge_map(orig_map, m.clone(), schema, opts)?);
+                original.backing[i] = Value::Object(merge_map(orig_map, m.clone(), schema, opts)?);
             }
             None => original.push(v.clone()),
         }
     }
-    Ok(original)
+    Ok(())
 }
 
 /// Drops maps carrying `$patch` (and list items that are such maps); `None` when the value

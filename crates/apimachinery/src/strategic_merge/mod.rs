@@ -21,7 +21,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-pub use schema::{PatchMeta, PatchSchema, SchemaCursor, PATCH_MERGE_KEY_EXTENSION, PATCH_STRATEGY_EXTENSION};
+pub use schema::{
+    PatchMeta, PatchSchema, SchemaCursor, PATCH_MERGE_KEY_EXTENSION, PATCH_STRATEGY_EXTENSION,
+};
 
 use common::{
     err_bad_json_doc, DELETE_FROM_PRIMITIVE_LIST_PREFIX, DIRECTIVE_MARKER, RETAIN_KEYS_DIRECTIVE,
@@ -66,7 +68,11 @@ fn object(doc: &Value) -> Result<Map<String, Value>, PatchError> {
 /// Applies a strategic merge patch to `original` (upstream `StrategicMergeMapPatch`).
 /// `schema` is the type of the document; [`SchemaCursor::none`] gives JSON-merge-patch-like
 /// behaviour. Both documents must be JSON objects.
-pub fn apply(original: &Value, patch: &Value, schema: SchemaCursor<'_>) -> Result<Value, PatchError> {
+pub fn apply(
+    original: &Value,
+    patch: &Value,
+    schema: SchemaCursor<'_>,
+) -> Result<Value, PatchError> {
     let merged = merge_map(object(original)?, object(patch)?, schema, APPLY)?;
     Ok(Value::Object(merged))
 }

@@ -169,10 +169,8 @@ impl<'a> SchemaCursor<'a> {
     pub fn lookup_slice(&self, key: &str) -> (SchemaCursor<'a>, PatchMeta) {
         let field = self.field(key);
         let meta = Self::meta_of(field);
-        let items = field.and_then(|f| match f.get("items") {
-            Some(items) => Some(items),
-            None => self.resolve(f).and_then(|r| r.get("items")),
-        });
+        // A list field's items; without `items` (a bare `$ref`), the field's own type.
+        let items = field.map(|f| f.get("items").unwrap_or(f));
         (self.at(items), meta)
     }
 

@@ -28,6 +28,9 @@ pub fn app(registry: Arc<Registry>) -> Router {
         .route("/livez", get(ok))
         .route("/readyz", get(ok))
         .route("/version", get(version))
+        .route("/openapi/v2", get(crate::openapi::serve::v2))
+        .route("/openapi/v3", get(crate::openapi::serve::index))
+        .route("/openapi/v3/{*gv}", get(crate::openapi::serve::group))
         .fallback(resource)
         .with_state(registry)
 }

@@ -1,9 +1,11 @@
 //! Reading a request: the resource path (kube-apiserver's `RequestInfo`), query parameters
 //! into option structs, and bodies (JSON or YAML, at most 3 MiB).
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::kinds::{Kind, KindTable, Subresource};
-use crate::registry::{DeleteOptions, ListOptions, WatchOptions, WriteOptions};
+use crate::registry::{
+    DeleteOptions, FieldValidation, ListOptions, WatchOptions, WriteOptions,
+};
 use axum::body::Body;
 use axum::http::HeaderMap;
 use bytes::Bytes;
@@ -136,10 +138,34 @@ impl Query {
         Ok(dry)
     }
 
+    /// Options of a write; an invalid `fieldValidation` is reported against `CreateOptions`.
     pub fn write_options(&self) -> ApiResult<WriteOptions> {
+        self.write_options_as("CreateOptions")
+    }
+
+    /// Options of a write whose options kind (`CreateOptions`, `UpdateOptions`,
+    /// `PatchOptions`) names an invalid `fieldValidation` in the error.
+    pub fn write_options_as(&self, options_kind: &str) -> ApiResult<WriteOptions> {
+        let value = self.get("fieldValidation").unwrap_or("");
+        let field_validation = FieldValidation::parse(value).ok_or_else(|| {
+            let mut e = ApiError::invalid(
+                options_kind,
+                "meta.k8s.io",
+                "",
+                vec![FieldError::not_supported(
+                    "fieldValidation",
+                    &Value::String(value.to_string()),
+                    &["", "Ignore", "Strict", "Warn"],
+                )],
+            );
+            e.name = None;
+            e
+        })?;
         Ok(WriteOptions {
             dry_run: self.dry_run()?,
             field_manager: self.get("fieldManager").map(str::to_string),
+            field_validation,
+            ..WriteOptions::default()
         })
     }
 
@@ -241,5 +267,97 @@ pub fn decode_object(kind: Option<&Kind>, headers: &HeaderMap, body: &[u8]) -> A
             serde_yaml::from_slice::<Value>(body).map_err(|e| bad(e.to_string()))
         }
         other => Err(ApiError::unsupported_media_type(other)),
+    }
+}
+
+/// Whether a request body is JSON (object bodies may also be YAML).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    let ct = content_type(headers);
+    ct == "application/json" || ct == "*/*" || ct.ends_with("+json")
+}
+
+/// Paths of the fields a JSON body repeats (`spec.replicas`, `spec.containers[0].name`), as
+/// kube-apiserver's strict decoder reports them.
+pub fn duplicate_fields(body: &[u8]) -> Vec<String> {
+    let found = std::cell::RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let seed = DuplicateFinder {
+        path: String::new(),
+        found: &found,
+    };
+    let _ = serde::de::DeserializeSeed::deserialize(seed, &mut de);
+    found.into_inner()
+}
+
+/// Walks a JSON document recording repeated object keys by path.
+struct DuplicateFinder<'a> {
+    path: String,
+    found: &'a std::cell::RefCell<Vec<String>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for DuplicateFinder<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for DuplicateFinder<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if !seen.insert(key) {
+                self.found.borrow_mut().push(path.clone());
+            }
+            map.next_value_seed(DuplicateFinder {
+                path,
+                found: self.found,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq
+            .next_element_seed(DuplicateFinder {
+                path: format!("{}[{i}]", self.path),
+                found: self.found,
+            })?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 }

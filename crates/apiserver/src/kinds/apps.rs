@@ -30,6 +30,7 @@ pub static DEPLOYMENTS: Kind = Kind {
     }),
     decode_check: decodes_as::<appsv1::Deployment>,
     strategy: &DeploymentStrategy,
+    table: &crate::printers::workloads::DEPLOYMENT,
     ..APPS
 };
 
@@ -45,6 +46,7 @@ pub static REPLICASETS: Kind = Kind {
     }),
     decode_check: decodes_as::<appsv1::ReplicaSet>,
     strategy: &ReplicaSetStrategy,
+    table: &crate::printers::workloads::REPLICASET,
     ..APPS
 };
 
@@ -59,6 +61,7 @@ pub static STATEFULSETS: Kind = Kind {
     }),
     decode_check: decodes_as::<appsv1::StatefulSet>,
     strategy: &StatefulSetStrategy,
+    table: &crate::printers::workloads::STATEFULSET,
     ..APPS
 };
 
@@ -70,6 +73,7 @@ pub static DAEMONSETS: Kind = Kind {
     subresources: &[Subresource::Status],
     decode_check: decodes_as::<appsv1::DaemonSet>,
     strategy: &DaemonSetStrategy,
+    table: &crate::printers::workloads::DAEMONSET,
     ..APPS
 };
 
@@ -81,6 +85,7 @@ pub static CONTROLLERREVISIONS: Kind = Kind {
     generation: Generation::None,
     decode_check: decodes_as::<appsv1::ControllerRevision>,
     strategy: &ControllerRevisionStrategy,
+    table: &crate::printers::other::CONTROLLERREVISION,
     ..APPS
 };
 

@@ -26,6 +26,7 @@ pub static JOBS: Kind = Kind {
     delete_propagation: Propagation::Orphan,
     decode_check: decodes_as::<batchv1::Job>,
     strategy: &JobStrategy,
+    table: &crate::printers::batch::JOB,
     ..BATCH
 };
 
@@ -36,6 +37,7 @@ pub static CRONJOBS: Kind = Kind {
     short_names: &["cj"],
     decode_check: decodes_as::<batchv1::CronJob>,
     strategy: &CronJobStrategy,
+    table: &crate::printers::batch::CRONJOB,
     ..BATCH
 };
 

@@ -17,6 +17,7 @@ pub static NAMESPACES: Kind = Kind {
     selectable_fields: &["status.phase"],
     decode_check: decodes_as::<corev1::Namespace>,
     strategy: &NamespaceStrategy,
+    table: &crate::printers::core::NAMESPACE,
     ..Kind::DEFAULT
 };
 
@@ -41,6 +42,7 @@ pub static PODS: Kind = Kind {
     returns_deleted_object: true,
     decode_check: decodes_as::<corev1::Pod>,
     strategy: &PodStrategy,
+    table: &crate::printers::pod::TABLE,
     ..Kind::DEFAULT
 };
 
@@ -55,6 +57,7 @@ pub static SERVICES: Kind = Kind {
     returns_deleted_object: true,
     decode_check: decodes_as::<corev1::Service>,
     strategy: &ServiceStrategy,
+    table: &crate::printers::core::SERVICE,
     ..Kind::DEFAULT
 };
 
@@ -64,6 +67,7 @@ pub static ENDPOINTS: Kind = Kind {
     singular: "endpoints",
     short_names: &["ep"],
     decode_check: decodes_as::<corev1::Endpoints>,
+    table: &crate::printers::core::ENDPOINTS,
     ..Kind::DEFAULT
 };
 
@@ -73,6 +77,7 @@ pub static CONFIGMAPS: Kind = Kind {
     singular: "configmap",
     short_names: &["cm"],
     decode_check: decodes_as::<corev1::ConfigMap>,
+    table: &crate::printers::core::CONFIGMAP,
     ..Kind::DEFAULT
 };
 
@@ -83,6 +88,7 @@ pub static SECRETS: Kind = Kind {
     selectable_fields: &["type"],
     decode_check: decodes_as::<corev1::Secret>,
     strategy: &SecretStrategy,
+    table: &crate::printers::core::SECRET,
     ..Kind::DEFAULT
 };
 
@@ -92,6 +98,7 @@ pub static SERVICEACCOUNTS: Kind = Kind {
     singular: "serviceaccount",
     short_names: &["sa"],
     decode_check: decodes_as::<corev1::ServiceAccount>,
+    table: &crate::printers::core::SERVICEACCOUNT,
     ..Kind::DEFAULT
 };
 
@@ -105,6 +112,7 @@ pub static NODES: Kind = Kind {
     selectable_fields: &["spec.unschedulable"],
     decode_check: decodes_as::<corev1::Node>,
     strategy: &NodeStrategy,
+    table: &crate::printers::core::NODE,
     ..Kind::DEFAULT
 };
 
@@ -117,6 +125,7 @@ pub static PERSISTENTVOLUMES: Kind = Kind {
     subresources: &[Subresource::Status],
     decode_check: decodes_as::<corev1::PersistentVolume>,
     strategy: &PvStrategy,
+    table: &crate::printers::core::PERSISTENTVOLUME,
     ..Kind::DEFAULT
 };
 
@@ -128,6 +137,7 @@ pub static PERSISTENTVOLUMECLAIMS: Kind = Kind {
     subresources: &[Subresource::Status],
     decode_check: decodes_as::<corev1::PersistentVolumeClaim>,
     strategy: &PvcStrategy,
+    table: &crate::printers::core::PERSISTENTVOLUMECLAIM,
     ..Kind::DEFAULT
 };
 
@@ -150,6 +160,7 @@ pub static EVENTS: Kind = Kind {
         "type",
     ],
     decode_check: decodes_as::<corev1::Event>,
+    table: &crate::printers::core::EVENT,
     ..Kind::DEFAULT
 };
 

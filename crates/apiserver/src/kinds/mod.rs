@@ -1,6 +1,7 @@
 //! The kinds table: every served resource is one `Kind` row (names, scope, subresources,
-//! selectable fields, the typed schema it must decode as) plus a `Strategy` for what is
-//! particular to it (defaults, validation, status and generation rules, graceful deletion).
+//! selectable fields, the typed schema it must decode as, its Table printer) plus a
+//! `Strategy` for what is particular to it (defaults, validation, status and generation
+//! rules, graceful deletion).
 //! Handlers, storage and the registry never match on a kind; they read this table.
 
 use crate::error::FieldError;
@@ -72,6 +73,8 @@ pub struct Kind {
     /// events.k8s.io/v1 Event), and how to convert between this view and the stored one.
     pub storage: Option<&'static View>,
     pub strategy: &'static dyn Strategy,
+    /// The server-side Table printer (`crate::printers`); `Name`, `Age` by default.
+    pub table: &'static crate::table::TableSpec,
 }
 
 /// An alternate API view over another kind's store.
@@ -114,6 +117,7 @@ impl Kind {
         decode_check: no_check,
         storage: None,
         strategy: &Plain,
+        table: &crate::table::DEFAULT_TABLE,
     };
 
     pub fn api_version(&self) -> String {
@@ -172,17 +176,6 @@ pub trait Strategy: Sync {
     /// `spec.finalizers`, emptied through `/finalize`).
     fn deletion_blocked(&self, _obj: &Value) -> bool {
         false
-    }
-    /// The columns of this kind's server-side Table.
-    fn table_columns(&self) -> &'static [crate::table::Column] {
-        crate::table::DEFAULT_COLUMNS
-    }
-    /// One Table row's cells, matching `table_columns`.
-    fn table_row(&self, obj: &Value, now: std::time::SystemTime) -> Vec<Value> {
-        vec![
-            crate::table::name_cell(obj),
-            Value::String(crate::table::age(obj, now)),
-        ]
     }
     /// Whether names must be DNS-1123 labels (true) or subdomains (false).
     fn name_is_label(&self) -> bool {

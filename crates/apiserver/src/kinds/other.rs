@@ -12,6 +12,7 @@ pub static LEASES: Kind = Kind {
     plural: "leases",
     singular: "lease",
     decode_check: decodes_as::<k8s_openapi::api::coordination::v1::Lease>,
+    table: &crate::printers::other::LEASE,
     ..Kind::DEFAULT
 };
 
@@ -22,6 +23,7 @@ pub static ENDPOINTSLICES: Kind = Kind {
     singular: "endpointslice",
     generation: Generation::None,
     decode_check: decodes_as::<k8s_openapi::api::discovery::v1::EndpointSlice>,
+    table: &crate::printers::other::ENDPOINTSLICE,
     ..Kind::DEFAULT
 };
 
@@ -33,6 +35,7 @@ pub static STORAGECLASSES: Kind = Kind {
     short_names: &["sc"],
     namespaced: false,
     decode_check: decodes_as::<k8s_openapi::api::storage::v1::StorageClass>,
+    table: &crate::printers::other::STORAGECLASS,
     ..Kind::DEFAULT
 };
 
@@ -44,6 +47,7 @@ pub static EVENTS_V1: Kind = Kind {
     short_names: &["ev"],
     decode_check: decodes_as::<k8s_openapi::api::events::v1::Event>,
     storage: Some(&EVENTS_VIEW),
+    table: &crate::printers::other::EVENT_V1,
     ..Kind::DEFAULT
 };
 

@@ -19,6 +19,7 @@ impl Registry {
     ) -> ApiResult<Stored> {
         let kind = t.kind;
         check_type_meta(kind, &mut obj)?;
+        super::field_validation::check_body(kind, &mut obj, opts)?;
         // Namespace: the body's must match the URL's; cluster-scoped kinds have none.
         let body_ns = meta_str(&obj, "namespace").to_string();
         if kind.namespaced {

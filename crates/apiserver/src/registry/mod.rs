@@ -5,12 +5,16 @@
 
 mod create;
 mod delete;
+mod field_validation;
 mod list;
+#[cfg(test)]
+mod patch_tests;
 mod subresource;
 mod update;
 mod watch;
 
 pub use delete::{parse_propagation, DeleteOptions, DeleteOutcome};
+pub use field_validation::{FieldValidation, Warnings};
 pub use list::{ListOptions, ListPage};
 pub use subresource::ScaleChange;
 pub use update::PatchType;
@@ -28,6 +32,13 @@ use storage::{object_key, Storage, Stored};
 pub struct WriteOptions {
     pub dry_run: bool,
     pub field_manager: Option<String>,
+    /// What to do with unknown and duplicate fields of the body (default `Warn`).
+    pub field_validation: FieldValidation,
+    /// Paths of the fields the request body repeats, as the HTTP layer found them while
+    /// decoding it (the registry reports them with the unknown fields, per `field_validation`).
+    pub duplicate_fields: Vec<String>,
+    /// Where the request's warnings are collected (answered as `Warning` headers).
+    pub warnings: Warnings,
 }
 
 /// The API server's state: storage, the kinds it serves and its clock.

@@ -98,6 +98,7 @@ impl Registry {
         opts: &WriteOptions,
     ) -> ApiResult<Stored> {
         check_type_meta(t.kind, &mut body)?;
+        super::field_validation::check_body(t.kind, &mut body, opts)?;
         let body_name = meta_str(&body, "name");
         if !body_name.is_empty() && body_name != name {
             return Err(ApiError::bad_request(format!(
@@ -121,17 +122,29 @@ impl Registry {
         opts: &WriteOptions,
     ) -> ApiResult<Stored> {
         let kind = t.kind;
-        self.modify(t, name, sub, None, opts, |current| {
-            let patched = apply_patch(kind, pt, current, &patch)?;
-            // A resourceVersion the patch sets is a precondition (kube-apiserver checks it).
-            let want = meta_str(&patched, "resourceVersion");
-            let have = meta_str(current, "resourceVersion");
-            if !want.is_empty() && want != have {
-                return Err(ApiError::conflict_modified(kind.plural, kind.group, name));
-            }
-            Ok(patched)
-        })
-        .await
+        let mut warnings = Vec::new();
+        let result = self
+            .modify(t, name, sub, None, opts, |current| {
+                let mut patched = apply_patch(kind, pt, current, &patch)?;
+                warnings = super::field_validation::check_patched(
+                    kind,
+                    pt,
+                    &patch,
+                    &mut patched,
+                    opts,
+                )?;
+                // A resourceVersion the patch sets is a precondition (kube-apiserver checks it).
+                let want = meta_str(&patched, "resourceVersion");
+                let have = meta_str(current, "resourceVersion");
+                if !want.is_empty() && want != have {
+                    return Err(ApiError::conflict_modified(kind.plural, kind.group, name));
+                }
+                Ok(patched)
+            })
+            .await;
+        // Only the attempt that counted (the last one) warns.
+        warnings.into_iter().for_each(|w| opts.warnings.push(w));
+        result
     }
 
     fn check_body_namespace(&self, t: Target<'_>, body: &Value) -> ApiResult<()> {

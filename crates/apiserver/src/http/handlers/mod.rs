@@ -13,10 +13,10 @@ use super::request::{parse_path, Query, ResourcePath};
 use super::response::Representation;
 use crate::error::{ApiError, ApiResult};
 use crate::kinds::Subresource;
-use crate::registry::{Registry, Target};
+use crate::registry::{Registry, Target, Warnings};
 use crate::table::IncludeObject;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -42,6 +42,41 @@ impl Request {
     pub fn name(&self) -> &str {
         self.path.name.as_deref().unwrap_or("")
     }
+}
+
+/// Attach the warnings a write collected as `Warning: 299 - "<text>"` headers, to its
+/// response or to its error (kube-apiserver sends them either way).
+pub fn with_warnings(result: ApiResult<Response>, warnings: &Warnings) -> ApiResult<Response> {
+    let list = warnings.take();
+    if list.is_empty() {
+        return result;
+    }
+    let mut resp = result.unwrap_or_else(axum::response::IntoResponse::into_response);
+    for w in list {
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - {}", warning_quote(&w))) {
+            resp.headers_mut().append("warning", v);
+        }
+    }
+    Ok(resp)
+}
+
+/// Go's `strconv.Quote`, ASCII-only so the result is a valid header value.
+fn warning_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Route a resource request to its verb handler.

@@ -5,13 +5,13 @@ use super::Request;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{request, response};
 use crate::kinds::Subresource;
-use crate::registry::{PatchType, ScaleChange, Target};
+use crate::registry::{FieldValidation, PatchType, ScaleChange, Target};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
 pub async fn handle(req: Request) -> ApiResult<Response> {
-    let opts = req.query.write_options()?;
+    let mut opts = req.query.write_options_as("PatchOptions")?;
     let kind = req.path.kind;
     let ct = request::content_type(&req.headers);
     let pt = PatchType::from_content_type(&ct).ok_or_else(|| {
@@ -24,6 +24,9 @@ pub async fn handle(req: Request) -> ApiResult<Response> {
     let body = request::read_body(req.body).await?;
     let patch: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    if opts.field_validation != FieldValidation::Ignore {
+        opts.duplicate_fields = request::duplicate_fields(&body);
+    }
     let name = req.path.name.as_deref().unwrap_or("");
     let t = Target {
         kind,
@@ -37,16 +40,10 @@ pub async fn handle(req: Request) -> ApiResult<Response> {
             .await?;
         return Ok(response::json_response(StatusCode::OK, stored.bytes));
     }
-    let stored = req
+    let result = req
         .registry
         .patch(t, name, req.path.subresource, pt, patch, &opts)
-        .await?;
-    Ok(response::object(
-        kind,
-        StatusCode::OK,
-        stored,
-        req.rep,
-        req.include,
-        now,
-    ))
+        .await
+        .map(|stored| response::object(kind, StatusCode::OK, stored, req.rep, req.include, now));
+    super::with_warnings(result, &opts.warnings)
 }

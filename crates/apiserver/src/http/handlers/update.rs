@@ -4,12 +4,12 @@ use super::Request;
 use crate::error::ApiResult;
 use crate::http::{request, response};
 use crate::kinds::Subresource;
-use crate::registry::{ScaleChange, Target};
+use crate::registry::{FieldValidation, ScaleChange, Target};
 use axum::http::StatusCode;
 use axum::response::Response;
 
 pub async fn handle(req: Request) -> ApiResult<Response> {
-    let opts = req.query.write_options()?;
+    let mut opts = req.query.write_options_as("UpdateOptions")?;
     let kind = req.path.kind;
     let body = request::read_body(req.body).await?;
     let name = req.path.name.as_deref().unwrap_or("");
@@ -28,16 +28,13 @@ pub async fn handle(req: Request) -> ApiResult<Response> {
         return Ok(response::json_response(StatusCode::OK, stored.bytes));
     }
     let obj = request::decode_object(Some(kind), &req.headers, &body)?;
-    let stored = req
+    if opts.field_validation != FieldValidation::Ignore && request::is_json(&req.headers) {
+        opts.duplicate_fields = request::duplicate_fields(&body);
+    }
+    let result = req
         .registry
         .update(t, name, req.path.subresource, obj, &opts)
-        .await?;
-    Ok(response::object(
-        kind,
-        StatusCode::OK,
-        stored,
-        req.rep,
-        req.include,
-        now,
-    ))
+        .await
+        .map(|stored| response::object(kind, StatusCode::OK, stored, req.rep, req.include, now));
+    super::with_warnings(result, &opts.warnings)
 }

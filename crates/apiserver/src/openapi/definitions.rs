@@ -1,0 +1,290 @@
+//! The definitions map: OpenAPI schemas of every served kind and of everything they reach,
+//! generated from the k8s-openapi types' `schemars::JsonSchema` impls and named as upstream
+//! (`io.k8s.api.apps.v1.Deployment`). References are OpenAPI v3 style (`#/components/schemas/..`,
+//! a `$ref` with sibling keys wrapped in `allOf`, as kube-apiserver publishes them); kinds carry
+//! `x-kubernetes-group-version-kind`, and the built-in patch strategies and merge keys are
+//! injected by `apimachinery::annotate_definitions`.
+
+use crate::kinds::{Kind, Subresource};
+use k8s_openapi::api::{
+    apps::v1 as apps, autoscaling::v1 as autoscaling, batch::v1 as batch,
+    coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
+    events::v1 as events, networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
+    scheduling::v1 as scheduling, storage::v1 as storage,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+
+/// Where v3 references point.
+pub const V3_REF_PREFIX: &str = "#/components/schemas/";
+/// Where v2 (swagger) references point.
+pub const V2_REF_PREFIX: &str = "#/definitions/";
+
+pub const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+pub const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
+pub const STATUS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
+pub const DELETE_OPTIONS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions";
+pub const PATCH: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
+pub const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
+pub const BINDING: &str = "io.k8s.api.core.v1.Binding";
+
+/// One type of the catalog: its definition name and how to generate it.
+struct TypeEntry {
+    name: fn() -> Cow<'static, str>,
+    generate: fn(&mut SchemaGenerator),
+}
+
+fn generate<T: JsonSchema>(g: &mut SchemaGenerator) {
+    g.subschema_for::<T>();
+}
+
+macro_rules! catalog {
+    ($($t:ty),* $(,)?) => {
+        &[$(TypeEntry { name: <$t as JsonSchema>::schema_name, generate: generate::<$t> }),*]
+    };
+}
+
+/// The types the server knows (kube-apiserver's scheme): every built-in top-level kind a row of
+/// the kinds table may serve, the subresource bodies and the meta types operations refer to.
+/// Only what is served (and what that reaches) ends up in the documents.
+const CATALOG: &[TypeEntry] = catalog![
+    core::Binding,
+    core::ComponentStatus,
+    core::ConfigMap,
+    core::Endpoints,
+    core::Event,
+    core::LimitRange,
+    core::Namespace,
+    core::Node,
+    core::PersistentVolume,
+    core::PersistentVolumeClaim,
+    core::Pod,
+    core::PodTemplate,
+    core::ReplicationController,
+    core::ResourceQuota,
+    core::Secret,
+    core::Service,
+    core::ServiceAccount,
+    apps::ControllerRevision,
+    apps::DaemonSet,
+    apps::Deployment,
+    apps::ReplicaSet,
+    apps::StatefulSet,
+    autoscaling::Scale,
+    autoscaling::HorizontalPodAutoscaler,
+    batch::CronJob,
+    batch::Job,
+    coordination::Lease,
+    discovery::EndpointSlice,
+    events::Event,
+    networking::Ingress,
+    networking::IngressClass,
+    networking::NetworkPolicy,
+    policy::PodDisruptionBudget,
+    rbac::ClusterRole,
+    rbac::ClusterRoleBinding,
+    rbac::Role,
+    rbac::RoleBinding,
+    scheduling::PriorityClass,
+    storage::CSIDriver,
+    storage::CSINode,
+    storage::StorageClass,
+    storage::VolumeAttachment,
+    meta::DeleteOptions,
+    meta::ListMeta,
+    meta::Patch,
+    meta::Status,
+];
+
+/// The definition name of a kind's type (`io.k8s.api.apps.v1.Deployment`).
+pub fn definition_name(kind: &Kind) -> String {
+    apimachinery::k8s_patch_meta::definition_name(&kind.api_version(), kind.kind)
+}
+
+/// The definition name of a kind's list type (`io.k8s.api.apps.v1.DeploymentList`).
+pub fn list_definition_name(kind: &Kind) -> String {
+    format!("{}List", definition_name(kind))
+}
+
+/// `{"group": .., "kind": .., "version": ..}`.
+pub fn gvk(group: &str, version: &str, kind: &str) -> Value {
+    json!({"group": group, "kind": kind, "version": version})
+}
+
+/// The annotated definitions map for `kinds` (v3 reference style). Kinds whose type is not in
+/// the catalog get no definition.
+pub fn build(kinds: &[&'static Kind]) -> Map<String, Value> {
+    let mut wanted: Vec<String> = kinds.iter().map(|k| definition_name(k)).collect();
+    wanted.extend([STATUS, DELETE_OPTIONS, PATCH, LIST_META].map(String::from));
+    if kinds.iter().any(|k| k.has(Subresource::Scale)) {
+        wanted.push(SCALE.into());
+    }
+    if kinds.iter().any(|k| k.has(Subresource::Binding)) {
+        wanted.push(BINDING.into());
+    }
+    let settings = SchemaSettings::openapi3().with(|s| {
+        s.meta_schema = None;
+        s.transforms.clear();
+    });
+    let mut generator = settings.into_generator();
+    for entry in CATALOG {
+        if wanted.iter().any(|w| *w == (entry.name)()) {
+            (entry.generate)(&mut generator);
+        }
+    }
+    let mut defs = generator.take_definitions(false);
+    for def in defs.values_mut() {
+        wrap_ref_siblings(def);
+    }
+    for kind in kinds {
+        let name = definition_name(kind);
+        let Some(def) = defs.get_mut(&name).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        def.insert(
+            "x-kubernetes-group-version-kind".into(),
+            json!([gvk(kind.group, kind.version, kind.kind)]),
+        );
+        let list = list_definition(kind, &name);
+        defs.insert(list_definition_name(kind), list);
+    }
+    if let Some(def) = defs.get_mut(STATUS).and_then(Value::as_object_mut) {
+        def.insert(
+            "x-kubernetes-group-version-kind".into(),
+            json!([gvk("", "v1", "Status")]),
+        );
+    }
+    for (name, gv) in [(SCALE, ("autoscaling", "v1", "Scale")), (BINDING, ("", "v1", "Binding"))] {
+        if let Some(def) = defs.get_mut(name).and_then(Value::as_object_mut) {
+            def.insert(
+                "x-kubernetes-group-version-kind".into(),
+                json!([gvk(gv.0, gv.1, gv.2)]),
+            );
+        }
+    }
+    let mut v = Value::Object(defs);
+    apimachinery::annotate_definitions(&mut v);
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn list_definition(kind: &Kind, item: &str) -> Value {
+    json!({
+        "description": format!("{}List is a list of {} objects.", kind.kind, kind.kind),
+        "type": "object",
+        "properties": {
+            "apiVersion": {
+                "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+                "type": "string",
+            },
+            "items": {
+                "description": format!("items is the list of {} objects.", kind.kind),
+                "type": "array",
+                "items": {"$ref": format!("{V3_REF_PREFIX}{item}")},
+            },
+            "kind": {
+                "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+                "type": "string",
+            },
+            "metadata": {
+                "allOf": [{"$ref": format!("{V3_REF_PREFIX}{LIST_META}")}],
+                "description": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+            },
+        },
+        "required": ["items"],
+        "x-kubernetes-group-version-kind": [gvk(kind.group, kind.version, &kind.list_kind())],
+    })
+}
+
+/// A `$ref` with sibling keys (a field's description next to its type) becomes
+/// `{"allOf": [{"$ref": ..}], <siblings>}`, the form kube-apiserver's v3 documents use.
+fn wrap_ref_siblings(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.len() > 1 {
+                if let Some(r) = m.remove("$ref") {
+                    m.insert("allOf".into(), json!([{"$ref": r}]));
+                }
+            }
+            m.values_mut().for_each(wrap_ref_siblings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(wrap_ref_siblings),
+        _ => {}
+    }
+}
+
+/// The v2 (swagger) form of a v3-style schema: `#/definitions/` references, and an `allOf`
+/// of a single reference folded back into a `$ref` with its siblings.
+pub fn to_v2(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, x) in m {
+                if k == "allOf" {
+                    if let Some(r) = single_ref(x) {
+                        out.insert("$ref".into(), json!(r.replacen(V3_REF_PREFIX, V2_REF_PREFIX, 1)));
+                        continue;
+                    }
+                }
+                if k == "$ref" {
+                    if let Some(r) = x.as_str() {
+                        out.insert(k.clone(), json!(r.replacen(V3_REF_PREFIX, V2_REF_PREFIX, 1)));
+                        continue;
+                    }
+                }
+                out.insert(k.clone(), to_v2(x));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(to_v2).collect()),
+        other => other.clone(),
+    }
+}
+
+fn single_ref(all_of: &Value) -> Option<&str> {
+    match all_of.as_array()?.as_slice() {
+        [one] if one.as_object().is_some_and(|m| m.len() == 1) => one.get("$ref")?.as_str(),
+        _ => None,
+    }
+}
+
+/// Every definition name `v` refers to (`$ref`s anywhere inside it).
+pub fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "$ref" {
+                    if let Some(name) = x.as_str().and_then(|r| r.strip_prefix(V3_REF_PREFIX)) {
+                        out.push(name.to_string());
+                    }
+                } else {
+                    refs_in(x, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| refs_in(x, out)),
+        _ => {}
+    }
+}
+
+/// `roots` and every definition they reach, from `defs`.
+pub fn closure(defs: &Map<String, Value>, roots: &[String]) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut todo: Vec<String> = roots.to_vec();
+    while let Some(name) = todo.pop() {
+        if out.contains_key(&name) {
+            continue;
+        }
+        let Some(def) = defs.get(&name) else {
+            continue;
+        };
+        refs_in(def, &mut todo);
+        out.insert(name, def.clone());
+    }
+    out
+}

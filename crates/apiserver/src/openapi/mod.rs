@@ -1,0 +1,201 @@
+//! OpenAPI for the served kinds, generated from the k8s-openapi types (their `schemars`
+//! schemas): the v3 discovery index (`/openapi/v3`), one v3 document per group-version
+//! (`/openapi/v3/apis/apps/v1`) and the swagger 2.0 document (`/openapi/v2`, JSON only).
+//!
+//! The documents are what kubectl reads before every write (does the PATCH operation of this
+//! GVK take `fieldValidation`? does it accept strategic merge patch?), for `kubectl explain`
+//! and to compute apply patches. The same definitions drive the server's strategic merge
+//! patch ([`patch_schema`]) and `fieldValidation` ([`fields`]), so what the server publishes
+//! is what it enforces.
+//!
+//! Everything is built once, on first use (see [`get`]), from `kinds::all()`.
+//! Layout: `definitions` (schemas), `paths` (operations), `fields` (unknown-field detection),
+//! `serve` (HTTP handlers with ETag / `Cache-Control` as kube-apiserver sets them).
+
+pub mod definitions;
+pub mod fields;
+pub mod paths;
+pub mod serve;
+
+#[cfg(test)]
+mod tests;
+
+use crate::http::GIT_VERSION;
+use crate::kinds::Kind;
+use apimachinery::{PatchSchema, SchemaCursor};
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+/// A serialized document and its content hash (upper-case hex, used as ETag and `?hash=`).
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub bytes: Bytes,
+    pub hash: String,
+}
+
+impl Document {
+    fn new(v: &Value) -> Self {
+        let bytes = serde_json::to_vec(v).unwrap_or_default();
+        let hash = content_hash(&bytes);
+        Document {
+            bytes: bytes.into(),
+            hash,
+        }
+    }
+}
+
+/// All OpenAPI state of the server.
+pub struct OpenApi {
+    /// The annotated definitions of every served kind and what they reach (v3 references),
+    /// as the strategic merge patch schema holds them.
+    pub patch_schema: PatchSchema,
+    /// Definition name by (group, version, kind).
+    by_gvk: HashMap<(String, String, String), String>,
+    /// v3 documents by group-version path (`api/v1`, `apis/apps/v1`).
+    pub groups: BTreeMap<String, Document>,
+    /// The v3 discovery index.
+    pub index: Document,
+    /// The swagger 2.0 document.
+    pub v2: Document,
+}
+
+static CELL: OnceLock<OpenApi> = OnceLock::new();
+
+/// The server's OpenAPI state, built on first use from `kinds::all()`.
+pub fn get() -> &'static OpenApi {
+    CELL.get_or_init(|| OpenApi::build(&crate::kinds::all()))
+}
+
+/// [`get`] for async callers: the first build runs on a blocking thread.
+pub async fn get_async() -> &'static OpenApi {
+    if let Some(api) = CELL.get() {
+        return api;
+    }
+    tokio::task::spawn_blocking(get).await.unwrap_or_else(|_| get())
+}
+
+/// The strategic-merge-patch schema cursor at a kind's type (schema-less when unknown).
+pub fn patch_cursor(kind: &Kind) -> SchemaCursor<'static> {
+    let api = get();
+    match api.definition_of(kind) {
+        Some(name) => api.patch_schema.root(name),
+        None => SchemaCursor::none(),
+    }
+}
+
+/// The strategic merge patch schema of every served kind.
+pub fn patch_schema() -> &'static PatchSchema {
+    &get().patch_schema
+}
+
+/// The group-version path of a kind's documents (`api/v1`, `apis/apps/v1`).
+pub fn group_version_path(kind: &Kind) -> String {
+    if kind.group.is_empty() {
+        format!("api/{}", kind.version)
+    } else {
+        format!("apis/{}/{}", kind.group, kind.version)
+    }
+}
+
+impl OpenApi {
+    /// Build every document for `kinds`.
+    pub fn build(kinds: &[&'static Kind]) -> OpenApi {
+        let definitions = definitions::build(kinds);
+        let mut by_gvk = HashMap::new();
+        for k in kinds {
+            let name = definitions::definition_name(k);
+            if definitions.contains_key(&name) {
+                by_gvk.insert(
+                    (k.group.to_string(), k.version.to_string(), k.kind.to_string()),
+                    name,
+                );
+            }
+        }
+        let mut per_gv: BTreeMap<String, Vec<&'static Kind>> = BTreeMap::new();
+        for k in kinds {
+            per_gv.entry(group_version_path(k)).or_default().push(k);
+        }
+        let mut groups = BTreeMap::new();
+        let mut v2_paths = Map::new();
+        for (gv, gv_kinds) in &per_gv {
+            let mut paths = Map::new();
+            let mut roots = Vec::new();
+            for k in gv_kinds {
+                roots.push(definitions::definition_name(k));
+                roots.push(definitions::list_definition_name(k));
+                for item in paths::path_items(k) {
+                    roots.extend(paths::referenced_definitions(&item));
+                    paths.insert(item.path.clone(), paths::v3_path_item(k, &item));
+                    v2_paths.insert(item.path.clone(), paths::v2_path_item(k, &item));
+                }
+            }
+            let schemas = definitions::closure(&definitions, &roots);
+            let doc = json!({
+                "openapi": "3.0.0",
+                "info": {"title": "Kubernetes", "version": GIT_VERSION},
+                "paths": paths,
+                "components": {"schemas": schemas},
+            });
+            groups.insert(gv.clone(), Document::new(&doc));
+        }
+        let index_paths: Map<String, Value> = groups
+            .iter()
+            .map(|(gv, d)| {
+                (
+                    gv.clone(),
+                    json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash={}", d.hash)}),
+                )
+            })
+            .collect();
+        let index = Document::new(&json!({"paths": index_paths}));
+        let v2_defs: Map<String, Value> = definitions
+            .iter()
+            .map(|(k, v)| (k.clone(), definitions::to_v2(v)))
+            .collect();
+        let v2 = Document::new(&json!({
+            "swagger": "2.0",
+            "info": {"title": "Kubernetes", "version": GIT_VERSION},
+            "paths": v2_paths,
+            "definitions": v2_defs,
+        }));
+        let patch_schema = PatchSchema::from_definitions(&Value::Object(definitions));
+        OpenApi {
+            patch_schema,
+            by_gvk,
+            groups,
+            index,
+            v2,
+        }
+    }
+
+    /// The definitions map (`io.k8s.api.apps.v1.Deployment` → schema).
+    pub fn definitions(&self) -> &Map<String, Value> {
+        self.patch_schema.definitions()
+    }
+
+    /// The definition name of a kind's type, when the server has its schema.
+    pub fn definition_of(&self, kind: &Kind) -> Option<&str> {
+        self.by_gvk
+            .get(&(
+                kind.group.to_string(),
+                kind.version.to_string(),
+                kind.kind.to_string(),
+            ))
+            .map(String::as_str)
+    }
+}
+
+/// 128-bit FNV-1a of the bytes as 32 upper-case hex digits (a content hash for ETags and
+/// `?hash=`; kube-apiserver uses SHA-512, clients treat it as opaque).
+pub fn content_hash(bytes: &[u8]) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let mut h = OFFSET;
+    for b in bytes {
+        h ^= u128::from(*b);
+        h = h.wrapping_mul(PRIME);
+    }
+    format!("{h:032X}")
+}

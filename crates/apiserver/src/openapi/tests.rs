@@ -1,0 +1,189 @@
+use super::definitions::{refs_in, V3_REF_PREFIX};
+use super::fields::prune_unknown;
+use super::*;
+use crate::kinds::all;
+use serde_json::json;
+
+fn group_doc(gv: &str) -> Value {
+    serde_json::from_slice(&get().groups[gv].bytes).unwrap()
+}
+
+#[test]
+fn deployment_patch_operation_takes_field_validation_and_every_patch_type() {
+    let doc = group_doc("apis/apps/v1");
+    let op = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+    assert_eq!(
+        op["x-kubernetes-group-version-kind"],
+        json!({"group": "apps", "kind": "Deployment", "version": "v1"})
+    );
+    assert_eq!(op["x-kubernetes-action"], "patch");
+    assert_eq!(op["operationId"], "patchAppsV1NamespacedDeployment");
+    let params = op["parameters"].as_array().unwrap();
+    assert!(params
+        .iter()
+        .any(|p| p["name"] == "fieldValidation" && p["in"] == "query"));
+    let content = op["requestBody"]["content"].as_object().unwrap();
+    for t in paths::PATCH_TYPES {
+        assert!(content.contains_key(*t), "missing {t}");
+    }
+    // POST and PUT take fieldValidation too.
+    let coll = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"];
+    for op in [
+        &coll["post"],
+        &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["put"],
+    ] {
+        assert!(op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation"));
+    }
+    assert_eq!(coll["get"]["x-kubernetes-action"], "list");
+    // The scale subresource answers as autoscaling/v1 Scale.
+    let scale = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"];
+    assert_eq!(scale["patch"]["x-kubernetes-group-version-kind"]["kind"], "Scale");
+}
+
+#[test]
+fn every_served_kind_has_a_definition_and_a_patch_operation() {
+    let api = get();
+    for k in all() {
+        let def = api
+            .definition_of(k)
+            .unwrap_or_else(|| panic!("no definition for {k:?}"));
+        let schema = &api.definitions()[def];
+        assert_eq!(
+            schema["x-kubernetes-group-version-kind"],
+            json!([{"group": k.group, "kind": k.kind, "version": k.version}]),
+            "{def}"
+        );
+        let doc = group_doc(&group_version_path(k));
+        assert!(doc["components"]["schemas"].get(def).is_some(), "{def}");
+        let patched = doc["paths"].as_object().unwrap().values().any(|item| {
+            item["patch"]["x-kubernetes-group-version-kind"]
+                == json!({"group": k.group, "kind": k.kind, "version": k.version})
+        });
+        assert!(patched, "no PATCH operation for {def}");
+    }
+}
+
+#[test]
+fn definitions_carry_patch_strategies_merge_keys_and_descriptions() {
+    let defs = get().definitions();
+    let containers = &defs["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"];
+    assert_eq!(containers["x-kubernetes-patch-merge-key"], "name");
+    assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
+    assert_eq!(
+        containers["items"]["$ref"],
+        "#/components/schemas/io.k8s.api.core.v1.Container"
+    );
+    let ports = &defs["io.k8s.api.core.v1.Container"]["properties"]["ports"];
+    assert_eq!(ports["x-kubernetes-patch-merge-key"], "containerPort");
+    let strategy = &defs["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"];
+    assert_eq!(strategy["x-kubernetes-patch-strategy"], "retainKeys");
+    // A reference with a description is wrapped in allOf, as kube-apiserver publishes it.
+    assert_eq!(
+        strategy["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy"
+    );
+    assert!(strategy["description"].as_str().unwrap().contains("deployment strategy"));
+    assert!(defs[definitions::OBJECT_META]["properties"]["labels"]["additionalProperties"].is_object());
+}
+
+#[test]
+fn documents_are_self_contained() {
+    let api = get();
+    for (gv, d) in &api.groups {
+        let doc: Value = serde_json::from_slice(&d.bytes).unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let mut refs = Vec::new();
+        refs_in(&doc, &mut refs);
+        for r in refs {
+            assert!(schemas.contains_key(&r), "{gv}: dangling reference to {r}");
+        }
+        assert_eq!(doc["openapi"], "3.0.0");
+    }
+    let v2: Value = serde_json::from_slice(&api.v2.bytes).unwrap();
+    assert_eq!(v2["swagger"], "2.0");
+    let text = String::from_utf8_lossy(&api.v2.bytes);
+    assert!(!text.contains(V3_REF_PREFIX));
+    let meta_ref = &v2["definitions"]["io.k8s.api.apps.v1.Deployment"]["properties"]["metadata"];
+    assert_eq!(
+        meta_ref["$ref"],
+        "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    let patch = &v2["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"];
+    assert!(patch["consumes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("application/strategic-merge-patch+json")));
+}
+
+#[test]
+fn index_points_at_each_document_by_hash() {
+    let api = get();
+    let index: Value = serde_json::from_slice(&api.index.bytes).unwrap();
+    let paths = index["paths"].as_object().unwrap();
+    assert!(paths.contains_key("api/v1") && paths.contains_key("apis/apps/v1"));
+    for (gv, entry) in paths {
+        assert_eq!(
+            entry["serverRelativeURL"],
+            format!("/openapi/v3/{gv}?hash={}", api.groups[gv].hash)
+        );
+    }
+}
+
+#[test]
+fn unknown_fields_are_reported_by_path_and_dropped() {
+    let api = get();
+    let mut obj = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "x", "labels": {"any": "key"}, "bogus": 1},
+        "spec": {
+            "replicas": 1, "foo": "bar",
+            "template": {"spec": {"containers": [
+                {"name": "a", "image": "nginx", "imagePullPolic": "Always",
+                 "resources": {"limits": {"cpu": "1"}}}
+            ]}},
+        },
+    });
+    let unknown = prune_unknown(api.definitions(), "io.k8s.api.apps.v1.Deployment", &mut obj);
+    assert_eq!(
+        unknown,
+        vec![
+            "metadata.bogus",
+            "spec.foo",
+            "spec.template.spec.containers[0].imagePullPolic",
+        ]
+    );
+    assert!(obj["spec"].get("foo").is_none());
+    assert!(obj["metadata"].get("bogus").is_none());
+    assert_eq!(obj["metadata"]["labels"]["any"], "key");
+    assert_eq!(
+        obj["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"],
+        "1"
+    );
+    // A ConfigMap has no status; free-form objects (RawExtension) accept anything.
+    let mut cm = json!({"metadata": {"name": "c"}, "data": {"k": "v"}, "status": {}});
+    assert_eq!(
+        prune_unknown(api.definitions(), "io.k8s.api.core.v1.ConfigMap", &mut cm),
+        vec!["status"]
+    );
+    let mut cr = json!({"metadata": {"name": "r"}, "revision": 1, "data": {"anything": {"goes": 1}}});
+    assert!(prune_unknown(
+        api.definitions(),
+        "io.k8s.api.apps.v1.ControllerRevision",
+        &mut cr
+    )
+    .is_empty());
+}
+
+#[test]
+fn building_every_document_is_cheap_enough_to_do_lazily() {
+    let start = std::time::Instant::now();
+    let api = OpenApi::build(&all());
+    let took = start.elapsed();
+    let total: usize = api.groups.values().map(|d| d.bytes.len()).sum::<usize>() + api.v2.bytes.len();
+    eprintln!("built OpenAPI documents ({total} bytes) in {took:?}");
+    assert!(took < std::time::Duration::from_secs(10));
+}

@@ -1,0 +1,266 @@
+//! Server-side Table printers: for every served kind, the columns kube-apiserver v1.35 sends
+//! (`pkg/printers/internalversion/printers.go`: names, types, formats, descriptions,
+//! priorities) and the cells of one row, as pure functions over the stored JSON object.
+//!
+//! Each kind's printer is a [`TableSpec`] that its `Kind` row points at (`Kind::table`).
+//! kube-apiserver prints with `Wide: true`, so a row always carries every column's cell and
+//! kubectl hides the priority-1 ones unless `-o wide`.
+//!
+//! Objects are read as the typed decoder would see them after defaulting: a missing field
+//! reads as its zero value (or as its API default where defaulting always sets one).
+
+use crate::table::Column;
+use serde_json::Value;
+use std::time::SystemTime;
+
+pub mod batch;
+pub mod core;
+pub mod other;
+pub mod pod;
+pub mod quantity;
+pub mod workloads;
+
+pub use crate::table::TableSpec;
+
+/// `Containers` (wide) of the pod-template kinds.
+pub const CONTAINERS: Column = Column::new(
+    "Containers",
+    "string",
+    "Names of each container in the template.",
+)
+.wide();
+
+/// `Images` (wide) of the pod-template kinds.
+pub const IMAGES: Column = Column::new(
+    "Images",
+    "string",
+    "Images referenced by each container in the template.",
+)
+.wide();
+
+/// The string at a JSON pointer, or `""` (Go's zero value).
+pub(crate) fn str_at<'a>(obj: &'a Value, ptr: &str) -> &'a str {
+    obj.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The integer at a JSON pointer, or 0.
+pub(crate) fn int_at(obj: &Value, ptr: &str) -> i64 {
+    obj.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// The array at a JSON pointer, or an empty slice.
+pub(crate) fn list_at<'a>(obj: &'a Value, ptr: &str) -> &'a [Value] {
+    obj.pointer(ptr)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// The number of entries of the map at a JSON pointer.
+pub(crate) fn map_len(obj: &Value, ptr: &str) -> usize {
+    obj.pointer(ptr)
+        .and_then(Value::as_object)
+        .map_or(0, serde_json::Map::len)
+}
+
+/// Whether a field is present and not null (a non-nil Go pointer).
+pub(crate) fn is_set(obj: &Value, ptr: &str) -> bool {
+    obj.pointer(ptr).is_some_and(|v| !v.is_null())
+}
+
+pub(crate) fn cell(s: impl Into<String>) -> Value {
+    Value::String(s.into())
+}
+
+/// `translateTimestampSince`: the HumanDuration since a timestamp, `<unknown>` when unset.
+pub(crate) fn since(ts: &str, now: SystemTime) -> String {
+    match crate::clock::parse_rfc3339(ts) {
+        Some(t) => crate::table::since(t, now),
+        None => "<unknown>".into(),
+    }
+}
+
+/// The `Name` and `Age` cells every printer uses.
+pub(crate) fn name(obj: &Value) -> Value {
+    crate::table::name_cell(obj)
+}
+pub(crate) fn age(obj: &Value, now: SystemTime) -> Value {
+    cell(crate::table::age(obj, now))
+}
+
+/// `layoutContainerCells`: container names and images, each comma-joined.
+pub(crate) fn container_cells(containers: &[Value]) -> [Value; 2] {
+    let names: Vec<&str> = containers.iter().map(|c| str_at(c, "/name")).collect();
+    let images: Vec<&str> = containers.iter().map(|c| str_at(c, "/image")).collect();
+    [cell(names.join(",")), cell(images.join(","))]
+}
+
+/// `labels.FormatLabels`: sorted `k=v` pairs comma-joined, `<none>` when empty.
+pub fn format_labels(map: Option<&Value>) -> String {
+    let mut pairs: Vec<String> = map
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    if pairs.is_empty() {
+        "<none>".into()
+    } else {
+        pairs.join(",")
+    }
+}
+
+/// `metav1.LabelSelectorAsSelector(sel).String()`: requirements sorted by key
+/// (`app=x,tier in (a,b),!canary`); empty for a null or empty selector.
+pub fn selector_string(sel: Option<&Value>) -> Result<String, String> {
+    apimachinery::labels::Selector::from_label_selector(sel.unwrap_or(&Value::Null))
+        .map(|s| s.to_string())
+        .map_err(|e| e.message().to_string())
+}
+
+/// `metav1.FormatLabelSelector`: the selector string, `<none>` when empty, `<error>` when invalid.
+pub fn format_label_selector(sel: Option<&Value>) -> String {
+    match selector_string(sel) {
+        Err(_) => "<error>".into(),
+        Ok(s) if s.is_empty() => "<none>".into(),
+        Ok(s) => s,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use serde_json::{json, Value};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    /// 2026-01-01T00:00:00Z, the "now" of printer tests.
+    pub fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_767_225_600)
+    }
+
+    /// An RFC 3339 timestamp `secs` seconds before [`now`].
+    pub fn ago(secs: u64) -> String {
+        crate::clock::rfc3339(now() - Duration::from_secs(secs))
+    }
+
+    /// Object metadata created `secs` ago.
+    pub fn meta(name: &str, secs: u64) -> Value {
+        json!({"name": name, "namespace": "default", "creationTimestamp": ago(secs)})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::now;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn format_labels_sorts_pairs_and_shows_none_when_empty() {
+        assert_eq!(format_labels(None), "<none>");
+        assert_eq!(format_labels(Some(&json!({}))), "<none>");
+        assert_eq!(
+            format_labels(Some(&json!({"tier": "web", "app": "x", "a.b": "1"}))),
+            "a.b=1,app=x,tier=web"
+        );
+    }
+
+    #[test]
+    fn format_label_selector_renders_labels_and_expressions_sorted_by_key() {
+        let sel = json!({"matchLabels": {"app": "x"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["b", "a"]},
+                                 {"key": "canary", "operator": "DoesNotExist"},
+                                 {"key": "env", "operator": "NotIn", "values": ["prod"]},
+                                 {"key": "zone", "operator": "Exists"}]});
+        assert_eq!(
+            format_label_selector(Some(&sel)),
+            "app=x,!canary,env notin (prod),tier in (a,b),zone"
+        );
+    }
+
+    #[test]
+    fn format_label_selector_is_none_for_null_or_empty_and_error_for_bad_operator() {
+        assert_eq!(format_label_selector(None), "<none>");
+        assert_eq!(format_label_selector(Some(&json!({}))), "<none>");
+        let bad = json!({"matchExpressions": [{"key": "a", "operator": "Near"}]});
+        assert_eq!(format_label_selector(Some(&bad)), "<error>");
+    }
+
+    #[test]
+    fn since_is_unknown_without_a_timestamp() {
+        assert_eq!(since("", now()), "<unknown>");
+        assert_eq!(since("2025-12-31T23:55:00Z", now()), "5m");
+    }
+
+    /// Representative objects of every kind, from empty to fully populated.
+    fn samples() -> Vec<Value> {
+        vec![
+            json!({}),
+            json!({"metadata": {"name": "x", "creationTimestamp": "2025-12-31T00:00:00Z",
+                                "deletionTimestamp": "2025-12-31T23:00:00Z",
+                                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "controller": true}]},
+                   "spec": {"containers": [{"name": "c", "image": "nginx"}],
+                            "initContainers": [{"name": "i", "image": "busybox"}],
+                            "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}},
+                            "selector": {"matchLabels": {"app": "x"}},
+                            "ports": [{"port": 80, "protocol": "TCP"}],
+                            "readinessGates": [{"conditionType": "x"}]},
+                   "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                              "containerStatuses": [{"name": "c", "ready": true, "restartCount": 1,
+                                                     "state": {"running": {}}}]},
+                   "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}],
+                   "endpoints": [{"addresses": ["10.0.0.1"]}],
+                   "involvedObject": {"kind": "Pod", "name": "p"}, "regarding": {"kind": "Pod", "name": "p"},
+                   "count": 2, "revision": 3}),
+        ]
+    }
+
+    #[test]
+    fn every_kind_has_a_printer_whose_rows_have_one_cell_per_column() {
+        for kind in crate::kinds::all() {
+            let spec = kind.table;
+            assert!(
+                spec.columns.len() >= 2,
+                "{} has too few columns",
+                kind.plural
+            );
+            for obj in samples() {
+                let cells = (spec.row)(&obj, now());
+                assert_eq!(
+                    cells.len(),
+                    spec.columns.len(),
+                    "{}/{}: cells {cells:?}",
+                    kind.group,
+                    kind.plural
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_with_an_upstream_printer_uses_one() {
+        // kube-apiserver has a printer for every kind kube-lite serves.
+        for kind in crate::kinds::all() {
+            assert!(
+                !std::ptr::eq(kind.table, &crate::table::DEFAULT_TABLE),
+                "{}/{} uses the default Name/Age printer",
+                kind.group,
+                kind.plural
+            );
+        }
+    }
+
+    #[test]
+    fn column_names_are_unique_and_described_with_priority_zero_or_one() {
+        for kind in crate::kinds::all() {
+            let mut seen = std::collections::HashSet::new();
+            for c in kind.table.columns {
+                assert!(seen.insert(c.name), "{}: duplicate {}", kind.plural, c.name);
+                assert!(c.priority <= 1);
+                assert!(!c.description.is_empty(), "{}: {}", kind.plural, c.name);
+            }
+        }
+    }
+}

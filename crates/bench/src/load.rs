@@ -1,0 +1,160 @@
+//! Closed-loop load: N clients, each on its own keep-alive connection, sending the next request
+//! as soon as the previous response (body included) arrived. A warm-up, then a fixed window;
+//! throughput counts requests started inside the window, latency is send → last body byte.
+
+use crate::client::{configmap, Conn};
+use crate::stats::{ms, record, Latencies};
+use anyhow::{bail, Result};
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What each request of a load run is.
+#[derive(Clone)]
+enum Op {
+    Get(Arc<str>),
+    /// POST a new ConfigMap named `<prefix>-<client>-<n>` into `path`.
+    Create { path: Arc<str>, prefix: Arc<str> },
+}
+
+pub struct Outcome {
+    pub rps: f64,
+    pub lat: Latencies,
+}
+
+async fn run(
+    addr: SocketAddr,
+    op: Op,
+    clients: usize,
+    warmup: Duration,
+    window: Duration,
+) -> Result<Outcome> {
+    let mut conns = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        conns.push(Conn::connect(addr).await?);
+    }
+    let start = Instant::now() + Duration::from_millis(20);
+    let from = start + warmup;
+    let until = from + window;
+    let mut tasks = Vec::with_capacity(clients);
+    for (c, mut conn) in conns.into_iter().enumerate() {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(start.into()).await;
+            let mut lat = Vec::with_capacity(1 << 14);
+            let mut n = 0u64;
+            loop {
+                let (method, path, body, want) = match &op {
+                    Op::Get(p) => (Method::GET, &**p, None, StatusCode::OK),
+                    Op::Create { path, prefix } => {
+                        n += 1;
+                        let body = configmap(&format!("{prefix}-{c}-{n}"), 64);
+                        (Method::POST, &**path, Some(body), StatusCode::CREATED)
+                    }
+                };
+                let t0 = Instant::now();
+                if t0 >= until {
+                    break;
+                }
+                conn.expect(method, path, body, want).await?;
+                if t0 >= from {
+                    lat.push(t0.elapsed().as_micros() as u64);
+                }
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    if all.is_empty() {
+        bail!("no request completed in the measurement window");
+    }
+    Ok(Outcome {
+        rps: all.len() as f64 / window.as_secs_f64(),
+        lat: Latencies::new(all),
+    })
+}
+
+/// Create the object the GET phase reads; return its JSON as GET returns it.
+pub async fn prepare(url: &str, name: &str) -> Result<Bytes> {
+    let mut c = Conn::connect(crate::client::addr_of(url)?).await?;
+    let coll = "/api/v1/namespaces/default/configmaps";
+    // A ConfigMap of a typical size (about 1 KiB on the wire).
+    c.expect(
+        Method::POST,
+        coll,
+        Some(configmap(name, 700)),
+        StatusCode::CREATED,
+    )
+    .await?;
+    c.expect(
+        Method::GET,
+        &format!("{coll}/{name}"),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn get(
+    url: &str,
+    path: &str,
+    target: &str,
+    concurrency: &[usize],
+    warmup: Duration,
+    window: Duration,
+    results: &Path,
+) -> Result<()> {
+    let addr = crate::client::addr_of(url)?;
+    for &n in concurrency {
+        let o = run(addr, Op::Get(Arc::from(path)), n, warmup, window).await?;
+        println!(
+            "GET {target:<9} clients={n:<3} {:>9.0} req/s  p50 {:>6} ms  p99 {:>6} ms  ({} requests)",
+            o.rps,
+            ms(o.lat.quantile(0.5)),
+            ms(o.lat.quantile(0.99)),
+            o.lat.len()
+        );
+        record(
+            results,
+            &json!({"phase": "get", "target": target, "clients": n, "rps": o.rps,
+                    "p50_us": o.lat.quantile(0.5), "p99_us": o.lat.quantile(0.99),
+                    "requests": o.lat.len()}),
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    url: &str,
+    clients: usize,
+    warmup: Duration,
+    window: Duration,
+    results: &Path,
+) -> Result<()> {
+    let addr = crate::client::addr_of(url)?;
+    let op = Op::Create {
+        path: Arc::from("/api/v1/namespaces/default/configmaps"),
+        prefix: Arc::from("bench-create"),
+    };
+    let o = run(addr, op, clients, warmup, window).await?;
+    println!(
+        "CREATE    clients={clients:<3} {:>9.0} creates/s  p50 {:>6} ms  p99 {:>6} ms  ({} creates, each 201 after its flush)",
+        o.rps,
+        ms(o.lat.quantile(0.5)),
+        ms(o.lat.quantile(0.99)),
+        o.lat.len()
+    );
+    record(
+        results,
+        &json!({"phase": "create", "clients": clients, "rps": o.rps,
+                "p50_us": o.lat.quantile(0.5), "p99_us": o.lat.quantile(0.99),
+                "requests": o.lat.len()}),
+    )
+}
