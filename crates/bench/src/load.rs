@@ -3,7 +3,7 @@
 //! throughput counts requests started inside the window, latency is send → last body byte.
 
 use crate::client::{configmap, Conn};
-use crate::stats::{ms, record, Latencies};
+use crate::stats::{cpu_us, ms, record, Latencies};
 use anyhow::{bail, Result};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
@@ -24,10 +24,15 @@ enum Op {
 pub struct Outcome {
     pub rps: f64,
     pub lat: Latencies,
+    /// Server CPU time per request in the window, µs (when the server's pid is known).
+    pub server_cpu_us: Option<f64>,
+    /// This (client) process's CPU time per request in the window, µs.
+    pub client_cpu_us: Option<f64>,
 }
 
 async fn run(
     addr: SocketAddr,
+    server_pid: Option<u32>,
     op: Op,
     clients: usize,
     warmup: Duration,
@@ -68,6 +73,12 @@ async fn run(
             anyhow::Ok(lat)
         }));
     }
+    // CPU used by the server and by this client inside the measurement window.
+    tokio::time::sleep_until(from.into()).await;
+    let me = std::process::id();
+    let cpu0 = (server_pid.and_then(cpu_us), cpu_us(me));
+    tokio::time::sleep_until(until.into()).await;
+    let cpu1 = (server_pid.and_then(cpu_us), cpu_us(me));
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await??);
@@ -75,9 +86,13 @@ async fn run(
     if all.is_empty() {
         bail!("no request completed in the measurement window");
     }
+    let n = all.len() as f64;
+    let per_req = |a: Option<u64>, b: Option<u64>| Some((b? - a?) as f64 / n);
     Ok(Outcome {
-        rps: all.len() as f64 / window.as_secs_f64(),
+        rps: n / window.as_secs_f64(),
         lat: Latencies::new(all),
+        server_cpu_us: per_req(cpu0.0, cpu1.0),
+        client_cpu_us: per_req(cpu0.1, cpu1.1),
     })
 }
 
@@ -102,8 +117,19 @@ pub async fn prepare(url: &str, name: &str) -> Result<Bytes> {
     .await
 }
 
+/// "server x µs + client y µs CPU per request" when known.
+fn cpu_note(o: &Outcome) -> String {
+    match (o.server_cpu_us, o.client_cpu_us) {
+        (Some(s), Some(c)) => format!("CPU/request: server {s:.1} µs, client {c:.1} µs"),
+        (None, Some(c)) => format!("CPU/request: client {c:.1} µs"),
+        _ => String::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn get(
     url: &str,
+    server_pid: Option<u32>,
     path: &str,
     target: &str,
     concurrency: &[usize],
@@ -113,19 +139,20 @@ pub async fn get(
 ) -> Result<()> {
     let addr = crate::client::addr_of(url)?;
     for &n in concurrency {
-        let o = run(addr, Op::Get(Arc::from(path)), n, warmup, window).await?;
+        let o = run(addr, server_pid, Op::Get(Arc::from(path)), n, warmup, window).await?;
         println!(
-            "GET {target:<9} clients={n:<3} {:>9.0} req/s  p50 {:>6} ms  p99 {:>6} ms  ({} requests)",
+            "GET {target:<9} clients={n:<3} {:>7.0} req/s  p50 {:>6} ms  p99 {:>6} ms  {}",
             o.rps,
             ms(o.lat.quantile(0.5)),
             ms(o.lat.quantile(0.99)),
-            o.lat.len()
+            cpu_note(&o)
         );
         record(
             results,
             &json!({"phase": "get", "target": target, "clients": n, "rps": o.rps,
                     "p50_us": o.lat.quantile(0.5), "p99_us": o.lat.quantile(0.99),
-                    "requests": o.lat.len()}),
+                    "requests": o.lat.len(), "server_cpu_us": o.server_cpu_us,
+                    "client_cpu_us": o.client_cpu_us}),
         )?;
     }
     Ok(())
@@ -133,6 +160,7 @@ pub async fn get(
 
 pub async fn create(
     url: &str,
+    server_pid: Option<u32>,
     clients: usize,
     warmup: Duration,
     window: Duration,
@@ -141,20 +169,22 @@ pub async fn create(
     let addr = crate::client::addr_of(url)?;
     let op = Op::Create {
         path: Arc::from("/api/v1/namespaces/default/configmaps"),
-        prefix: Arc::from("bench-create"),
+        // Unique per run, so the phase can be repeated against one server.
+        prefix: Arc::from(format!("bench-create-{}", std::process::id())),
     };
-    let o = run(addr, op, clients, warmup, window).await?;
+    let o = run(addr, server_pid, op, clients, warmup, window).await?;
     println!(
-        "CREATE    clients={clients:<3} {:>9.0} creates/s  p50 {:>6} ms  p99 {:>6} ms  ({} creates, each 201 after its flush)",
+        "CREATE    clients={clients:<3} {:>7.0} creates/s  p50 {:>6} ms  p99 {:>6} ms  {} (each 201 after its flush)",
         o.rps,
         ms(o.lat.quantile(0.5)),
         ms(o.lat.quantile(0.99)),
-        o.lat.len()
+        cpu_note(&o)
     );
     record(
         results,
         &json!({"phase": "create", "clients": clients, "rps": o.rps,
                 "p50_us": o.lat.quantile(0.5), "p99_us": o.lat.quantile(0.99),
-                "requests": o.lat.len()}),
+                "requests": o.lat.len(), "server_cpu_us": o.server_cpu_us,
+                "client_cpu_us": o.client_cpu_us}),
     )
 }

@@ -52,6 +52,9 @@ enum Cmd {
         /// Label for the results ("kube-lite" or "ceiling").
         #[arg(long)]
         target: String,
+        /// The server's pid, to report its CPU time per request.
+        #[arg(long)]
+        server_pid: Option<u32>,
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
         clients: Vec<usize>,
         /// Measurement window per client count, seconds.
@@ -66,6 +69,9 @@ enum Cmd {
     Create {
         #[arg(long)]
         url: String,
+        /// The server's pid, to report its CPU time per create.
+        #[arg(long)]
+        server_pid: Option<u32>,
         #[arg(long, default_value_t = 64)]
         clients: usize,
         #[arg(long, default_value_t = 3.0)]
@@ -134,12 +140,14 @@ fn main() -> Result<()> {
             url,
             path,
             target,
+            server_pid,
             clients,
             duration,
             warmup,
             results,
         } => runtime()?.block_on(load::get(
             &url,
+            server_pid,
             &path,
             &target,
             &clients,
@@ -149,12 +157,14 @@ fn main() -> Result<()> {
         )),
         Cmd::Create {
             url,
+            server_pid,
             clients,
             duration,
             warmup,
             results,
         } => runtime()?.block_on(load::create(
             &url,
+            server_pid,
             clients,
             secs(warmup),
             secs(duration),

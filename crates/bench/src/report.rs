@@ -16,15 +16,22 @@ fn u(v: &Value, k: &str) -> u64 {
 /// Print the report; Ok(true) when every target was met.
 pub fn run(results: &Path) -> Result<bool> {
     let recs = load(results)?;
-    let phase = |p: &str| recs.iter().filter(move |r| r["phase"] == p);
+    let recs = &recs;
+    let phase = |p: &'static str| recs.iter().filter(move |r| r["phase"] == p);
     let mut rows: Vec<(String, String, String, bool)> = Vec::new();
 
     println!();
-    println!("GET one ConfigMap, kube-lite vs ceiling (trivial axum handler, same body size):");
+    println!("GET one ConfigMap, kube-lite vs ceiling (trivial axum handler, same bytes):");
     println!(
-        "  {:>7} | {:>10} {:>8} {:>8} | {:>10} {:>8} {:>8} | {:>6}",
-        "clients", "kube req/s", "p50 ms", "p99 ms", "ceil req/s", "p50 ms", "p99 ms", "ratio"
+        "  {:>7} | {:>10} {:>8} {:>8} {:>8} | {:>10} {:>8} {:>8} {:>8} | {:>6}",
+        "clients", "kube req/s", "p50 ms", "p99 ms", "srv µs", "ceil req/s", "p50 ms", "p99 ms",
+        "srv µs", "ratio"
     );
+    let cpu = |r: &Value| {
+        r["server_cpu_us"]
+            .as_f64()
+            .map_or("-".to_string(), |c| format!("{c:.1}"))
+    };
     for k in phase("get").filter(|r| r["target"] == "kube-lite") {
         let n = u(k, "clients");
         let Some(c) = phase("get").find(|r| r["target"] == "ceiling" && u(r, "clients") == n)
@@ -33,14 +40,16 @@ pub fn run(results: &Path) -> Result<bool> {
         };
         let ratio = f(k, "rps") / f(c, "rps").max(1e-9);
         println!(
-            "  {:>7} | {:>10.0} {:>8} {:>8} | {:>10.0} {:>8} {:>8} | {:>5.0}%",
+            "  {:>7} | {:>10.0} {:>8} {:>8} {:>8} | {:>10.0} {:>8} {:>8} {:>8} | {:>5.0}%",
             n,
             f(k, "rps"),
             ms(u(k, "p50_us")),
             ms(u(k, "p99_us")),
+            cpu(k),
             f(c, "rps"),
             ms(u(c, "p50_us")),
             ms(u(c, "p99_us")),
+            cpu(c),
             ratio * 100.0
         );
         rows.push((
@@ -50,6 +59,7 @@ pub fn run(results: &Path) -> Result<bool> {
             ratio >= 0.5,
         ));
     }
+    println!("  (srv µs = the server process's CPU time per request; client and server share the cores)");
     for c in phase("create") {
         rows.push((
             format!("durable creates/s, {} clients", u(c, "clients")),

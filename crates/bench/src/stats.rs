@@ -32,9 +32,13 @@ impl Latencies {
     }
 }
 
-/// Microseconds as milliseconds with 2 decimals.
+/// Microseconds as milliseconds (3 decimals below 10 ms, else 1).
 pub fn ms(us: u64) -> String {
-    format!("{:.2}", us as f64 / 1000.0)
+    if us < 10_000 {
+        format!("{:.3}", us as f64 / 1000.0)
+    } else {
+        format!("{:.1}", us as f64 / 1000.0)
+    }
 }
 
 /// Append one result record.
@@ -56,4 +60,16 @@ pub fn load(results: &Path) -> Result<Vec<Value>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).context("bad results line"))
         .collect()
+}
+
+/// CPU time (user + system) a process has used so far, in microseconds (None when unknown).
+pub fn cpu_us(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the `(comm)`: state is field 3, utime 14 and stime 15 (1-based).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(ticks * 1_000_000 / hz)
 }

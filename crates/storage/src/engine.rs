@@ -15,7 +15,8 @@ use crate::backend::{Backend, Entry};
 use crate::flusher::FlushSignal;
 use crate::watch::Hub;
 use crate::{
-    DurableFuture, Event, EventType, ListRequest, ListResult, Options, ReadAt, Result, StorageError, Stored, WatchStream,
+    DurableFuture, Event, EventType, ListRequest, ListResult, Options, ReadAt, Result,
+    StorageError, Stored, WatchStream,
 };
 use bytes::Bytes;
 use serde_json::Value;
@@ -98,7 +99,10 @@ impl<B: Backend> Engine<B> {
             opts,
             write: Mutex::new(()),
             current: AtomicU64::new(last_rv),
-            log: RwLock::new(Log { window: events.into(), compacted_through }),
+            log: RwLock::new(Log {
+                window: events.into(),
+                compacted_through,
+            }),
             oldest: AtomicU64::new(compacted_through),
             hub: Hub::new(last_rv),
             pending: Mutex::new(VecDeque::new()),
@@ -162,9 +166,11 @@ impl<B: Backend> Engine<B> {
         let check = |cur: Option<&Stored>, expected: Option<u64>| -> Result<()> {
             let cur = cur.ok_or_else(|| StorageError::NotFound(key.to_owned()))?;
             match expected {
-                Some(e) if e != cur.rv => {
-                    Err(StorageError::Conflict { key: key.to_owned(), expected: e, actual: cur.rv })
-                }
+                Some(e) if e != cur.rv => Err(StorageError::Conflict {
+                    key: key.to_owned(),
+                    expected: e,
+                    actual: cur.rv,
+                }),
                 _ => Ok(()),
             }
         };
@@ -185,10 +191,19 @@ impl<B: Backend> Engine<B> {
                 (EventType::Deleted, encode_with_rv(last, rv)?, false)
             }
         };
-        let stored = Stored { rv, bytes: bytes.clone() };
+        let stored = Stored {
+            rv,
+            bytes: bytes.clone(),
+        };
         let prev_rv = cur.as_ref().map_or(0, |c| c.rv);
         let entry = Entry {
-            ev: Arc::new(Event { kind, key: Arc::from(key), rv, object: bytes, prev: cur.map(|c| c.bytes) }),
+            ev: Arc::new(Event {
+                kind,
+                key: Arc::from(key),
+                rv,
+                object: bytes,
+                prev: cur.map(|c| c.bytes),
+            }),
             prev_rv,
         };
         {
@@ -208,6 +223,9 @@ impl<B: Backend> Engine<B> {
             }
             // The rv is burned, never reused: a reader may have seen the event's `prev`.
             self.current.store(rv, Ordering::Release);
+            if B::NEEDS_FLUSH {
+                self.flush_signal.request(rv);
+            }
             return Err(e);
         }
         self.current.store(rv, Ordering::Release);
@@ -271,7 +289,9 @@ impl<B: Backend> Engine<B> {
                     return Err(e.clone());
                 }
                 if status.closed.load(Ordering::Acquire) {
-                    return Err(StorageError::Internal(format!("storage closed before rv {rv} was durable")));
+                    return Err(StorageError::Internal(format!(
+                        "storage closed before rv {rv} was durable"
+                    )));
                 }
                 if rx.changed().await.is_err() {
                     return match *rx.borrow() >= rv {
@@ -286,7 +306,9 @@ impl<B: Backend> Engine<B> {
     // ---- reads ----
 
     pub fn get(&self, key: &str) -> Result<Stored> {
-        self.backend.get(key)?.ok_or_else(|| StorageError::NotFound(key.to_owned()))
+        self.backend
+            .get(key)?
+            .ok_or_else(|| StorageError::NotFound(key.to_owned()))
     }
 
     /// Window entries with rv > `rv`, or `Err(oldest)` when some were compacted.
@@ -303,19 +325,26 @@ impl<B: Backend> Engine<B> {
         self.check_open()?;
         let current = self.current_rv();
         if after_rv > current {
-            return Err(StorageError::TooLarge { requested: after_rv, current });
+            return Err(StorageError::TooLarge {
+                requested: after_rv,
+                current,
+            });
         }
-        self.hub.register(prefix, after_rv, self.opts.watch_buffer, |published| {
-            let entries = self
-                .events_after(after_rv)
-                .map_err(|oldest| StorageError::Expired { requested: after_rv, oldest })?;
-            Ok(entries
-                .into_iter()
-                .take_while(|e| e.rv() <= published)
-                .filter(|e| e.ev.key.starts_with(prefix))
-                .map(|e| e.ev)
-                .collect())
-        })
+        self.hub
+            .register(prefix, after_rv, self.opts.watch_buffer, |published| {
+                let entries =
+                    self.events_after(after_rv)
+                        .map_err(|oldest| StorageError::Expired {
+                            requested: after_rv,
+                            oldest,
+                        })?;
+                Ok(entries
+                    .into_iter()
+                    .take_while(|e| e.rv() <= published)
+                    .filter(|e| e.ev.key.starts_with(prefix))
+                    .map(|e| e.ev)
+                    .collect())
+            })
     }
 
     pub fn list(&self, req: &ListRequest<'_>) -> Result<ListResult> {
@@ -333,19 +362,28 @@ impl<B: Backend> Engine<B> {
         let at = match req.at {
             ReadAt::Latest => current,
             ReadAt::Exact(rv) if rv > current => {
-                return Err(StorageError::TooLarge { requested: rv, current });
+                return Err(StorageError::TooLarge {
+                    requested: rv,
+                    current,
+                });
             }
             ReadAt::Exact(rv) => rv,
         };
         let lost = |oldest: u64| match req.at {
             ReadAt::Latest => Ok(None),
-            ReadAt::Exact(_) => Err(StorageError::Expired { requested: at, oldest }),
+            ReadAt::Exact(_) => Err(StorageError::Expired {
+                requested: at,
+                oldest,
+            }),
         };
-        let in_range =
-            |k: &str| k.starts_with(req.prefix) && req.start_after.is_none_or(|s| k > s);
+        let in_range = |k: &str| k.starts_with(req.prefix) && req.start_after.is_none_or(|s| k > s);
         let accept = |s: &Stored| req.filter.is_none_or(|f| f(s));
 
-        let mut snap = Snapshot { at, hi: at, overrides: BTreeMap::new() };
+        let mut snap = Snapshot {
+            at,
+            hi: at,
+            overrides: BTreeMap::new(),
+        };
         if let Err(oldest) = snap.refresh(self, &in_range) {
             return lost(oldest);
         }
@@ -381,7 +419,10 @@ impl<B: Backend> Engine<B> {
                 }
             }
             let next_ov = match &cursor {
-                Some(c) => snap.overrides.range::<str, _>((Bound::Excluded(c.as_str()), Bound::Unbounded)).next(),
+                Some(c) => snap
+                    .overrides
+                    .range::<str, _>((Bound::Excluded(c.as_str()), Bound::Unbounded))
+                    .next(),
                 None => snap.overrides.iter().next(),
             }
             .map(|(k, _)| k.clone());
@@ -407,7 +448,10 @@ impl<B: Backend> Engine<B> {
                 // Written after `at` and after our last window read: its event is in the
                 // window now. Refresh, then reconsider this key (and any new keys before it).
                 if refreshed_for.as_deref() == Some(key.as_str()) {
-                    return Err(StorageError::Internal(format!("no event for {key} at rv {}", stored.rv)));
+                    return Err(StorageError::Internal(format!(
+                        "no event for {key} at rv {}",
+                        stored.rv
+                    )));
                 }
                 match snap.refresh(self, &in_range) {
                     Ok(new) => {
@@ -424,18 +468,26 @@ impl<B: Backend> Engine<B> {
             cursor = Some(key.clone());
             emit(key, Some(stored));
         }
-        drop(emit);
         // Keys deleted after our last window read and before the scan reached them.
         match snap.refresh(self, &in_range) {
             Ok(new) => collect_missed(&snap, &new, &|_| true, &scanned, &mut missed),
             Err(oldest) => return lost(oldest),
         }
-        if !missed.is_empty() { eprintln!("MISSED at={at} {:?} scanned={:?} page={:?}", missed.iter().map(|m| &m.0).collect::<Vec<_>>(), scanned, page.iter().map(|p| &p.0).collect::<Vec<_>>()); }
+        if !missed.is_empty() {
+            eprintln!(
+                "MISSED at={at} {:?} scanned={:?} page={:?}",
+                missed.iter().map(|m| &m.0).collect::<Vec<_>>(),
+                scanned,
+                page.iter().map(|p| &p.0).collect::<Vec<_>>()
+            );
+        }
         for (key, s) in missed {
             if !accept(&s) {
                 continue;
             }
-            let fits = req.limit == 0 || page.len() < req.limit || page.last().is_some_and(|(k, _)| key < *k);
+            let fits = req.limit == 0
+                || page.len() < req.limit
+                || page.last().is_some_and(|(k, _)| key < *k);
             if fits {
                 let pos = page.partition_point(|(k, _)| *k < key);
                 page.insert(pos, (key, s));
@@ -447,8 +499,15 @@ impl<B: Backend> Engine<B> {
                 remaining += 1;
             }
         }
-        let more_after = (remaining > 0).then(|| page.last().map(|(k, _)| k.clone())).flatten();
-        Ok(Some(ListResult { items: page, rv: at, more_after, remaining: (remaining > 0).then_some(remaining) }))
+        let more_after = (remaining > 0)
+            .then(|| page.last().map(|(k, _)| k.clone()))
+            .flatten();
+        Ok(Some(ListResult {
+            items: page,
+            rv: at,
+            more_after,
+            remaining: (remaining > 0).then_some(remaining),
+        }))
     }
 }
 
@@ -505,7 +564,9 @@ pub(crate) fn encode_with_rv(mut obj: Value, rv: u64) -> Result<Bytes> {
     let map = obj
         .as_object_mut()
         .ok_or_else(|| StorageError::InvalidObject("expected a JSON object".into()))?;
-    let meta = map.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
     if meta.is_null() {
         *meta = Value::Object(Default::default());
     }
@@ -539,7 +600,11 @@ macro_rules! delegate_storage {
             ) -> $crate::Result<$crate::Stored> {
                 self.engine.update(key, expected_rv, obj)
             }
-            fn delete(&self, key: &str, expected_rv: Option<u64>) -> $crate::Result<$crate::Stored> {
+            fn delete(
+                &self,
+                key: &str,
+                expected_rv: Option<u64>,
+            ) -> $crate::Result<$crate::Stored> {
                 self.engine.delete(key, expected_rv)
             }
             fn watch(&self, prefix: &str, after_rv: u64) -> $crate::Result<$crate::WatchStream> {

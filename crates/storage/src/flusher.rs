@@ -4,12 +4,13 @@
 //! unflushed writes; every writer that arrived meanwhile is covered by the next flush, so
 //! concurrent writers share fsyncs. When the last flush covered several writes (concurrent
 //! writers), it lingers briefly while writes keep arriving — until no new write came for
-//! `GAP` or `MAX_LINGER` passed — so that one flush covers the whole burst instead of a
-//! trickle. After each flush it offers the covered events to watchers, then advances the
+//! `GAP` or it lingered `MAX_LINGER` — so that one flush covers the whole burst instead of a
+//! trickle (a lone sequential writer never lingers). After each flush it offers the covered events to watchers, then advances the
 //! durable rv.
 //!
 //! The compactor is a second thread that deletes on-disk events older than the in-memory
-//! window, one key at a time (no global batch lock, nothing on the write path).
+//! window once `COMPACT_EVERY` have accumulated, one key at a time (no global batch lock,
+//! nothing on the write path), and records the last rv in the backend's meta key.
 
 use crate::backend::Backend;
 use crate::engine::{lock, Engine};
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// While lingering, flush once no write arrived for this long...
 const GAP: Duration = Duration::from_micros(150);
-/// ...or once the oldest unflushed write waited this long.
+/// ...or once it has lingered this long.
 const MAX_LINGER: Duration = Duration::from_millis(2);
 /// Compact the on-disk log once this many events fell out of the window.
 const COMPACT_EVERY: u64 = 256;
@@ -42,7 +43,11 @@ pub(crate) struct FlushSignal {
 impl FlushSignal {
     pub fn new(rv: u64) -> Self {
         FlushSignal {
-            state: Mutex::new(FlushState { requested: rv, last_request: Instant::now(), shutdown: false }),
+            state: Mutex::new(FlushState {
+                requested: rv,
+                last_request: Instant::now(),
+                shutdown: false,
+            }),
             cv: Condvar::new(),
             compact_cv: Condvar::new(),
         }
@@ -81,7 +86,11 @@ impl FlushSignal {
                     return Some(s.requested);
                 }
                 let timeout = (GAP - idle).min(MAX_LINGER - since_first);
-                s = self.cv.wait_timeout(s, timeout).unwrap_or_else(|e| e.into_inner()).0;
+                s = self
+                    .cv
+                    .wait_timeout(s, timeout)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
                 continue;
             }
             if s.shutdown {
@@ -114,9 +123,13 @@ impl FlushSignal {
 /// Start the flusher and compactor threads.
 pub(crate) fn spawn<B: Backend>(engine: Arc<Engine<B>>) -> std::io::Result<Vec<JoinHandle<()>>> {
     let e = Arc::clone(&engine);
-    let flusher = std::thread::Builder::new().name("storage-flusher".into()).spawn(move || run_flusher(&e))?;
+    let flusher = std::thread::Builder::new()
+        .name("storage-flusher".into())
+        .spawn(move || run_flusher(&e))?;
     let c = Arc::clone(&engine);
-    let compactor = std::thread::Builder::new().name("storage-compactor".into()).spawn(move || run_compactor(&c));
+    let compactor = std::thread::Builder::new()
+        .name("storage-compactor".into())
+        .spawn(move || run_compactor(&c));
     match compactor {
         Ok(c) => Ok(vec![flusher, c]),
         Err(err) => {
@@ -154,9 +167,11 @@ fn run_compactor<B: Backend>(engine: &Engine<B>) {
             }
             compacted = oldest;
         }
-        if !engine.flush_signal.wait_compact(|| engine.oldest_rv() >= compacted + COMPACT_EVERY) {
+        if !engine
+            .flush_signal
+            .wait_compact(|| engine.oldest_rv() >= compacted + COMPACT_EVERY)
+        {
             break;
         }
     }
 }
-

@@ -14,10 +14,14 @@
 //!
 //! Layout: `engine` implements the whole contract once over the narrow `backend::Backend`
 //! key-value trait; `memory` and `sled_backend` are the two backends; `watch` fans events out
-//! to watchers; `flusher` is the group-commit thread. Event retention: the last
-//! `Options::retention` events (default `EVENT_RETENTION`) stay in an in-memory window (and,
-//! for sled, in the on-disk log, which the flusher compacts in the background); watches and
-//! exact-rv lists from an rv older than the window are `Expired`.
+//! to watchers; `flusher` runs the group-commit flusher and the log compactor threads.
+//!
+//! Event retention: the last `Options::retention` events (default `EVENT_RETENTION`) are kept
+//! in an in-memory window of `Arc<Event>` and, for sled, in the on-disk log (older on-disk
+//! events are deleted by a background compactor thread, never on the write path; a restart
+//! reloads the retained tail). A watch or `ReadAt::Exact` list from an rv older than the
+//! window is `Expired`; one newer than the current rv is `TooLarge`. A watcher whose bounded
+//! queue (`Options::watch_buffer` live events) fills up gets `Err(Expired)` as its last item.
 
 mod backend;
 #[cfg(test)]

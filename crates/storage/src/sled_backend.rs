@@ -187,7 +187,9 @@ impl Backend for SledBackend {
         for k in self.tree.range(evt_key(0)..=evt_key(through_rv)).keys() {
             self.tree.remove(k.map_err(internal)?).map_err(internal)?;
         }
-        self.tree.insert(META_RV, &last_rv.to_be_bytes()[..]).map_err(internal)?;
+        self.tree
+            .insert(META_RV, &last_rv.to_be_bytes()[..])
+            .map_err(internal)?;
         Ok(())
     }
 
@@ -242,7 +244,10 @@ impl SledStorage {
         let tree = db.open_tree("kube-lite").map_err(internal)?;
         let engine = Arc::new(Engine::open(SledBackend { db, tree }, opts)?);
         let threads = crate::flusher::spawn(Arc::clone(&engine)).map_err(internal)?;
-        Ok(SledStorage { engine, threads: Mutex::new(threads) })
+        Ok(SledStorage {
+            engine,
+            threads: Mutex::new(threads),
+        })
     }
 
     /// Stop accepting writes, flush everything, stop the flusher and end all watch streams.

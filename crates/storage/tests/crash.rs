@@ -18,9 +18,15 @@ const WRITERS: usize = 8;
 /// The child: a no-op unless started by the parent with `CHILD_DIR` set.
 #[test]
 fn crash_child_writer() {
-    let Ok(dir) = std::env::var(CHILD_DIR) else { return };
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
     let trial = std::env::var(CHILD_TRIAL).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let s = Arc::new(SledStorage::open(Path::new(&dir)).unwrap());
         let mut tasks = Vec::new();
@@ -62,7 +68,12 @@ fn sigkill_mid_stream_keeps_every_durable_write() {
     let mut counters: std::collections::HashMap<String, u64> = Default::default();
     for trial in 0..5 {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child_writer", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child_writer",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DIR, dir.path())
             .env(CHILD_TRIAL, trial.to_string())
             .stdout(Stdio::piped())
@@ -98,7 +109,7 @@ fn sigkill_mid_stream_keeps_every_durable_write() {
             }
         }
         child.kill().unwrap(); // SIGKILL on unix
-        // Lines already printed were acknowledged before the kill.
+                               // Lines already printed were acknowledged before the kill.
         for line in lines {
             match line {
                 Ok(l) => {
@@ -108,21 +119,44 @@ fn sigkill_mid_stream_keeps_every_durable_write() {
             }
         }
         child.wait().unwrap();
-        assert!(seen >= kill_after, "trial {trial}: the child stopped early after {seen} acks");
+        assert!(
+            seen >= kill_after,
+            "trial {trial}: the child stopped early after {seen} acks"
+        );
 
         let s = SledStorage::open(dir.path()).unwrap();
         for (rv, key, bytes) in &acked {
-            let got = s.get(key).unwrap_or_else(|e| panic!("trial {trial}: acknowledged {key} (rv {rv}) lost: {e}"));
+            let got = s.get(key).unwrap_or_else(|e| {
+                panic!("trial {trial}: acknowledged {key} (rv {rv}) lost: {e}")
+            });
             assert_eq!(got.rv, *rv);
-            assert_eq!(std::str::from_utf8(&got.bytes).unwrap(), bytes, "trial {trial}: {key} changed");
+            assert_eq!(
+                std::str::from_utf8(&got.bytes).unwrap(),
+                bytes,
+                "trial {trial}: {key} changed"
+            );
         }
         for (key, rv) in &counters {
-            assert!(s.get(key).unwrap().rv >= *rv, "trial {trial}: acknowledged update of {key} lost");
+            assert!(
+                s.get(key).unwrap().rv >= *rv,
+                "trial {trial}: acknowledged update of {key} lost"
+            );
         }
-        let max_acked = acked.iter().map(|a| a.0).chain(counters.values().copied()).max().unwrap();
+        let max_acked = acked
+            .iter()
+            .map(|a| a.0)
+            .chain(counters.values().copied())
+            .max()
+            .unwrap();
         assert!(s.current_rv() >= max_acked);
-        let next = s.create(&format!("/core/pods/after/{trial}"), json!({"kind": "Pod"})).unwrap();
-        assert!(next.rv > max_acked, "trial {trial}: rv {} reused (max acked {max_acked})", next.rv);
+        let next = s
+            .create(&format!("/core/pods/after/{trial}"), json!({"kind": "Pod"}))
+            .unwrap();
+        assert!(
+            next.rv > max_acked,
+            "trial {trial}: rv {} reused (max acked {max_acked})",
+            next.rv
+        );
         s.close().unwrap();
     }
 }

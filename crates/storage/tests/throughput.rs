@@ -66,7 +66,11 @@ async fn watch_fanout_latency_1000_watchers() {
     let mut tasks = Vec::new();
     for i in 0..watchers {
         // Half watch the whole collection, half one writer's namespace.
-        let prefix = if i % 2 == 0 { "/core/pods/".to_owned() } else { format!("/core/pods/ns{}/", i % writers) };
+        let prefix = if i % 2 == 0 {
+            "/core/pods/".to_owned()
+        } else {
+            format!("/core/pods/ns{}/", i % writers)
+        };
         let expect = if i % 2 == 0 { total } else { each };
         let mut w = s.watch(&prefix, start_rv).unwrap();
         tasks.push(tokio::spawn(async move {
@@ -125,14 +129,20 @@ async fn raw_create_cost() {
     let dir = tempfile::tempdir().unwrap();
     let s = Arc::new(SledStorage::open(dir.path()).unwrap());
     let m = storage::MemoryStorage::new();
-    for (name, st) in [("sled", &*s as &dyn Storage), ("memory", &m as &dyn Storage)] {
+    for (name, st) in [
+        ("sled", &*s as &dyn Storage),
+        ("memory", &m as &dyn Storage),
+    ] {
         let start = Instant::now();
         let n = 20000;
         for i in 0..n {
             let key = format!("/core/pods/x/p{i}");
             st.create(&key, pod(&key)).unwrap();
         }
-        println!("{name}: {:.1?} per create (no durable wait)", start.elapsed() / n);
+        println!(
+            "{name}: {:.1?} per create (no durable wait)",
+            start.elapsed() / n
+        );
     }
 }
 

@@ -32,8 +32,10 @@ pub fn parse_path(kinds: &KindTable, path: &str) -> ApiResult<ResourcePath> {
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => return Err(ApiError::page_not_found()),
     };
-    // `namespaces/<ns>/<resource>/...` is namespaced; `namespaces/<name>` is the namespace itself.
+    // `namespaces/<ns>/<resource>/...` is namespaced; `namespaces/<name>` is the namespace
+    // itself, and so are `namespaces/<name>/status` and `/finalize` (its subresources).
     let (namespace, rest) = match rest {
+        ["namespaces", _, "status" | "finalize"] => (None, rest),
         ["namespaces", ns, tail @ ..] if !tail.is_empty() => (Some(ns.to_string()), tail),
         _ => (None, rest),
     };
@@ -254,7 +256,7 @@ pub fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| "application/json".into())
 }
 
-/// Decode an object body (JSON or YAML) into a JSON value.
+/// Decode an object body (JSON, YAML or Kubernetes protobuf) into a JSON value.
 pub fn decode_object(kind: Option<&Kind>, headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
     let ct = content_type(headers);
     let bad = |e: String| match kind {
@@ -265,6 +267,9 @@ pub fn decode_object(kind: Option<&Kind>, headers: &HeaderMap, body: &[u8]) -> A
         "application/json" | "*/*" => serde_json::from_slice(body).map_err(|e| bad(e.to_string())),
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
             serde_yaml::from_slice::<Value>(body).map_err(|e| bad(e.to_string()))
+        }
+        protobuf_json::MEDIA_TYPE => {
+            protobuf_json::decode_request(body).map_err(|e| bad(e.to_string()))
         }
         other => Err(ApiError::unsupported_media_type(other)),
     }

@@ -7,6 +7,7 @@
 use crate::error::FieldError;
 use serde_json::Value;
 
+pub mod admission;
 pub mod apps;
 pub mod batch;
 pub mod core;
@@ -180,6 +181,16 @@ pub trait Strategy: Sync {
     /// Whether names must be DNS-1123 labels (true) or subdomains (false).
     fn name_is_label(&self) -> bool {
         false
+    }
+    /// Admission that reads the store (Service IP allocation, the default StorageClass): runs
+    /// after `prepare_for_create` (`old` None) or `prepare_for_update`, before validation.
+    fn admit(
+        &self,
+        _obj: &mut Value,
+        _old: Option<&Value>,
+        _store: &dyn storage::Storage,
+    ) -> Vec<FieldError> {
+        Vec::new()
     }
 }
 

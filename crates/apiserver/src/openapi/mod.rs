@@ -8,7 +8,8 @@
 //! patch ([`patch_schema`]) and `fieldValidation` ([`fields`]), so what the server publishes
 //! is what it enforces.
 //!
-//! Everything is built once, on first use (see [`get`]), from `kinds::all()`.
+//! Everything is built once, on first use (see [`get`]; the v2 document on its first request),
+//! from `kinds::all()`.
 //! Layout: `definitions` (schemas), `paths` (operations), `fields` (unknown-field detection),
 //! `serve` (HTTP handlers with ETag / `Cache-Control` as kube-apiserver sets them).
 
@@ -57,8 +58,10 @@ pub struct OpenApi {
     pub groups: BTreeMap<String, Document>,
     /// The v3 discovery index.
     pub index: Document,
-    /// The swagger 2.0 document.
-    pub v2: Document,
+    /// The kinds the documents describe.
+    kinds: Vec<&'static Kind>,
+    /// The swagger 2.0 document, built when first asked for (kubectl reads v3).
+    v2: OnceLock<Document>,
 }
 
 static CELL: OnceLock<OpenApi> = OnceLock::new();
@@ -118,7 +121,6 @@ impl OpenApi {
             per_gv.entry(group_version_path(k)).or_default().push(k);
         }
         let mut groups = BTreeMap::new();
-        let mut v2_paths = Map::new();
         for (gv, gv_kinds) in &per_gv {
             let mut paths = Map::new();
             let mut roots = Vec::new();
@@ -128,7 +130,6 @@ impl OpenApi {
                 for item in paths::path_items(k) {
                     roots.extend(paths::referenced_definitions(&item));
                     paths.insert(item.path.clone(), paths::v3_path_item(k, &item));
-                    v2_paths.insert(item.path.clone(), paths::v2_path_item(k, &item));
                 }
             }
             let schemas = definitions::closure(&definitions, &roots);
@@ -150,24 +151,38 @@ impl OpenApi {
             })
             .collect();
         let index = Document::new(&json!({"paths": index_paths}));
-        let v2_defs: Map<String, Value> = definitions
-            .iter()
-            .map(|(k, v)| (k.clone(), definitions::to_v2(v)))
-            .collect();
-        let v2 = Document::new(&json!({
-            "swagger": "2.0",
-            "info": {"title": "Kubernetes", "version": GIT_VERSION},
-            "paths": v2_paths,
-            "definitions": v2_defs,
-        }));
         let patch_schema = PatchSchema::from_definitions(&Value::Object(definitions));
         OpenApi {
             patch_schema,
             by_gvk,
             groups,
             index,
-            v2,
+            kinds: kinds.to_vec(),
+            v2: OnceLock::new(),
         }
+    }
+
+    /// The swagger 2.0 document: every path and definition, with `#/definitions/` references.
+    pub fn v2(&self) -> &Document {
+        self.v2.get_or_init(|| {
+            let mut paths = Map::new();
+            for k in &self.kinds {
+                for item in paths::path_items(k) {
+                    paths.insert(item.path.clone(), paths::v2_path_item(k, &item));
+                }
+            }
+            let defs: Map<String, Value> = self
+                .definitions()
+                .iter()
+                .map(|(k, v)| (k.clone(), definitions::to_v2(v)))
+                .collect();
+            Document::new(&json!({
+                "swagger": "2.0",
+                "info": {"title": "Kubernetes", "version": GIT_VERSION},
+                "paths": paths,
+                "definitions": defs,
+            }))
+        })
     }
 
     /// The definitions map (`io.k8s.api.apps.v1.Deployment` → schema).

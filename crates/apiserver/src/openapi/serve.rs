@@ -4,7 +4,7 @@
 //! immutable` (a stale hash is redirected to the current URL). Only JSON is served: a client
 //! accepting nothing but protobuf gets 406, as from a server without that format.
 
-use super::{get_async, Document};
+use super::{get, get_async, Document};
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -111,7 +111,14 @@ pub async fn v2(headers: HeaderMap) -> Response {
     if !accepts_json(&headers) {
         return not_acceptable();
     }
-    let mut r = document(&get_async().await.v2, &headers);
+    let api = get_async().await;
+    let v2 = match api.v2.get() {
+        Some(d) => d,
+        None => tokio::task::spawn_blocking(|| get().v2())
+            .await
+            .unwrap_or_else(|_| get().v2()),
+    };
+    let mut r = document(v2, &headers);
     r.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
     r
@@ -123,20 +130,21 @@ fn httpdate(t: std::time::SystemTime) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let days = secs / 86400;
-    let rem = secs % 86400;
-    let (y, m, d) = crate::clock::civil_from_days(days as i64);
+    // `2006-01-02T15:04:05Z`
+    let stamp = crate::clock::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    let field = |r: std::ops::Range<usize>| stamp.get(r).unwrap_or("00").to_string();
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MO: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
+    let month: usize = field(5..7).parse().unwrap_or(1);
     format!(
-        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-        WD[(days % 7) as usize],
-        MO[(m - 1) as usize],
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{}, {} {} {} {} GMT",
+        WD[((secs / 86400) % 7) as usize],
+        field(8..10),
+        MO[month.clamp(1, 12) - 1],
+        field(0..4),
+        field(11..19),
     )
 }
 

@@ -103,9 +103,9 @@ fn documents_are_self_contained() {
         }
         assert_eq!(doc["openapi"], "3.0.0");
     }
-    let v2: Value = serde_json::from_slice(&api.v2.bytes).unwrap();
+    let v2: Value = serde_json::from_slice(&api.v2().bytes).unwrap();
     assert_eq!(v2["swagger"], "2.0");
-    let text = String::from_utf8_lossy(&api.v2.bytes);
+    let text = String::from_utf8_lossy(&api.v2().bytes);
     assert!(!text.contains(V3_REF_PREFIX));
     let meta_ref = &v2["definitions"]["io.k8s.api.apps.v1.Deployment"]["properties"]["metadata"];
     assert_eq!(
@@ -183,7 +183,12 @@ fn building_every_document_is_cheap_enough_to_do_lazily() {
     let start = std::time::Instant::now();
     let api = OpenApi::build(&all());
     let took = start.elapsed();
-    let total: usize = api.groups.values().map(|d| d.bytes.len()).sum::<usize>() + api.v2.bytes.len();
-    eprintln!("built OpenAPI documents ({total} bytes) in {took:?}");
+    let total: usize = api.groups.values().map(|d| d.bytes.len()).sum();
+    let start = std::time::Instant::now();
+    let v2 = api.v2().bytes.len();
+    eprintln!(
+        "built the v3 documents ({total} bytes) in {took:?}, the v2 document ({v2} bytes) in {:?}",
+        start.elapsed()
+    );
     assert!(took < std::time::Duration::from_secs(10));
 }

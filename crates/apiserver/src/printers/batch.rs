@@ -137,10 +137,10 @@ pub fn cronjob_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         obj,
         "/spec/jobTemplate/spec/template/spec/containers",
     ));
-    let timezone = match obj.pointer("/spec/timeZone").and_then(Value::as_str) {
-        Some(tz) => tz,
-        None => "<none>",
-    };
+    let timezone = obj
+        .pointer("/spec/timeZone")
+        .and_then(Value::as_str)
+        .unwrap_or("<none>");
     // `printBoolPtr`: the SUSPEND cell is a string.
     let suspend = match obj.pointer("/spec/suspend").and_then(Value::as_bool) {
         Some(true) => "True",

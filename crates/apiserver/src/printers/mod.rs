@@ -240,6 +240,58 @@ mod tests {
     }
 
     #[test]
+    fn a_pod_table_has_column_definitions_all_cells_and_the_completed_row_condition() {
+        let pod = json!({"metadata": {"name": "done", "creationTimestamp": "2025-12-31T23:00:00Z"},
+                         "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                         "status": {"phase": "Succeeded", "containerStatuses": [
+                             {"name": "c", "ready": false, "restartCount": 0,
+                              "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}});
+        let t = crate::table::table(
+            &crate::kinds::core::PODS,
+            &[pod],
+            json!({"resourceVersion": "7"}),
+            crate::table::IncludeObject::None,
+            now(),
+            true,
+        );
+        assert_eq!(t["columnDefinitions"].as_array().unwrap().len(), 9);
+        assert_eq!(
+            t["columnDefinitions"][5],
+            json!({"name": "IP", "type": "string", "format": "", "priority": 1,
+                   "description": "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."})
+        );
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!([
+                "done",
+                "0/1",
+                "Completed",
+                "0",
+                "60m",
+                "<none>",
+                "<none>",
+                "<none>",
+                "<none>"
+            ])
+        );
+        assert_eq!(t["rows"][0]["conditions"][0]["type"], "Completed");
+        assert!(t["rows"][0].get("object").is_none());
+    }
+
+    #[test]
+    fn a_running_pod_row_has_no_conditions() {
+        let pod = json!({"metadata": {"name": "p"}, "status": {"phase": "Running"}});
+        let r = crate::table::row(
+            &crate::kinds::core::PODS,
+            &pod,
+            crate::table::IncludeObject::Metadata,
+            now(),
+        );
+        assert!(r.get("conditions").is_none());
+        assert_eq!(r["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
     fn every_kind_with_an_upstream_printer_uses_one() {
         // kube-apiserver has a printer for every kind kube-lite serves.
         for kind in crate::kinds::all() {

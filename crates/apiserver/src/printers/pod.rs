@@ -605,7 +605,21 @@ mod tests {
                 "0",
             ),
             (
-                "an Initialized condition lets containers decide even while an init status is pending",
+                "an Initialized condition lets a container's reason replace a pending init status",
+                with_conditions(
+                    with_init(
+                        pod(&["c"], "Running", vec![restarted(waiting("c", "CrashLoopBackOff"), 1, 60)]),
+                        &[("i1", false)],
+                        vec![waiting("i1", "PodInitializing")],
+                    ),
+                    &[("Initialized", "True")],
+                ),
+                "0/1",
+                "CrashLoopBackOff",
+                "1 (60s ago)",
+            ),
+            (
+                "with an Initialized condition a running container leaves a pending init status shown",
                 with_conditions(
                     with_init(
                         pod(&["c"], "Running", vec![running("c", true)]),
@@ -615,7 +629,7 @@ mod tests {
                     &[("Initialized", "True"), ("Ready", "True")],
                 ),
                 "1/1",
-                "Running",
+                "Init:0/1",
                 "0",
             ),
             (

@@ -80,6 +80,7 @@ impl Registry {
         }
         kind.strategy.prepare_for_create(&mut obj);
         let name = meta_str(&obj, "name").to_string();
+        super::admit(kind, &mut obj, None, self.storage.as_ref())?;
         validate(kind, &obj, None)?;
         self.check_namespace_open(t, &name)?;
         let stored_form = match kind.storage {

@@ -2,7 +2,7 @@
 //! `resourceVersion`/`resourceVersionMatch` semantics.
 
 use super::{Registry, Target};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::kinds::Kind;
 use apimachinery::fields::FieldSelector;
 use apimachinery::labels::Selector as LabelSelector;
@@ -154,6 +154,47 @@ fn decode_continue(token: &str, prefix: &str) -> ApiResult<(u64, String)> {
     Ok((rv, start.to_string()))
 }
 
+/// kube-apiserver's `ValidateListOptions` for a list: violations are 422 Invalid against
+/// `ListOptions.meta.k8s.io`.
+fn validate_list_options(opts: &ListOptions) -> ApiResult<()> {
+    let rv = opts.resource_version.as_deref().unwrap_or("");
+    let Some(m) = opts.resource_version_match.as_deref().filter(|m| !m.is_empty()) else {
+        return Ok(());
+    };
+    let mut errs = Vec::new();
+    if rv.is_empty() {
+        errs.push(FieldError::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
+    }
+    if opts.continue_token.as_deref().is_some_and(|c| !c.is_empty()) {
+        errs.push(FieldError::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden when continue is provided",
+        ));
+    }
+    if m != "Exact" && m != "NotOlderThan" {
+        errs.push(FieldError::not_supported(
+            "resourceVersionMatch",
+            &json!(m),
+            &["Exact", "NotOlderThan", ""],
+        ));
+    }
+    if m == "Exact" && rv == "0" {
+        errs.push(FieldError::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        ));
+    }
+    if errs.is_empty() {
+        return Ok(());
+    }
+    let mut e = ApiError::invalid("ListOptions", "meta.k8s.io", "", errs);
+    e.name = None;
+    Err(e)
+}
+
 impl Registry {
     /// List objects (in stored form) per the options.
     pub fn list_objects(&self, t: Target<'_>, opts: &ListOptions) -> ApiResult<ListPage> {
@@ -161,16 +202,7 @@ impl Registry {
         let filter = Filter::new(t.kind, opts)?;
         let rv_param = opts.resource_version.as_deref().unwrap_or("");
         let rv_match = opts.resource_version_match.as_deref().unwrap_or("");
-        if !rv_match.is_empty() && rv_param.is_empty() {
-            return Err(ApiError::bad_request(
-                "resourceVersionMatch is forbidden unless resourceVersion is provided",
-            ));
-        }
-        if !matches!(rv_match, "" | "NotOlderThan" | "Exact") {
-            return Err(ApiError::bad_request(format!(
-                "resourceVersionMatch: Unsupported value: \"{rv_match}\": supported values: \"Exact\", \"NotOlderThan\""
-            )));
-        }
+        validate_list_options(opts)?;
         let requested = super::update::parse_rv(if rv_param == "0" { "" } else { rv_param })?;
         let (at, start) = match opts.continue_token.as_deref().filter(|s| !s.is_empty()) {
             Some(tok) => {

@@ -288,6 +288,15 @@ fn validate_meta(kind: &Kind, obj: &Value, errs: &mut Vec<FieldError>) {
 }
 
 /// Validate a new or updated object: metadata rules plus the kind's own.
+/// The kind's admission step that reads the store; its field errors answer 422 Invalid.
+fn admit(kind: &Kind, obj: &mut Value, old: Option<&Value>, store: &dyn Storage) -> ApiResult<()> {
+    let errs = kind.strategy.admit(obj, old, store);
+    if errs.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(kind.kind, kind.group, meta_str(obj, "name"), errs))
+}
+
 fn validate(kind: &Kind, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
     let mut errs = Vec::new();
     validate_meta(kind, obj, &mut errs);

@@ -189,6 +189,9 @@ impl Registry {
             // A binding is the server's own change of `spec.nodeName` and status.
             if sub != Some(Subresource::Binding) {
                 self.prepare_update(kind, sub, &mut new, &old);
+                if sub.is_none() {
+                    super::admit(kind, &mut new, Some(&old), self.storage.as_ref())?;
+                }
                 validate(kind, &new, Some(&old))?;
             }
             let new = match kind.storage {

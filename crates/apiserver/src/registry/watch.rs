@@ -87,11 +87,14 @@ impl Registry {
         let (tx, rx) = mpsc::channel::<WatchFrame>(256);
         // Read the initial state (if any) and open the storage watch right after it.
         let (initial, start_rv) = if initial_list {
+            // The initial state is at least as new as `resourceVersion` (NotOlderThan, the only
+            // match a watch-list allows; unset means the latest), which the latest state is.
             let page = self.list_objects(
                 t,
                 &ListOptions {
                     limit: 0,
                     continue_token: None,
+                    resource_version_match: None,
                     ..opts.list.clone()
                 },
             )?;

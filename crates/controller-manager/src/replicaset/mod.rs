@@ -1,0 +1,338 @@
+//! The ReplicaSet controller (`pkg/controller/replicaset`, §2): keeps `spec.replicas` active
+//! pods matching the selector — adopting orphans and releasing pods it no longer selects,
+//! creating in slow-start batches and deleting by the deletion ranking, guarded by
+//! expectations — and reports the status (replicas, fullyLabeled, ready, available with
+//! minReadySeconds, terminating, observedGeneration, the ReplicaFailure condition).
+
+mod status;
+
+use crate::shared::adoption::{self, Owner};
+use crate::shared::events::{EventType, Recorder};
+use crate::shared::expectations::{Expectations, Seen};
+use crate::shared::informer::{Change, Informer};
+use crate::shared::pod_control::{controller_ref, pod_from_template, PodControl};
+use crate::shared::pods::{controller_ref as ctrl_of, is_active};
+use crate::shared::queue::{run_workers, Queue};
+use crate::shared::slow_start::{slow_start_batch, INITIAL_BATCH};
+use crate::shared::{error_message, key, key_of, ranking, selector, split_key};
+use crate::Context;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::Pod;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, ResourceExt};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Upstream's `BurstReplicas`: at most this many creates or deletes per sync.
+pub const BURST_REPLICAS: usize = 500;
+
+pub struct ReplicaSetController {
+    ctx: Context,
+    rss: Store<ReplicaSet>,
+    pods: Store<Pod>,
+    queue: Arc<Queue>,
+    expectations: Arc<Expectations>,
+    recorder: Recorder,
+    pod_control: PodControl,
+}
+
+/// Why a manage step failed: becomes the ReplicaFailure condition.
+pub(crate) struct ManageError {
+    reason: &'static str,
+    message: String,
+}
+
+impl ReplicaSetController {
+    pub fn new(ctx: &Context, rss: &mut Informer<ReplicaSet>, pods: &mut Informer<Pod>) -> Arc<Self> {
+        let queue = Queue::new(ctx.clock.clone());
+        let expectations = Arc::new(Expectations::new(ctx.clock.clone()));
+        let c = Arc::new(ReplicaSetController {
+            ctx: ctx.clone(),
+            rss: rss.store.clone(),
+            pods: pods.store.clone(),
+            queue: queue.clone(),
+            expectations: expectations.clone(),
+            recorder: Recorder::new(ctx.client.clone(), "replicaset-controller", ctx.clock.clone()),
+            pod_control: PodControl::new(ctx.client.clone()),
+        });
+        {
+            let q = queue.clone();
+            let store = rss.store.clone();
+            let exp = expectations.clone();
+            rss.on_change(move |ch| match ch {
+                Change::Applied { new, .. } => q.add(key_of(new)),
+                Change::Deleted(rs) => {
+                    exp.delete(&key_of(rs));
+                    q.add(key_of(rs))
+                }
+                Change::Resynced => store.state().iter().for_each(|rs| q.add(key_of(rs.as_ref()))),
+            });
+        }
+        {
+            let weak = Arc::downgrade(&c);
+            pods.on_change(move |ch| {
+                if let Some(c) = weak.upgrade() {
+                    c.on_pod_change(ch)
+                }
+            });
+        }
+        c
+    }
+
+    /// The RS keys a pod event concerns: its controller (if a ReplicaSet), else every RS in
+    /// the namespace that selects it (an adoption candidate).
+    fn owners_of(&self, pod: &Pod) -> Vec<String> {
+        let ns = pod.namespace().unwrap_or_default();
+        if let Some(r) = ctrl_of(&pod.metadata) {
+            return if r.kind == "ReplicaSet" {
+                vec![key(&ns, &r.name)]
+            } else {
+                Vec::new()
+            };
+        }
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        self.rss
+            .state()
+            .iter()
+            .filter(|rs| rs.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|rs| {
+                rs.spec
+                    .as_ref()
+                    .is_some_and(|s| selector(&s.selector).matches(&labels))
+            })
+            .map(|rs| key_of(rs.as_ref()))
+            .collect()
+    }
+
+    fn on_pod_change(&self, ch: Change<'_, Pod>) {
+        match ch {
+            Change::Applied { old, new } => {
+                let seen = if new.metadata.deletion_timestamp.is_some() {
+                    Seen::Deleting
+                } else {
+                    Seen::Present
+                };
+                let mut keys: HashSet<String> = self.owners_of(new).into_iter().collect();
+                for k in &keys {
+                    self.expectations.observe(k, &new.name_any(), seen);
+                }
+                if let Some(old) = old {
+                    if old.metadata.labels != new.metadata.labels
+                        || old.metadata.owner_references != new.metadata.owner_references
+                    {
+                        keys.extend(self.owners_of(&old));
+                    }
+                }
+                keys.into_iter().for_each(|k| self.queue.add(k));
+            }
+            Change::Deleted(pod) => {
+                for k in self.owners_of(pod) {
+                    self.expectations.observe(&k, &pod.name_any(), Seen::Absent);
+                    self.queue.add(k);
+                }
+            }
+            Change::Resynced => self
+                .rss
+                .state()
+                .iter()
+                .for_each(|rs| self.queue.add(key_of(rs.as_ref()))),
+        }
+    }
+
+    pub async fn run(self: Arc<Self>, workers: usize) {
+        let c = self.clone();
+        run_workers(self.queue.clone(), workers, "replicaset", move |k| {
+            let c = c.clone();
+            async move { c.sync(&k).await }
+        })
+        .await
+    }
+
+    fn seen(&self, ns: &str, name: &str) -> Seen {
+        match self.pods.get(&ObjectRef::new(name).within(ns)) {
+            None => Seen::Absent,
+            Some(p) if p.metadata.deletion_timestamp.is_some() => Seen::Deleting,
+            Some(_) => Seen::Present,
+        }
+    }
+
+    /// `syncReplicaSet`.
+    async fn sync(&self, k: &str) -> anyhow::Result<Option<Duration>> {
+        let (ns, name) = split_key(k);
+        let Some(rs) = self.rss.get(&ObjectRef::new(name).within(ns)) else {
+            self.expectations.delete(k);
+            return Ok(None);
+        };
+        let rs = (*rs).clone();
+        let Some(spec) = rs.spec.clone() else {
+            return Ok(None);
+        };
+        let sel = selector(&spec.selector);
+        let needs_sync = self.expectations.satisfied(k, |n| self.seen(ns, n));
+        let candidates: Vec<Arc<Pod>> = self
+            .pods
+            .state()
+            .into_iter()
+            .filter(|p| p.namespace().as_deref() == Some(ns) && is_active(p))
+            .collect();
+        let uid = rs.uid().unwrap_or_default();
+        let owner = Owner {
+            uid: &uid,
+            namespace: ns,
+            deleting: rs.metadata.deletion_timestamp.is_some(),
+            selector: &sel,
+        };
+        let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
+        let rs_api: Api<ReplicaSet> = Api::namespaced(self.ctx.client.clone(), ns);
+        let filtered = adoption::claim(&pods_api, &owner, &controller_ref(&rs), candidates, || async {
+            let fresh = rs_api.get(name).await?;
+            Ok(fresh.uid() == rs.uid() && fresh.metadata.deletion_timestamp.is_none())
+        })
+        .await?;
+        let mut manage_err = None;
+        if needs_sync && rs.metadata.deletion_timestamp.is_none() {
+            manage_err = self.manage_replicas(k, &rs, &filtered).await.err();
+        }
+        let new_status = status::calculate(&rs, &filtered, &self.owned_terminating(&uid, ns), manage_err.as_ref(), self.ctx.clock.now());
+        let rs = status::update(&rs_api, &rs, new_status).await?;
+        let spec_replicas = spec.replicas.unwrap_or(1);
+        let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        let st = rs.status.clone().unwrap_or_default();
+        if let Some(e) = manage_err {
+            anyhow::bail!("{}: {}", e.reason, e.message);
+        }
+        if min_ready > 0
+            && st.ready_replicas.unwrap_or(0) == spec_replicas
+            && st.available_replicas.unwrap_or(0) != spec_replicas
+        {
+            return Ok(Some(Duration::from_secs(min_ready as u64)));
+        }
+        Ok(None)
+    }
+
+    fn owned_terminating(&self, uid: &str, ns: &str) -> Vec<Arc<Pod>> {
+        self.pods
+            .state()
+            .into_iter()
+            .filter(|p| p.namespace().as_deref() == Some(ns))
+            .filter(|p| crate::shared::pods::is_terminating(p))
+            .filter(|p| ctrl_of(&p.metadata).is_some_and(|r| r.uid == uid))
+            .collect()
+    }
+
+    /// `manageReplicas`: create or delete the difference.
+    async fn manage_replicas(&self, k: &str, rs: &ReplicaSet, pods: &[Arc<Pod>]) -> Result<(), ManageError> {
+        let ns = rs.namespace().unwrap_or_default();
+        let spec = rs.spec.clone().unwrap_or_default();
+        let want = spec.replicas.unwrap_or(1).max(0) as usize;
+        let have = pods.len();
+        if have < want {
+            let n = (want - have).min(BURST_REPLICAS);
+            self.expectations.expect_creations(k, n as u32);
+            let template = spec.template.clone().unwrap_or_default();
+            let owner = controller_ref(rs);
+            let rs_name = rs.name_any();
+            let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+            let (ok, err) = slow_start_batch(n, INITIAL_BATCH, || {
+                let pod = pod_from_template(&template, &rs_name, owner.clone());
+                let ns = ns.clone();
+                let errors = &errors;
+                async move {
+                    match self.pod_control.create(&ns, &pod).await {
+                        Ok(p) => {
+                            self.expectations.created(k, &p.name_any());
+                            self.recorder.event(rs, EventType::Normal, "SuccessfulCreate", format!("Created pod: {}", p.name_any()));
+                            Ok(())
+                        }
+                        Err(e) => {
+                            let msg = error_message(&e);
+                            self.recorder.event(rs, EventType::Warning, "FailedCreate", format!("Error creating: {msg}"));
+                            errors.lock().expect("errors").push(msg.clone());
+                            Err(msg)
+                        }
+                    }
+                }
+            })
+            .await;
+            self.expectations.creation_skipped(k, (n - ok) as u32);
+            if let Some(msg) = err {
+                return Err(ManageError {
+                    reason: "FailedCreate",
+                    message: msg,
+                });
+            }
+        } else if have > want {
+            let n = (have - want).min(BURST_REPLICAS);
+            let victims = self.pods_to_delete(rs, pods, n);
+            let results = futures::future::join_all(victims.iter().map(|p| {
+                let name = p.name_any();
+                self.expectations.expect_deletion(k, &name);
+                let ns = ns.clone();
+                async move {
+                    match self.pod_control.delete(&ns, &name).await {
+                        Ok(()) => {
+                            self.recorder.event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {name}"));
+                            Ok(())
+                        }
+                        Err(e) => {
+                            self.expectations.deletion_failed(k, &name);
+                            let msg = error_message(&e);
+                            self.recorder.event(rs, EventType::Warning, "FailedDelete", format!("Error deleting: {msg}"));
+                            Err(msg)
+                        }
+                    }
+                }
+            }))
+            .await;
+            if let Some(Err(msg)) = results.into_iter().find(Result::is_err) {
+                return Err(ManageError {
+                    reason: "FailedDelete",
+                    message: msg,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `getPodsToDelete`: rank by co-located pods of the RSes sharing this RS's controller,
+    /// then take the first `n` in deletion order.
+    fn pods_to_delete(&self, rs: &ReplicaSet, pods: &[Arc<Pod>], n: usize) -> Vec<Arc<Pod>> {
+        let ns = rs.namespace().unwrap_or_default();
+        let my_uid = rs.uid().unwrap_or_default();
+        let owner_uid = ctrl_of(&rs.metadata).map(|r| r.uid.clone());
+        let related: HashSet<String> = self
+            .rss
+            .state()
+            .iter()
+            .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|r| {
+                r.uid().as_deref() == Some(my_uid.as_str())
+                    || (owner_uid.is_some() && ctrl_of(&r.metadata).map(|o| o.uid.clone()) == owner_uid)
+            })
+            .filter_map(|r| r.uid())
+            .collect();
+        let mut on_node: HashMap<String, i32> = HashMap::new();
+        for p in self.pods.state() {
+            if p.namespace().as_deref() == Some(ns.as_str())
+                && is_active(&p)
+                && ctrl_of(&p.metadata).is_some_and(|r| related.contains(&r.uid))
+            {
+                *on_node.entry(node_of(&p)).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(Pod, i32)> = pods
+            .iter()
+            .map(|p| ((**p).clone(), on_node.get(&node_of(p)).copied().unwrap_or(0)))
+            .collect();
+        ranking::sort_for_deletion(&mut ranked, self.ctx.clock.now());
+        ranked.into_iter().take(n).map(|(p, _)| Arc::new(p)).collect()
+    }
+}
+
+fn node_of(p: &Pod) -> String {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,109 @@
+//! Shared informers: one kube-runtime watcher and reflector store per kind, whose events are
+//! handed (after the store has applied them, with the previous version of the object) to
+//! every controller interested in that kind, like client-go's shared informer factory.
+
+use futures::StreamExt;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::Arc;
+
+/// What a handler sees.
+pub enum Change<'a, K> {
+    /// Added or modified; `old` is the version the store held before, if any.
+    Applied { old: Option<Arc<K>>, new: &'a K },
+    /// Deleted (the last state seen).
+    Deleted(&'a K),
+    /// A (re)list finished: the store now holds the full current state.
+    Resynced,
+}
+
+pub type Handler<K> = Box<dyn Fn(Change<'_, K>) + Send + Sync>;
+
+/// A store being filled by a watcher plus the handlers its events are dispatched to.
+pub struct Informer<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    pub store: Store<K>,
+    writer: reflector::store::Writer<K>,
+    handlers: Vec<Handler<K>>,
+    api: Api<K>,
+    dyntype: K::DynamicType,
+}
+
+impl<K> Informer<K>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + Hash + Clone + Send + Sync,
+{
+    pub fn new(api: Api<K>) -> Self
+    where
+        K::DynamicType: Default,
+    {
+        Self::new_with(api, Default::default())
+    }
+
+    /// For dynamic kinds (`DynamicObject` with its `ApiResource`).
+    pub fn new_with(api: Api<K>, dyntype: K::DynamicType) -> Self {
+        let writer = reflector::store::Writer::new(dyntype.clone());
+        let store = writer.as_reader();
+        Informer {
+            store,
+            writer,
+            handlers: Vec::new(),
+            api,
+            dyntype,
+        }
+    }
+
+    pub fn on_change(&mut self, h: impl Fn(Change<'_, K>) + Send + Sync + 'static) {
+        self.handlers.push(Box::new(h));
+    }
+
+    /// Watch until the future is dropped (the watcher retries with backoff on errors).
+    pub async fn run(self) {
+        let Informer {
+            store,
+            mut writer,
+            handlers,
+            api,
+            dyntype,
+        } = self;
+        let mut stream = watcher::watcher(api, watcher::Config::default())
+            .default_backoff()
+            .boxed();
+        while let Some(ev) = stream.next().await {
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(e) => {
+                    tracing::debug!(error = %e, "watch failed; retrying");
+                    continue;
+                }
+            };
+            let old = match &ev {
+                Event::Apply(o) => store.get(&ObjectRef::from_obj_with(o, dyntype.clone())),
+                _ => None,
+            };
+            writer.apply_watcher_event(&ev);
+            for h in &handlers {
+                match &ev {
+                    Event::Apply(o) => h(Change::Applied {
+                        old: old.clone(),
+                        new: o,
+                    }),
+                    Event::Delete(o) => h(Change::Deleted(o)),
+                    // A relist is buffered by the writer and swapped in at `InitDone`: only then
+                    // does the store hold it, so handlers hear of it once, as a resync.
+                    Event::InitDone => h(Change::Resynced),
+                    Event::Init | Event::InitApply(_) => {}
+                }
+            }
+        }
+    }
+}
