@@ -59,7 +59,7 @@ impl Registry {
         t.kind
             .scale
             .map(|s| s.default_replicas)
-            .ok_or_else(|| ApiError::page_not_found())
+            .ok_or_else(ApiError::page_not_found)
     }
 
     pub fn get_scale(&self, t: Target<'_>, name: &str) -> ApiResult<Stored> {

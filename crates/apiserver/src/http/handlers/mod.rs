@@ -104,10 +104,18 @@ pub async fn dispatch(
         include,
     };
     let not_allowed = || {
-        Err(ApiError::method_not_allowed(format!(
-            "the server does not allow this method on the requested resource"
-        )))
+        Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"))
     };
+    // A namespaced kind's path outside a namespace serves only list and watch (across
+    // namespaces), as kube-apiserver registers no other route there.
+    if req.path.kind.namespaced && req.path.namespace.is_none() {
+        if has_name {
+            return Err(ApiError::page_not_found());
+        }
+        if method != Method::GET {
+            return not_allowed();
+        }
+    }
     match (method, has_name, sub) {
         (Method::GET, false, None) if req.query.is_watch()? => watch::handle(req),
         (Method::GET, false, None) => list::handle(req),

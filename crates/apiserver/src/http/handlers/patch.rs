@@ -16,9 +16,7 @@ pub async fn handle(req: Request) -> ApiResult<Response> {
     let ct = request::content_type(&req.headers);
     let pt = PatchType::from_content_type(&ct).ok_or_else(|| {
         let mut e = ApiError::unsupported_media_type(&ct);
-        e.message = format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
-        );
+        e.message = "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json".to_string();
         e
     })?;
     let body = request::read_body(req.body).await?;
