@@ -189,7 +189,11 @@ fn kubectl_apply_with_an_unknown_field_fails_like_a_real_cluster() {
     let o = kubectl(&k, &["apply", "--validate=warn", "-f", path]);
     ok(&o, "apply --validate=warn");
     assert_eq!(o.stdout.trim(), "deployment.apps/typo created");
-    assert!(o.stderr.contains("Warning: unknown field \"spec.foo\""), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Warning: unknown field \"spec.foo\""),
+        "{}",
+        o.stderr
+    );
     assert!(
         o.stderr
             .contains("Warning: unknown field \"spec.template.spec.containers[0].imagePullPolic\""),
@@ -204,7 +208,10 @@ fn kubectl_apply_with_an_unknown_field_fails_like_a_real_cluster() {
 fn kubectl_set_image_label_annotate_and_edit_patch_the_object() {
     let k = start();
     let v1 = write(&k, "web.yaml", DEPLOY_V1);
-    ok(&kubectl(&k, &["apply", "-f", v1.to_str().unwrap()]), "apply");
+    ok(
+        &kubectl(&k, &["apply", "-f", v1.to_str().unwrap()]),
+        "apply",
+    );
 
     let o = kubectl(&k, &["set", "image", "deployment/web", "nginx=nginx:1.9.1"]);
     ok(&o, "set image");
@@ -213,7 +220,11 @@ fn kubectl_set_image_label_annotate_and_edit_patch_the_object() {
     let c = &d["spec"]["template"]["spec"]["containers"];
     assert_eq!(c.as_array().unwrap().len(), 1);
     assert_eq!(c[0]["image"], "nginx:1.9.1");
-    assert_eq!(c[0]["env"].as_array().unwrap().len(), 2, "merged by name, not replaced");
+    assert_eq!(
+        c[0]["env"].as_array().unwrap().len(),
+        2,
+        "merged by name, not replaced"
+    );
 
     let o = kubectl(&k, &["label", "deployment", "web", "tier=frontend"]);
     ok(&o, "label");
@@ -246,7 +257,11 @@ fn kubectl_set_image_label_annotate_and_edit_patch_the_object() {
         .env("TMPDIR", k.dir.path())
         .args(["edit", "deployment/web"]));
     ok(&o, "edit without changes");
-    assert!(o.stderr.contains("Edit cancelled, no changes made."), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Edit cancelled, no changes made."),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -267,12 +282,25 @@ fn kubectl_explain_prints_the_schema_descriptions() {
         "{}",
         o.stdout
     );
-    assert!(o.stdout.contains("rollingUpdate\t<RollingUpdateDeployment>"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("rollingUpdate\t<RollingUpdateDeployment>"),
+        "{}",
+        o.stdout
+    );
 
     let o = kubectl(&k, &["explain", "pods.spec.containers"]);
     ok(&o, "explain pods.spec.containers");
     assert!(o.stdout.contains("KIND:       Pod"), "{}", o.stdout);
-    assert!(o.stdout.contains("FIELD: containers <[]Container>"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("FIELD: containers <[]Container>"),
+        "{}",
+        o.stdout
+    );
     assert!(o.stdout.contains("image\t<string>"), "{}", o.stdout);
-    assert!(o.stdout.contains("name\t<string> -required-"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("name\t<string> -required-"),
+        "{}",
+        o.stdout
+    );
 }

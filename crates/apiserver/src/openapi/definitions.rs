@@ -157,7 +157,10 @@ pub fn build(kinds: &[&'static Kind]) -> Map<String, Value> {
             json!([gvk("", "v1", "Status")]),
         );
     }
-    for (name, gv) in [(SCALE, ("autoscaling", "v1", "Scale")), (BINDING, ("", "v1", "Binding"))] {
+    for (name, gv) in [
+        (SCALE, ("autoscaling", "v1", "Scale")),
+        (BINDING, ("", "v1", "Binding")),
+    ] {
         if let Some(def) = defs.get_mut(name).and_then(Value::as_object_mut) {
             def.insert(
                 "x-kubernetes-group-version-kind".into(),
@@ -227,13 +230,19 @@ pub fn to_v2(v: &Value) -> Value {
             for (k, x) in m {
                 if k == "allOf" {
                     if let Some(r) = single_ref(x) {
-                        out.insert("$ref".into(), json!(r.replacen(V3_REF_PREFIX, V2_REF_PREFIX, 1)));
+                        out.insert(
+                            "$ref".into(),
+                            json!(r.replacen(V3_REF_PREFIX, V2_REF_PREFIX, 1)),
+                        );
                         continue;
                     }
                 }
                 if k == "$ref" {
                     if let Some(r) = x.as_str() {
-                        out.insert(k.clone(), json!(r.replacen(V3_REF_PREFIX, V2_REF_PREFIX, 1)));
+                        out.insert(
+                            k.clone(),
+                            json!(r.replacen(V3_REF_PREFIX, V2_REF_PREFIX, 1)),
+                        );
                         continue;
                     }
                 }

@@ -78,9 +78,7 @@ fn walk(
                 for k in unknown {
                     m.remove(&k);
                 }
-            } else if let Some(item) = schema
-                .get("additionalProperties")
-                .filter(|a| a.is_object())
+            } else if let Some(item) = schema.get("additionalProperties").filter(|a| a.is_object())
             {
                 for (k, v) in m.iter_mut() {
                     push_key(path, k);

@@ -8,8 +8,8 @@
 //! patch ([`patch_schema`]) and `fieldValidation` ([`fields`]), so what the server publishes
 //! is what it enforces.
 //!
-//! Everything is built once, on first use (see [`get`]; the v2 document on its first request),
-//! from `kinds::all()`.
+//! Everything is built once, from `kinds::all()`, on first use: the definitions (a few ms) by
+//! the first write or OpenAPI request ([`get`]), the documents by the first request for them.
 //! Layout: `definitions` (schemas), `paths` (operations), `fields` (unknown-field detection),
 //! `serve` (HTTP handlers with ETag / `Cache-Control` as kube-apiserver sets them).
 
@@ -47,21 +47,28 @@ impl Document {
     }
 }
 
-/// All OpenAPI state of the server.
+/// All OpenAPI state of the server: the definitions (needed by every write, for strategic
+/// merge patch and fieldValidation: a few ms to build) and the served documents (tens of ms
+/// more; built on the first OpenAPI request).
 pub struct OpenApi {
     /// The annotated definitions of every served kind and what they reach (v3 references),
     /// as the strategic merge patch schema holds them.
     pub patch_schema: PatchSchema,
     /// Definition name by (group, version, kind).
     by_gvk: HashMap<(String, String, String), String>,
-    /// v3 documents by group-version path (`api/v1`, `apis/apps/v1`).
-    pub groups: BTreeMap<String, Document>,
-    /// The v3 discovery index.
-    pub index: Document,
     /// The kinds the documents describe.
     kinds: Vec<&'static Kind>,
+    docs: OnceLock<Documents>,
     /// The swagger 2.0 document, built when first asked for (kubectl reads v3).
     v2: OnceLock<Document>,
+}
+
+/// The v3 documents.
+pub struct Documents {
+    /// v3 documents by group-version path (`api/v1`, `apis/apps/v1`).
+    pub groups: BTreeMap<String, Document>,
+    /// The v3 discovery index (`/openapi/v3`).
+    pub index: Document,
 }
 
 static CELL: OnceLock<OpenApi> = OnceLock::new();
@@ -71,12 +78,24 @@ pub fn get() -> &'static OpenApi {
     CELL.get_or_init(|| OpenApi::build(&crate::kinds::all()))
 }
 
-/// [`get`] for async callers: the first build runs on a blocking thread.
-pub async fn get_async() -> &'static OpenApi {
-    if let Some(api) = CELL.get() {
-        return api;
+/// The v3 documents, built off the async workers on first use.
+pub async fn documents() -> &'static Documents {
+    if let Some(d) = CELL.get().and_then(|api| api.docs.get()) {
+        return d;
     }
-    tokio::task::spawn_blocking(get).await.unwrap_or_else(|_| get())
+    tokio::task::spawn_blocking(|| get().documents())
+        .await
+        .unwrap_or_else(|_| get().documents())
+}
+
+/// The v2 document, built off the async workers on first use.
+pub async fn v2_document() -> &'static Document {
+    if let Some(d) = CELL.get().and_then(|api| api.v2.get()) {
+        return d;
+    }
+    tokio::task::spawn_blocking(|| get().v2())
+        .await
+        .unwrap_or_else(|_| get().v2())
 }
 
 /// The strategic-merge-patch schema cursor at a kind's type (schema-less when unknown).
@@ -103,7 +122,7 @@ pub fn group_version_path(kind: &Kind) -> String {
 }
 
 impl OpenApi {
-    /// Build every document for `kinds`.
+    /// The definitions of `kinds`; documents are built on demand.
     pub fn build(kinds: &[&'static Kind]) -> OpenApi {
         let definitions = definitions::build(kinds);
         let mut by_gvk = HashMap::new();
@@ -111,55 +130,65 @@ impl OpenApi {
             let name = definitions::definition_name(k);
             if definitions.contains_key(&name) {
                 by_gvk.insert(
-                    (k.group.to_string(), k.version.to_string(), k.kind.to_string()),
+                    (
+                        k.group.to_string(),
+                        k.version.to_string(),
+                        k.kind.to_string(),
+                    ),
                     name,
                 );
             }
         }
-        let mut per_gv: BTreeMap<String, Vec<&'static Kind>> = BTreeMap::new();
-        for k in kinds {
-            per_gv.entry(group_version_path(k)).or_default().push(k);
-        }
-        let mut groups = BTreeMap::new();
-        for (gv, gv_kinds) in &per_gv {
-            let mut paths = Map::new();
-            let mut roots = Vec::new();
-            for k in gv_kinds {
-                roots.push(definitions::definition_name(k));
-                roots.push(definitions::list_definition_name(k));
-                for item in paths::path_items(k) {
-                    roots.extend(paths::referenced_definitions(&item));
-                    paths.insert(item.path.clone(), paths::v3_path_item(k, &item));
-                }
-            }
-            let schemas = definitions::closure(&definitions, &roots);
-            let doc = json!({
-                "openapi": "3.0.0",
-                "info": {"title": "Kubernetes", "version": GIT_VERSION},
-                "paths": paths,
-                "components": {"schemas": schemas},
-            });
-            groups.insert(gv.clone(), Document::new(&doc));
-        }
-        let index_paths: Map<String, Value> = groups
-            .iter()
-            .map(|(gv, d)| {
-                (
-                    gv.clone(),
-                    json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash={}", d.hash)}),
-                )
-            })
-            .collect();
-        let index = Document::new(&json!({"paths": index_paths}));
-        let patch_schema = PatchSchema::from_definitions(&Value::Object(definitions));
         OpenApi {
-            patch_schema,
+            patch_schema: PatchSchema::from_definitions(&Value::Object(definitions)),
             by_gvk,
-            groups,
-            index,
             kinds: kinds.to_vec(),
+            docs: OnceLock::new(),
             v2: OnceLock::new(),
         }
+    }
+
+    /// The v3 documents: one per group-version with its paths and the definitions they reach,
+    /// and the index pointing at each by content hash.
+    pub fn documents(&self) -> &Documents {
+        self.docs.get_or_init(|| {
+            let mut per_gv: BTreeMap<String, Vec<&'static Kind>> = BTreeMap::new();
+            for k in &self.kinds {
+                per_gv.entry(group_version_path(k)).or_default().push(k);
+            }
+            let mut groups = BTreeMap::new();
+            for (gv, gv_kinds) in &per_gv {
+                let mut paths = Map::new();
+                let mut roots = Vec::new();
+                for k in gv_kinds {
+                    roots.push(definitions::definition_name(k));
+                    roots.push(definitions::list_definition_name(k));
+                    for item in paths::path_items(k) {
+                        roots.extend(paths::referenced_definitions(&item));
+                        paths.insert(item.path.clone(), paths::v3_path_item(k, &item));
+                    }
+                }
+                let schemas = definitions::closure(self.definitions(), &roots);
+                let doc = json!({
+                    "openapi": "3.0.0",
+                    "info": {"title": "Kubernetes", "version": GIT_VERSION},
+                    "paths": paths,
+                    "components": {"schemas": schemas},
+                });
+                groups.insert(gv.clone(), Document::new(&doc));
+            }
+            let index_paths: Map<String, Value> = groups
+                .iter()
+                .map(|(gv, d)| {
+                    (
+                        gv.clone(),
+                        json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash={}", d.hash)}),
+                    )
+                })
+                .collect();
+            let index = Document::new(&json!({"paths": index_paths}));
+            Documents { groups, index }
+        })
     }
 
     /// The swagger 2.0 document: every path and definition, with `#/definitions/` references.

@@ -39,11 +39,19 @@ const ALLOW_WATCH_BOOKMARKS: Param = p("allowWatchBookmarks", "boolean", "allowW
 const CONTINUE: Param = p("continue", "string", "The continue option should be set when retrieving more results from the server. Since this value is server defined, clients may only use the continue value from a previous query result with identical query parameters (except for the value of continue) and the server may reject a continue value it does not recognize. If the specified continue value is no longer valid whether due to expiration (generally five to fifteen minutes) or a configuration change on the server, the server will respond with a 410 ResourceExpired error together with a continue token.");
 const DRY_RUN: Param = p("dryRun", "string", "When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed");
 const FIELD_MANAGER: Param = p("fieldManager", "string", "fieldManager is a name associated with the actor or entity that is making these changes. The value must be less than or 128 characters long, and only contain printable characters, as defined by https://golang.org/pkg/unicode/#IsPrint.");
-const FIELD_SELECTOR: Param = p("fieldSelector", "string", "A selector to restrict the list of returned objects by their fields. Defaults to everything.");
+const FIELD_SELECTOR: Param = p(
+    "fieldSelector",
+    "string",
+    "A selector to restrict the list of returned objects by their fields. Defaults to everything.",
+);
 const FIELD_VALIDATION: Param = p("fieldValidation", "string", "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore: This will ignore any unknown fields that are silently dropped from the object, and will ignore all but the last duplicate field that the decoder encounters. This is the default behavior prior to v1.23. - Warn: This will send a warning via the standard warning response header for each unknown field that is dropped from the object, and for each duplicate field that is encountered. The request will still succeed if there are no other errors, and will only persist the last of any duplicate fields. This is the default in v1.23+ - Strict: This will fail the request with a BadRequest error if any unknown fields would be dropped from the object, or if any duplicate fields are present. The error returned from the server will contain all unknown and duplicate fields encountered.");
 const FORCE: Param = p("force", "boolean", "Force is going to \"force\" Apply requests. It means user will re-acquire conflicting fields owned by other people. Force flag must be unset for non-apply patch requests.");
 const GRACE_PERIOD_SECONDS: Param = p("gracePeriodSeconds", "integer", "The duration in seconds before the object should be deleted. Value must be non-negative integer. The value zero indicates delete immediately. If this value is nil, the default grace period for the specified type will be used. Defaults to a per object value if not specified. zero means delete immediately.");
-const LABEL_SELECTOR: Param = p("labelSelector", "string", "A selector to restrict the list of returned objects by their labels. Defaults to everything.");
+const LABEL_SELECTOR: Param = p(
+    "labelSelector",
+    "string",
+    "A selector to restrict the list of returned objects by their labels. Defaults to everything.",
+);
 const LIMIT: Param = p("limit", "integer", "limit is a maximum number of responses to return for a list call. If more items exist, the server will set the `continue` field on the list metadata to a value that can be used with the same initial query to retrieve the next set of results.");
 const ORPHAN_DEPENDENTS: Param = p("orphanDependents", "boolean", "Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7. Should the dependent objects be orphaned. If true/false, the \"orphan\" finalizer will be added to/removed from the object's finalizers list. Either this field or PropagationPolicy may be set, but not both.");
 const PROPAGATION_POLICY: Param = p("propagationPolicy", "string", "Whether and how garbage collection will be performed. Either this field or OrphanDependents may be set, but not both. The default policy is decided by the existing finalizer set in the metadata.finalizers and the resource-specific default policy. Acceptable values are: 'Orphan' - orphan the dependents; 'Background' - allow the garbage collector to delete the dependents in the background; 'Foreground' - a cascading policy that deletes all dependents in the foreground.");
@@ -52,7 +60,11 @@ const RESOURCE_VERSION_MATCH: Param = p("resourceVersionMatch", "string", "resou
 const SEND_INITIAL_EVENTS: Param = p("sendInitialEvents", "boolean", "`sendInitialEvents=true` may be set together with `watch=true`. In that case, the watch stream will begin with synthetic events to produce the current state of objects in the collection. Once all such events have been sent, a synthetic \"Bookmark\" event will be sent. The bookmark will report the ResourceVersion (RV) corresponding to the set of objects, and be marked with `\"k8s.io/initial-events-end\": \"true\"` annotation. Afterwards, the watch stream will proceed as usual, sending watch events corresponding to changes (subsequent to the RV) to objects watched.");
 const TIMEOUT_SECONDS: Param = p("timeoutSeconds", "integer", "Timeout for the list/watch call. This limits the duration of the call, regardless of any activity or inactivity.");
 const WATCH: Param = p("watch", "boolean", "Watch for changes to the described resources and return them as a stream of add, update, and remove notifications. Specify resourceVersion.");
-const NAMESPACE: Param = p("namespace", "string", "object name and auth scope, such as for teams and projects");
+const NAMESPACE: Param = p(
+    "namespace",
+    "string",
+    "object name and auth scope, such as for teams and projects",
+);
 
 const LIST_PARAMS: &[Param] = &[
     ALLOW_WATCH_BOOKMARKS,
@@ -270,7 +282,12 @@ pub fn path_items(kind: &Kind) -> Vec<PathItem> {
                 SCALE.into(),
                 &["get", "put", "patch"],
             ),
-            Subresource::Binding => ("binding", gvk("", "v1", "Binding"), BINDING.into(), &["post"]),
+            Subresource::Binding => (
+                "binding",
+                gvk("", "v1", "Binding"),
+                BINDING.into(),
+                &["post"],
+            ),
             Subresource::Finalize => ("finalize", this_gvk.clone(), def.clone(), &["put"]),
         };
         let sub_camel = camel(word);
@@ -317,7 +334,10 @@ pub fn path_items(kind: &Kind) -> Vec<PathItem> {
         }
         out.push(PathItem {
             path: format!("{item}/{word}"),
-            name_param: Some(format!("name of the {}", sub_gvk["kind"].as_str().unwrap_or(word))),
+            name_param: Some(format!(
+                "name of the {}",
+                sub_gvk["kind"].as_str().unwrap_or(word)
+            )),
             namespaced: kind.namespaced,
             ops,
         });
@@ -346,53 +366,51 @@ fn tag(kind: &Kind) -> String {
     let g = if kind.group.is_empty() {
         "core".to_string()
     } else {
-        kind.group.split('.').next().unwrap_or(kind.group).to_string()
+        kind.group
+            .split('.')
+            .next()
+            .unwrap_or(kind.group)
+            .to_string()
     };
     format!("{g}_{}", kind.version)
 }
 
-fn v3_param(param: &Param, location: &str) -> Value {
-    let mut v = json!({
-        "name": param.name,
-        "in": location,
-        "description": param.description,
-        "schema": {"type": param.ty, "uniqueItems": true},
-    });
+/// A parameter, in v3 (`schema`) or v2 (inline `type`) form.
+fn param(v3: bool, name: &str, ty: &str, description: &str, location: &str) -> Value {
+    let mut v = json!({"name": name, "in": location, "description": description});
+    if v3 {
+        v["schema"] = json!({"type": ty, "uniqueItems": true});
+    } else {
+        v["type"] = json!(ty);
+        v["uniqueItems"] = json!(true);
+    }
     if location == "path" {
         v["required"] = json!(true);
     }
     v
 }
 
-fn v2_param(param: &Param, location: &str) -> Value {
-    let mut v = json!({
-        "name": param.name,
-        "in": location,
-        "description": param.description,
-        "type": param.ty,
-        "uniqueItems": true,
-    });
-    if location == "path" {
-        v["required"] = json!(true);
-    }
-    v
+fn query_params(v3: bool, params: &[Param]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| param(v3, p.name, p.ty, p.description, "query"))
+        .collect()
 }
 
-fn path_params(item: &PathItem, render: fn(&Param, &str) -> Value) -> Vec<Value> {
+/// The path-level parameters: `name` of item paths, `namespace` of namespaced ones.
+fn path_params(item: &PathItem, v3: bool) -> Vec<Value> {
     let mut out = Vec::new();
     if let Some(desc) = &item.name_param {
-        // The description is owned by the item; leak-free: build the value directly.
-        let name = Param {
-            name: "name",
-            ty: "string",
-            description: "",
-        };
-        let mut v = render(&name, "path");
-        v["description"] = json!(desc);
-        out.push(v);
+        out.push(param(v3, "name", "string", desc, "path"));
     }
     if item.namespaced {
-        out.push(render(&NAMESPACE, "path"));
+        out.push(param(
+            v3,
+            NAMESPACE.name,
+            NAMESPACE.ty,
+            NAMESPACE.description,
+            "path",
+        ));
     }
     out
 }
@@ -409,7 +427,7 @@ pub fn v3_path_item(kind: &Kind, item: &PathItem) -> Value {
             "x-kubernetes-group-version-kind": op.gvk,
         });
         if !op.params.is_empty() {
-            o["parameters"] = Value::Array(op.params.iter().map(|p| v3_param(p, "query")).collect());
+            o["parameters"] = Value::Array(query_params(true, op.params));
         }
         match &op.body {
             Some(Body::Object(def)) => {
@@ -421,7 +439,12 @@ pub fn v3_path_item(kind: &Kind, item: &PathItem) -> Value {
             Some(Body::Patch) => {
                 let content: Map<String, Value> = PATCH_TYPES
                     .iter()
-                    .map(|t| (t.to_string(), json!({"schema": {"$ref": format!("{V3_REF_PREFIX}{PATCH}")}})))
+                    .map(|t| {
+                        (
+                            t.to_string(),
+                            json!({"schema": {"$ref": format!("{V3_REF_PREFIX}{PATCH}")}}),
+                        )
+                    })
                     .collect();
                 o["requestBody"] = json!({"content": content, "required": true});
             }
@@ -440,7 +463,7 @@ pub fn v3_path_item(kind: &Kind, item: &PathItem) -> Value {
         o["responses"] = Value::Object(responses);
         m.insert(op.method.into(), o);
     }
-    m.insert("parameters".into(), Value::Array(path_params(item, v3_param)));
+    m.insert("parameters".into(), Value::Array(path_params(item, true)));
     Value::Object(m)
 }
 
@@ -448,7 +471,7 @@ pub fn v3_path_item(kind: &Kind, item: &PathItem) -> Value {
 pub fn v2_path_item(kind: &Kind, item: &PathItem) -> Value {
     let mut m = Map::new();
     for op in &item.ops {
-        let mut params: Vec<Value> = op.params.iter().map(|p| v2_param(p, "query")).collect();
+        let mut params = query_params(false, op.params);
         let consumes: Vec<&str> = match &op.body {
             Some(Body::Object(def)) => {
                 params.insert(
@@ -492,7 +515,7 @@ pub fn v2_path_item(kind: &Kind, item: &PathItem) -> Value {
         }
         m.insert(op.method.into(), o);
     }
-    m.insert("parameters".into(), Value::Array(path_params(item, v2_param)));
+    m.insert("parameters".into(), Value::Array(path_params(item, false)));
     Value::Object(m)
 }
 

@@ -4,7 +4,7 @@
 //! immutable` (a stale hash is redirected to the current URL). Only JSON is served: a client
 //! accepting nothing but protobuf gets 406, as from a server without that format.
 
-use super::{get, get_async, Document};
+use super::{documents, v2_document, Document};
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -63,14 +63,14 @@ fn document(doc: &Document, headers: &HeaderMap) -> Response {
 
 /// `GET /openapi/v3`: the group-versions and their documents' URLs.
 pub async fn index(headers: HeaderMap) -> Response {
-    document(&get_async().await.index, &headers)
+    document(&documents().await.index, &headers)
 }
 
 /// `GET /openapi/v3/<api/v1 | apis/<group>/<version>>`.
 pub async fn group(Path(gv): Path<String>, uri: Uri, headers: HeaderMap) -> Response {
-    let api = get_async().await;
+    let docs = documents().await;
     let gv = gv.trim_matches('/');
-    let Some(doc) = api.groups.get(gv) else {
+    let Some(doc) = docs.groups.get(gv) else {
         return crate::error::ApiError::page_not_found().into_response();
     };
     if !accepts_json(&headers) {
@@ -98,7 +98,8 @@ pub async fn group(Path(gv): Path<String>, uri: Uri, headers: HeaderMap) -> Resp
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, immutable"),
         );
-        let expires = httpdate(std::time::SystemTime::now() + std::time::Duration::from_secs(365 * 86400));
+        let expires =
+            httpdate(std::time::SystemTime::now() + std::time::Duration::from_secs(365 * 86400));
         if let Ok(v) = HeaderValue::from_str(&expires) {
             h.insert(header::EXPIRES, v);
         }
@@ -111,14 +112,7 @@ pub async fn v2(headers: HeaderMap) -> Response {
     if !accepts_json(&headers) {
         return not_acceptable();
     }
-    let api = get_async().await;
-    let v2 = match api.v2.get() {
-        Some(d) => d,
-        None => tokio::task::spawn_blocking(|| get().v2())
-            .await
-            .unwrap_or_else(|_| get().v2()),
-    };
-    let mut r = document(v2, &headers);
+    let mut r = document(v2_document().await, &headers);
     r.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
     r
@@ -158,6 +152,67 @@ mod tests {
         assert_eq!(httpdate(t), "Mon, 02 Jan 2006 15:04:05 GMT");
     }
 
+    async fn call(path: &str, headers: &[(&str, &str)]) -> Response {
+        use tower::ServiceExt;
+        let registry = std::sync::Arc::new(crate::Registry::new(
+            std::sync::Arc::new(storage::MemoryStorage::new()),
+            std::sync::Arc::new(crate::clock::SystemClock),
+        ));
+        let mut req = axum::http::Request::builder().uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        crate::http::app(registry)
+            .oneshot(req.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn documents_are_served_with_kube_apiserver_caching_headers() {
+        let index = call("/openapi/v3", &[]).await;
+        assert_eq!(index.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(index.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let index: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let hash = url.rsplit_once("hash=").unwrap().1.to_string();
+
+        let doc = call(&url, &[("accept", "application/json")]).await;
+        assert_eq!(doc.status(), StatusCode::OK);
+        let h = doc.headers();
+        assert_eq!(h["cache-control"], "public, immutable");
+        assert_eq!(h["etag"], format!("\"{hash}\""));
+        assert_eq!(h["content-type"], "application/json");
+
+        let plain = call("/openapi/v3/apis/apps/v1", &[]).await;
+        assert!(plain.headers().get("cache-control").is_none());
+        let stale = call("/openapi/v3/apis/apps/v1?hash=OLD", &[]).await;
+        assert_eq!(stale.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(stale.headers()["location"], url.as_str());
+        let etag = format!("\"{hash}\"");
+        let cached = call("/openapi/v3/apis/apps/v1", &[("if-none-match", &etag)]).await;
+        assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+        let proto = "application/com.github.proto-openapi.spec.v3@v1.0+protobuf";
+        let r = call(&url, &[("accept", proto)]).await;
+        assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+        assert_eq!(
+            call("/openapi/v3/apis/nope/v1", &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        let v2 = call("/openapi/v2", &[("accept", "application/json")]).await;
+        assert_eq!(v2.status(), StatusCode::OK);
+        assert!(v2.headers().get("etag").is_some());
+        let proto = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+        let r = call("/openapi/v2", &[("accept", proto)]).await;
+        assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+    }
+
     #[test]
     fn protobuf_only_accept_is_not_json() {
         let mut h = HeaderMap::new();
@@ -166,7 +221,10 @@ mod tests {
             HeaderValue::from_static("application/com.github.proto-openapi.spec.v2@v1.0+protobuf"),
         );
         assert!(!accepts_json(&h));
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/json, */*"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json, */*"),
+        );
         assert!(accepts_json(&h));
         assert!(accepts_json(&HeaderMap::new()));
     }

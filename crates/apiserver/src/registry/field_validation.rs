@@ -68,7 +68,11 @@ fn strict_errors(kind: &Kind, obj: &mut Value, duplicates: &[String], prefix: &s
     let api = crate::openapi::get();
     if let Some(def) = api.definition_of(kind) {
         let unknown = crate::openapi::fields::prune_unknown(api.definitions(), def, obj);
-        errs.extend(unknown.iter().map(|p| format!("unknown field {}", go_quote(p))));
+        errs.extend(
+            unknown
+                .iter()
+                .map(|p| format!("unknown field {}", go_quote(p))),
+        );
     }
     errs
 }
@@ -99,7 +103,11 @@ pub(crate) fn check_patched(
     patched: &mut Value,
     opts: &WriteOptions,
 ) -> ApiResult<Vec<String>> {
-    let prefix = if pt == PatchType::Json { "json patch " } else { "" };
+    let prefix = if pt == PatchType::Json {
+        "json patch "
+    } else {
+        ""
+    };
     let errs = strict_errors(kind, patched, &opts.duplicate_fields, prefix);
     match opts.field_validation {
         _ if errs.is_empty() => Ok(Vec::new()),
@@ -164,13 +172,19 @@ mod tests {
     #[test]
     fn go_value_prints_like_percent_plus_v() {
         let v = json!({"spec": {"replicas": 3, "b": [1, "x"], "a": null, "t": true}});
-        assert_eq!(go_value(&v), "map[spec:map[a:<nil> b:[1 x] replicas:3 t:true]]");
+        assert_eq!(
+            go_value(&v),
+            "map[spec:map[a:<nil> b:[1 x] replicas:3 t:true]]"
+        );
     }
 
     #[test]
     fn field_validation_values() {
         assert_eq!(FieldValidation::parse(""), Some(FieldValidation::Warn));
-        assert_eq!(FieldValidation::parse("Strict"), Some(FieldValidation::Strict));
+        assert_eq!(
+            FieldValidation::parse("Strict"),
+            Some(FieldValidation::Strict)
+        );
         assert_eq!(FieldValidation::parse("strict"), None);
     }
 

@@ -50,11 +50,15 @@ fn strict() -> WriteOptions {
 type Case = (&'static str, Value, fn(&Value));
 
 fn containers(v: &Value) -> &Vec<Value> {
-    v["spec"]["template"]["spec"]["containers"].as_array().unwrap()
+    v["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
 }
 
 fn names(list: &[Value], key: &str) -> Vec<String> {
-    list.iter().map(|c| c[key].to_string().trim_matches('"').to_string()).collect()
+    list.iter()
+        .map(|c| c[key].to_string().trim_matches('"').to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -150,23 +154,51 @@ async fn strategic_merge_patches_follow_the_kinds_patch_strategies() {
 async fn a_bad_strategic_merge_patch_is_a_client_error() {
     let r = registry().await;
     let t = deployments(&r);
-    r.create(t, deployment(), &WriteOptions::default()).await.unwrap();
+    r.create(t, deployment(), &WriteOptions::default())
+        .await
+        .unwrap();
     let no_key = json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}});
     let e = r
-        .patch(t, "web", None, PatchType::Strategic, no_key, &WriteOptions::default())
+        .patch(
+            t,
+            "web",
+            None,
+            PatchType::Strategic,
+            no_key,
+            &WriteOptions::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, 400, "{e}");
-    assert!(e.message.contains("does not contain declared merge key: name"), "{e}");
-    let mismatch = json!({"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {"maxSurge": 2}}}});
+    assert!(
+        e.message
+            .contains("does not contain declared merge key: name"),
+        "{e}"
+    );
+    let mismatch =
+        json!({"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {"maxSurge": 2}}}});
     let e = r
-        .patch(t, "web", None, PatchType::Strategic, mismatch, &WriteOptions::default())
+        .patch(
+            t,
+            "web",
+            None,
+            PatchType::Strategic,
+            mismatch,
+            &WriteOptions::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, 400, "{e}");
     assert_eq!(e.message, "invalid patch format of retainKeys");
     let e = r
-        .patch(t, "web", None, PatchType::Strategic, json!([1]), &WriteOptions::default())
+        .patch(
+            t,
+            "web",
+            None,
+            PatchType::Strategic,
+            json!([1]),
+            &WriteOptions::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, 400);
@@ -193,16 +225,22 @@ async fn field_validation_strict_rejects_unknown_and_duplicate_fields() {
     };
     let e = r.create(t, deployment(), &dup).await.unwrap_err();
     assert!(
-        e.message.ends_with("strict decoding error: duplicate field \"spec.replicas\""),
+        e.message
+            .ends_with("strict decoding error: duplicate field \"spec.replicas\""),
         "{e}"
     );
     // PUT decodes the same way.
-    r.create(t, deployment(), &WriteOptions::default()).await.unwrap();
+    r.create(t, deployment(), &WriteOptions::default())
+        .await
+        .unwrap();
     let mut put = deployment();
     put["metadata"]["bogus"] = json!(true);
     let e = r.update(t, "web", None, put, &strict()).await.unwrap_err();
     assert_eq!(e.code, 400);
-    assert!(e.message.contains("unknown field \"metadata.bogus\""), "{e}");
+    assert!(
+        e.message.contains("unknown field \"metadata.bogus\""),
+        "{e}"
+    );
     // A patch that adds an unknown field is an invalid patch (422), as upstream.
     let e = r
         .patch(
@@ -279,5 +317,8 @@ async fn field_validation_warn_and_ignore_drop_unknown_fields() {
         .value();
     assert_eq!(patched["spec"]["replicas"], 3);
     assert!(patched["spec"].get("bar").is_none());
-    assert_eq!(warn.warnings.take(), vec!["unknown field \"spec.bar\"".to_string()]);
+    assert_eq!(
+        warn.warnings.take(),
+        vec!["unknown field \"spec.bar\"".to_string()]
+    );
 }
