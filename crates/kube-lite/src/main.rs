@@ -1,5 +1,6 @@
 //! The `kube-lite` binary: argument parsing only; each subcommand lives in its own module.
 
+mod controller_manager;
 mod kubeconfig;
 mod up;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Start the cluster in the foreground (API server; controllers and nodes join it).
     Up(up::UpArgs),
+    /// Run the controllers alone against a running API server.
+    ControllerManager(controller_manager::ControllerManagerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Up(args) => up::run(args),
+        Command::ControllerManager(args) => controller_manager::run(args),
     }
 }

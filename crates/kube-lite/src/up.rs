@@ -65,14 +65,28 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             kubeconfig::CONTEXT,
             written.display()
         );
-        let server = tokio::spawn(apiserver::server::serve(listener, registry, store, shutdown_signal()));
+        // The in-process clients hold watches open, which a graceful shutdown would wait
+        // for: on the signal, stop them first, then let the server drain.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let drained = async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let mut server = tokio::spawn(apiserver::server::serve(listener, registry, store, drained));
         let client = local_client(&url)?;
         let controllers = tokio::spawn(controller_manager::run(client.clone()));
         let nodes = tokio::spawn(kubelet_sim::run(client, kubelet_sim::Options { workers: args.workers, fast: args.fast }));
-        let result = server.await?;
+        let early = tokio::select! {
+            _ = shutdown_signal() => None,
+            r = &mut server => Some(r),
+        };
         controllers.abort();
         nodes.abort();
-        result
+        let _ = stop.send(true);
+        match early {
+            Some(r) => r?,
+            None => server.await?,
+        }
     })
 }
 
@@ -83,7 +97,7 @@ pub fn local_client(url: &str) -> anyhow::Result<kube::Client> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

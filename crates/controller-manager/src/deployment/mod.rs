@@ -57,7 +57,11 @@ impl DeploymentController {
             rss: rss.store.clone(),
             pods: pods.store.clone(),
             queue: queue.clone(),
-            recorder: Recorder::new(ctx.client.clone(), "deployment-controller", ctx.clock.clone()),
+            recorder: Recorder::new(
+                ctx.client.clone(),
+                "deployment-controller",
+                ctx.clock.clone(),
+            ),
         });
         {
             let q = queue.clone();
@@ -77,7 +81,8 @@ impl DeploymentController {
                             c.enqueue_rs_owners(new);
                             if let Some(old) = old {
                                 if old.metadata.labels != new.metadata.labels
-                                    || old.metadata.owner_references != new.metadata.owner_references
+                                    || old.metadata.owner_references
+                                        != new.metadata.owner_references
                                 {
                                     c.enqueue_rs_owners(&old);
                                 }
@@ -121,7 +126,9 @@ impl DeploymentController {
         let labels = rs.metadata.labels.clone().unwrap_or_default();
         for d in self.deployments.state() {
             if d.namespace().as_deref() == Some(ns.as_str())
-                && d.spec.as_ref().is_some_and(|s| selector(&s.selector).matches(&labels))
+                && d.spec
+                    .as_ref()
+                    .is_some_and(|s| selector(&s.selector).matches(&labels))
             {
                 self.queue.add(key_of(d.as_ref()));
             }
@@ -187,10 +194,16 @@ impl DeploymentController {
         };
         let api = self.api(&ns);
         let name = d.name_any();
-        let claimed = adoption::claim(&self.rs_api(&ns), &owner, &controller_ref(d), candidates, || async {
-            let fresh = api.get(&name).await?;
-            Ok(fresh.uid() == d.uid() && fresh.metadata.deletion_timestamp.is_none())
-        })
+        let claimed = adoption::claim(
+            &self.rs_api(&ns),
+            &owner,
+            &controller_ref(d),
+            candidates,
+            || async {
+                let fresh = api.get(&name).await?;
+                Ok(fresh.uid() == d.uid() && fresh.metadata.deletion_timestamp.is_none())
+            },
+        )
         .await?;
         Ok(claimed.into_iter().map(|rs| (*rs).clone()).collect())
     }

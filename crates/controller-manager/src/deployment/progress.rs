@@ -11,7 +11,12 @@ use kube::ResourceExt;
 use std::time::{Duration, SystemTime};
 
 /// The Progressing condition for the new status (`syncRolloutStatus`, pure).
-pub(crate) fn rollout_status(d: &Deployment, old: &[ReplicaSet], new_rs: Option<&ReplicaSet>, now: SystemTime) -> DeploymentStatus {
+pub(crate) fn rollout_status(
+    d: &Deployment,
+    old: &[ReplicaSet],
+    new_rs: Option<&ReplicaSet>,
+    now: SystemTime,
+) -> DeploymentStatus {
     let all: Vec<&ReplicaSet> = old.iter().chain(new_rs).collect();
     let mut status = calculate_status(d, &all, new_rs, now);
     if progress_deadline(d).is_none() {
@@ -27,10 +32,22 @@ pub(crate) fn rollout_status(d: &Deployment, old: &[ReplicaSet], new_rs: Option<
             None => format!("Deployment \"{}\"", d.name_any()),
         };
         if deployment_complete(d, &status) {
-            let c = new_condition(PROGRESSING, "True", NEW_RS_AVAILABLE, format!("{subject} has successfully progressed."), now);
+            let c = new_condition(
+                PROGRESSING,
+                "True",
+                NEW_RS_AVAILABLE,
+                format!("{subject} has successfully progressed."),
+                now,
+            );
             set_condition(&mut status, c);
         } else if deployment_progressing(d, &status) {
-            let mut c = new_condition(PROGRESSING, "True", RS_UPDATED, format!("{subject} is progressing."), now);
+            let mut c = new_condition(
+                PROGRESSING,
+                "True",
+                RS_UPDATED,
+                format!("{subject} is progressing."),
+                now,
+            );
             if let Some(cur) = current {
                 if cur.status == "True" {
                     c.last_transition_time = cur.last_transition_time.clone();
@@ -39,7 +56,13 @@ pub(crate) fn rollout_status(d: &Deployment, old: &[ReplicaSet], new_rs: Option<
             }
             set_condition(&mut status, c);
         } else if deployment_timed_out(d, &status, now) {
-            let c = new_condition(PROGRESSING, "False", TIMED_OUT, format!("{subject} has timed out progressing."), now);
+            let c = new_condition(
+                PROGRESSING,
+                "False",
+                TIMED_OUT,
+                format!("{subject} has timed out progressing."),
+                now,
+            );
             set_condition(&mut status, c);
         }
     }
@@ -68,11 +91,17 @@ fn replica_failure(old: &[ReplicaSet], new_rs: Option<&ReplicaSet>) -> Option<De
                 last_update_time: c.last_transition_time.clone(),
             })
     };
-    new_rs.and_then(failure).or_else(|| old.iter().find_map(failure))
+    new_rs
+        .and_then(failure)
+        .or_else(|| old.iter().find_map(failure))
 }
 
 /// `requeueStuckDeployment`: when to look again so a deadline passing is noticed.
-pub(crate) fn requeue_after(d: &Deployment, new_status: &DeploymentStatus, now: SystemTime) -> Option<Duration> {
+pub(crate) fn requeue_after(
+    d: &Deployment,
+    new_status: &DeploymentStatus,
+    now: SystemTime,
+) -> Option<Duration> {
     let pds = progress_deadline(d)?;
     let cur = d.status.clone().unwrap_or_default();
     let c = condition(&cur, PROGRESSING)?;
@@ -89,7 +118,12 @@ pub(crate) fn requeue_after(d: &Deployment, new_status: &DeploymentStatus, now: 
 
 impl DeploymentController {
     /// `syncRolloutStatus`.
-    pub(crate) async fn sync_rollout_status(&self, d: &mut Deployment, old: &[ReplicaSet], new_rs: Option<&ReplicaSet>) -> Step {
+    pub(crate) async fn sync_rollout_status(
+        &self,
+        d: &mut Deployment,
+        old: &[ReplicaSet],
+        new_rs: Option<&ReplicaSet>,
+    ) -> Step {
         let now = self.ctx.clock.now();
         let status = rollout_status(d, old, new_rs, now);
         if d.status.as_ref() == Some(&status) {

@@ -9,7 +9,11 @@ use kube::ResourceExt;
 use std::sync::Arc;
 
 /// `oldPodsRunning`.
-fn old_pods_running(new_rs: Option<&ReplicaSet>, old: &[ReplicaSet], pods: &[(String, Vec<Arc<Pod>>)]) -> bool {
+fn old_pods_running(
+    new_rs: Option<&ReplicaSet>,
+    old: &[ReplicaSet],
+    pods: &[(String, Vec<Arc<Pod>>)],
+) -> bool {
     if old.iter().map(|rs| rs_status(rs).0).sum::<i32>() > 0 {
         return true;
     }
@@ -27,7 +31,12 @@ fn old_pods_running(new_rs: Option<&ReplicaSet>, old: &[ReplicaSet], pods: &[(St
 
 impl DeploymentController {
     /// `rolloutRecreate`.
-    pub(crate) async fn rollout_recreate(&self, d: &mut Deployment, rs_list: Vec<ReplicaSet>, pods: Vec<(String, Vec<Arc<Pod>>)>) -> Step {
+    pub(crate) async fn rollout_recreate(
+        &self,
+        d: &mut Deployment,
+        rs_list: Vec<ReplicaSet>,
+        pods: Vec<(String, Vec<Arc<Pod>>)>,
+    ) -> Step {
         let (mut new_rs, mut old) = self.get_all_replica_sets(d, rs_list.clone(), false).await?;
         let mut scaled = false;
         for rs in old.iter_mut() {

@@ -39,12 +39,21 @@ impl DeploymentController {
         if to == 0 {
             to = last_revision(&all);
             if to == 0 {
-                self.event(d, EventType::Warning, "DeploymentRollbackRevisionNotFound", "Unable to find last revision.".into());
+                self.event(
+                    d,
+                    EventType::Warning,
+                    "DeploymentRollbackRevisionNotFound",
+                    "Unable to find last revision.".into(),
+                );
                 return self.clear_rollback_to(d).await;
             }
         }
         if let Some(rs) = all.iter().find(|rs| revision(rs) == to) {
-            let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
+            let template = rs
+                .spec
+                .as_ref()
+                .and_then(|s| s.template.clone())
+                .unwrap_or_default();
             let spec = d.spec.get_or_insert_with(Default::default);
             if !equal_ignore_hash(&spec.template, &template) {
                 let mut t = template;
@@ -53,7 +62,16 @@ impl DeploymentController {
                 }
                 spec.template = t;
                 set_annotations_from_rs(d, rs);
-                self.event(d, EventType::Normal, "DeploymentRollback", format!("Rolled back deployment \"{}\" to revision {}", d.name_any(), to));
+                self.event(
+                    d,
+                    EventType::Normal,
+                    "DeploymentRollback",
+                    format!(
+                        "Rolled back deployment \"{}\" to revision {}",
+                        d.name_any(),
+                        to
+                    ),
+                );
             } else {
                 self.event(
                     d,
@@ -64,7 +82,12 @@ impl DeploymentController {
             }
             return self.clear_rollback_to(d).await;
         }
-        self.event(d, EventType::Warning, "DeploymentRollbackRevisionNotFound", "Unable to find the revision to rollback to.".into());
+        self.event(
+            d,
+            EventType::Warning,
+            "DeploymentRollbackRevisionNotFound",
+            "Unable to find the revision to rollback to.".into(),
+        );
         self.clear_rollback_to(d).await
     }
 
@@ -73,7 +96,9 @@ impl DeploymentController {
             a.remove(ROLLBACK_TO);
         }
         let ns = d.namespace().unwrap_or_default();
-        self.api(&ns).replace(&d.name_any(), &PostParams::default(), d).await?;
+        self.api(&ns)
+            .replace(&d.name_any(), &PostParams::default(), d)
+            .await?;
         Ok(None)
     }
 }

@@ -8,7 +8,11 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 
 impl DeploymentController {
     /// `rolloutRolling`.
-    pub(crate) async fn rollout_rolling(&self, d: &mut Deployment, rs_list: Vec<ReplicaSet>) -> Step {
+    pub(crate) async fn rollout_rolling(
+        &self,
+        d: &mut Deployment,
+        rs_list: Vec<ReplicaSet>,
+    ) -> Step {
         let (new_rs, mut old) = self.get_all_replica_sets(d, rs_list, true).await?;
         let Some(mut new_rs) = new_rs else {
             anyhow::bail!("no new replica set");
@@ -26,7 +30,12 @@ impl DeploymentController {
     }
 
     /// `reconcileNewReplicaSet`: whether the new RS was scaled.
-    async fn reconcile_new_rs(&self, d: &Deployment, old: &[ReplicaSet], new_rs: &mut ReplicaSet) -> anyhow::Result<bool> {
+    async fn reconcile_new_rs(
+        &self,
+        d: &Deployment,
+        old: &[ReplicaSet],
+        new_rs: &mut ReplicaSet,
+    ) -> anyhow::Result<bool> {
         let want = replicas(d);
         let cur = rs_replicas(new_rs);
         if cur == want {
@@ -44,7 +53,12 @@ impl DeploymentController {
     }
 
     /// `reconcileOldReplicaSets`: whether any old RS was scaled down.
-    async fn reconcile_old_rss(&self, d: &Deployment, old: &mut [ReplicaSet], new_rs: &ReplicaSet) -> anyhow::Result<bool> {
+    async fn reconcile_old_rss(
+        &self,
+        d: &Deployment,
+        old: &mut [ReplicaSet],
+        new_rs: &ReplicaSet,
+    ) -> anyhow::Result<bool> {
         let old_pods: i32 = old.iter().map(rs_replicas).sum();
         if old_pods == 0 {
             return Ok(false);
@@ -61,7 +75,12 @@ impl DeploymentController {
 
     /// `cleanupUnhealthyReplicas`: shrink old RSes by their unavailable replicas, oldest
     /// first, up to `max_cleanup`.
-    async fn cleanup_unhealthy(&self, d: &Deployment, old: &mut [ReplicaSet], max_cleanup: i32) -> anyhow::Result<i32> {
+    async fn cleanup_unhealthy(
+        &self,
+        d: &Deployment,
+        old: &mut [ReplicaSet],
+        max_cleanup: i32,
+    ) -> anyhow::Result<i32> {
         let mut order: Vec<usize> = (0..old.len()).collect();
         order.sort_by(|a, b| super::sync::by_creation(&old[*a], &old[*b]));
         let mut total = 0;
@@ -84,9 +103,18 @@ impl DeploymentController {
 
     /// `scaleDownOldReplicaSetsForRollingUpdate`: shrink old RSes, oldest first, by as many
     /// available replicas as exceed minAvailable.
-    async fn scale_down_old_for_rolling(&self, d: &Deployment, old: &mut [ReplicaSet], new_rs: &ReplicaSet) -> anyhow::Result<i32> {
+    async fn scale_down_old_for_rolling(
+        &self,
+        d: &Deployment,
+        old: &mut [ReplicaSet],
+        new_rs: &ReplicaSet,
+    ) -> anyhow::Result<i32> {
         let min_avail = replicas(d) - max_unavailable(d);
-        let available: i32 = old.iter().chain(std::iter::once(new_rs)).map(rs_available_bound).sum();
+        let available: i32 = old
+            .iter()
+            .chain(std::iter::once(new_rs))
+            .map(rs_available_bound)
+            .sum();
         if available <= min_avail {
             return Ok(0);
         }

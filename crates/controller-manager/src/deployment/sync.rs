@@ -22,7 +22,11 @@ pub(crate) fn by_creation(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
 }
 
 /// `isScalingEvent`: an active RS was sized for a different `spec.replicas`.
-pub(crate) fn is_scaling_event(d: &Deployment, new_rs: Option<&ReplicaSet>, old: &[ReplicaSet]) -> bool {
+pub(crate) fn is_scaling_event(
+    d: &Deployment,
+    new_rs: Option<&ReplicaSet>,
+    old: &[ReplicaSet],
+) -> bool {
     old.iter()
         .chain(new_rs)
         .filter(|rs| rs_replicas(rs) > 0)
@@ -35,7 +39,12 @@ fn opt(n: i32) -> Option<i32> {
 }
 
 /// `calculateStatus`.
-pub(crate) fn calculate_status(d: &Deployment, all: &[&ReplicaSet], new_rs: Option<&ReplicaSet>, now: std::time::SystemTime) -> DeploymentStatus {
+pub(crate) fn calculate_status(
+    d: &Deployment,
+    all: &[&ReplicaSet],
+    new_rs: Option<&ReplicaSet>,
+    now: std::time::SystemTime,
+) -> DeploymentStatus {
     let available: i32 = all.iter().map(|rs| rs_status(rs).2).sum();
     let total: i32 = all.iter().map(|rs| rs_replicas(rs)).sum();
     let actual: i32 = all.iter().map(|rs| rs_status(rs).0).sum();
@@ -57,9 +66,21 @@ pub(crate) fn calculate_status(d: &Deployment, all: &[&ReplicaSet], new_rs: Opti
         conditions: old.conditions.clone(),
     };
     let c = if available >= replicas(d) - max_unavailable(d) {
-        new_condition(AVAILABLE, "True", MIN_AVAILABLE, "Deployment has minimum availability.".into(), now)
+        new_condition(
+            AVAILABLE,
+            "True",
+            MIN_AVAILABLE,
+            "Deployment has minimum availability.".into(),
+            now,
+        )
     } else {
-        new_condition(AVAILABLE, "False", MIN_UNAVAILABLE, "Deployment does not have minimum availability.".into(), now)
+        new_condition(
+            AVAILABLE,
+            "False",
+            MIN_UNAVAILABLE,
+            "Deployment does not have minimum availability.".into(),
+            now,
+        )
     };
     set_condition(&mut status, c);
     status
@@ -103,7 +124,8 @@ impl DeploymentController {
             let mut copy = rs.clone();
             let annotations_updated = set_new_rs_annotations(d, &mut copy, new_revision, true);
             let rs_spec = copy.spec.get_or_insert_with(Default::default);
-            let min_ready_changed = rs_spec.min_ready_seconds.unwrap_or(0) != spec.min_ready_seconds.unwrap_or(0);
+            let min_ready_changed =
+                rs_spec.min_ready_seconds.unwrap_or(0) != spec.min_ready_seconds.unwrap_or(0);
             if annotations_updated || min_ready_changed {
                 rs_spec.min_ready_seconds = spec.min_ready_seconds;
                 return Ok(Some(self.update_rs(&copy).await?));
@@ -116,9 +138,18 @@ impl DeploymentController {
                 .cloned()
                 .unwrap_or_default();
             let mut needs_update = set_deployment_revision(d, &rev);
-            let has_progressing = d.status.as_ref().is_some_and(|s| condition(s, PROGRESSING).is_some());
+            let has_progressing = d
+                .status
+                .as_ref()
+                .is_some_and(|s| condition(s, PROGRESSING).is_some());
             if progress_deadline(d).is_some() && !has_progressing {
-                let c = new_condition(PROGRESSING, "True", FOUND_NEW_RS, format!("Found new replica set \"{}\"", copy.name_any()), now);
+                let c = new_condition(
+                    PROGRESSING,
+                    "True",
+                    FOUND_NEW_RS,
+                    format!("Found new replica set \"{}\"", copy.name_any()),
+                    now,
+                );
                 set_condition(d.status.get_or_insert_with(Default::default), c);
                 needs_update = true;
             }
@@ -166,16 +197,24 @@ impl DeploymentController {
         new_rs.spec.as_mut().unwrap().replicas = Some(count);
         set_new_rs_annotations(d, &mut new_rs, new_revision, false);
         let mut already_exists = false;
-        let created = match self.rs_api(&ns).create(&PostParams::default(), &new_rs).await {
+        let created = match self
+            .rs_api(&ns)
+            .create(&PostParams::default(), &new_rs)
+            .await
+        {
             Ok(rs) => rs,
             Err(e) if is_already_exists(&e) => {
                 already_exists = true;
                 let name = new_rs.name_any();
-                let found = match self.rss.get(&kube::runtime::reflector::ObjectRef::new(&name).within(&ns)) {
+                let found = match self
+                    .rss
+                    .get(&kube::runtime::reflector::ObjectRef::new(&name).within(&ns))
+                {
                     Some(rs) => (*rs).clone(),
                     None => self.rs_api(&ns).get(&name).await?,
                 };
-                let ours = crate::shared::pods::controller_ref(&found.metadata).is_some_and(|r| Some(&r.uid) == d.metadata.uid.as_ref());
+                let ours = crate::shared::pods::controller_ref(&found.metadata)
+                    .is_some_and(|r| Some(&r.uid) == d.metadata.uid.as_ref());
                 let same = found
                     .spec
                     .as_ref()
@@ -187,11 +226,17 @@ impl DeploymentController {
                     let st = d.status.get_or_insert_with(Default::default);
                     st.collision_count = Some(st.collision_count.unwrap_or(0) + 1);
                     self.update_status(d).await?;
-                    anyhow::bail!("hash collision: replica set {name} exists with another template");
+                    anyhow::bail!(
+                        "hash collision: replica set {name} exists with another template"
+                    );
                 }
             }
             Err(e) => {
-                let msg = format!("Failed to create new replica set \"{}\": {}", new_rs.name_any(), crate::shared::error_message(&e));
+                let msg = format!(
+                    "Failed to create new replica set \"{}\": {}",
+                    new_rs.name_any(),
+                    crate::shared::error_message(&e)
+                );
                 if progress_deadline(d).is_some() {
                     let c = new_condition(PROGRESSING, "False", FAILED_RS_CREATE, msg.clone(), now);
                     set_condition(d.status.get_or_insert_with(Default::default), c);
@@ -202,11 +247,26 @@ impl DeploymentController {
             }
         };
         if !already_exists && count > 0 {
-            self.event(d, EventType::Normal, "ScalingReplicaSet", format!("Scaled up replica set {} from 0 to {}", created.name_any(), count));
+            self.event(
+                d,
+                EventType::Normal,
+                "ScalingReplicaSet",
+                format!(
+                    "Scaled up replica set {} from 0 to {}",
+                    created.name_any(),
+                    count
+                ),
+            );
         }
         let mut needs_update = set_deployment_revision(d, &new_revision.to_string());
         if !already_exists && progress_deadline(d).is_some() {
-            let c = new_condition(PROGRESSING, "True", NEW_RS_CREATED, format!("Created new replica set \"{}\"", created.name_any()), now);
+            let c = new_condition(
+                PROGRESSING,
+                "True",
+                NEW_RS_CREATED,
+                format!("Created new replica set \"{}\"", created.name_any()),
+                now,
+            );
             set_condition(d.status.get_or_insert_with(Default::default), c);
             needs_update = true;
         }
@@ -218,11 +278,17 @@ impl DeploymentController {
 
     /// `scaleReplicaSetAndRecordEvent` / `scaleReplicaSet`: resize an RS and refresh its
     /// desired/max annotations. Returns whether the size changed, and the RS as written.
-    pub(crate) async fn scale_rs(&self, rs: &ReplicaSet, new_size: i32, d: &Deployment) -> anyhow::Result<(bool, ReplicaSet)> {
+    pub(crate) async fn scale_rs(
+        &self,
+        rs: &ReplicaSet,
+        new_size: i32,
+        d: &Deployment,
+    ) -> anyhow::Result<(bool, ReplicaSet)> {
         let old_size = rs_replicas(rs);
         let size_changed = old_size != new_size;
         let mut copy = rs.clone();
-        let ann_changed = set_replicas_annotations(&mut copy, replicas(d), replicas(d) + max_surge(d));
+        let ann_changed =
+            set_replicas_annotations(&mut copy, replicas(d), replicas(d) + max_surge(d));
         if !size_changed && !ann_changed {
             return Ok((false, rs.clone()));
         }
@@ -234,33 +300,57 @@ impl DeploymentController {
                 d,
                 EventType::Normal,
                 "ScalingReplicaSet",
-                format!("Scaled {op} replica set {} from {old_size} to {new_size}", rs.name_any()),
+                format!(
+                    "Scaled {op} replica set {} from {old_size} to {new_size}",
+                    rs.name_any()
+                ),
             );
         }
         Ok((size_changed, updated))
     }
 
     /// `sync`: scale (paused, or a scaling event) and clean up, then write the status.
-    pub(crate) async fn sync(&self, d: &mut Deployment, new_rs: Option<ReplicaSet>, mut old: Vec<ReplicaSet>) -> Step {
+    pub(crate) async fn sync(
+        &self,
+        d: &mut Deployment,
+        new_rs: Option<ReplicaSet>,
+        mut old: Vec<ReplicaSet>,
+    ) -> Step {
         let new_rs = self.scale(d, new_rs, &mut old).await?;
-        if d.spec.as_ref().and_then(|s| s.paused) == Some(true) && super::rollback::rollback_to(d).is_none() {
+        if d.spec.as_ref().and_then(|s| s.paused) == Some(true)
+            && super::rollback::rollback_to(d).is_none()
+        {
             self.cleanup(d, &old).await?;
         }
         let all: Vec<&ReplicaSet> = old.iter().chain(new_rs.as_ref()).collect();
-        self.sync_deployment_status(d, &all, new_rs.as_ref()).await?;
+        self.sync_deployment_status(d, &all, new_rs.as_ref())
+            .await?;
         Ok(None)
     }
 
     /// `scale`: proportional scaling; returns the new RS as now written.
-    async fn scale(&self, d: &Deployment, mut new_rs: Option<ReplicaSet>, old: &mut [ReplicaSet]) -> anyhow::Result<Option<ReplicaSet>> {
+    async fn scale(
+        &self,
+        d: &Deployment,
+        mut new_rs: Option<ReplicaSet>,
+        old: &mut [ReplicaSet],
+    ) -> anyhow::Result<Option<ReplicaSet>> {
         let want = replicas(d);
         // FindActiveOrLatest
         let mut olds_newest_first: Vec<usize> = (0..old.len()).collect();
         olds_newest_first.sort_by(|a, b| by_creation(&old[*b], &old[*a]));
-        let active_count = old.iter().chain(new_rs.iter()).filter(|rs| rs_replicas(rs) > 0).count();
+        let active_count = old
+            .iter()
+            .chain(new_rs.iter())
+            .filter(|rs| rs_replicas(rs) > 0)
+            .count();
         if new_rs.is_some() || !old.is_empty() {
             let target: Option<Option<usize>> = match active_count {
-                0 => Some(if new_rs.is_some() { None } else { Some(olds_newest_first[0]) }),
+                0 => Some(if new_rs.is_some() {
+                    None
+                } else {
+                    Some(olds_newest_first[0])
+                }),
                 1 => Some(if new_rs.as_ref().is_some_and(|rs| rs_replicas(rs) > 0) {
                     None
                 } else {
@@ -311,8 +401,16 @@ impl DeploymentController {
         let to_add = allowed - current;
         match to_add.cmp(&0) {
             // Larger first; newer first on ties (scale up) or older first (scale down).
-            Ordering::Greater => actives.sort_by(|(_, a), (_, b)| rs_replicas(b).cmp(&rs_replicas(a)).then_with(|| by_creation(b, a))),
-            Ordering::Less => actives.sort_by(|(_, a), (_, b)| rs_replicas(b).cmp(&rs_replicas(a)).then_with(|| by_creation(a, b))),
+            Ordering::Greater => actives.sort_by(|(_, a), (_, b)| {
+                rs_replicas(b)
+                    .cmp(&rs_replicas(a))
+                    .then_with(|| by_creation(b, a))
+            }),
+            Ordering::Less => actives.sort_by(|(_, a), (_, b)| {
+                rs_replicas(b)
+                    .cmp(&rs_replicas(a))
+                    .then_with(|| by_creation(a, b))
+            }),
             Ordering::Equal => {}
         }
         let mut added = 0;
@@ -350,12 +448,19 @@ impl DeploymentController {
         else {
             return Ok(());
         };
-        let mut cleanable: Vec<&ReplicaSet> = old.iter().filter(|rs| rs.metadata.deletion_timestamp.is_none()).collect();
+        let mut cleanable: Vec<&ReplicaSet> = old
+            .iter()
+            .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+            .collect();
         let diff = cleanable.len() as i64 - limit as i64;
         if diff <= 0 {
             return Ok(());
         }
-        cleanable.sort_by(|a, b| revision(a).cmp(&revision(b)).then_with(|| by_creation(a, b)));
+        cleanable.sort_by(|a, b| {
+            revision(a)
+                .cmp(&revision(b))
+                .then_with(|| by_creation(a, b))
+        });
         for rs in cleanable.into_iter().take(diff as usize) {
             let st = rs.status.clone().unwrap_or_default();
             if st.replicas != 0
@@ -365,7 +470,11 @@ impl DeploymentController {
                 continue;
             }
             let ns = rs.namespace().unwrap_or_default();
-            match self.rs_api(&ns).delete(&rs.name_any(), &DeleteParams::default()).await {
+            match self
+                .rs_api(&ns)
+                .delete(&rs.name_any(), &DeleteParams::default())
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if is_not_found(&e) => {}
                 Err(e) => return Err(e.into()),
@@ -375,7 +484,12 @@ impl DeploymentController {
     }
 
     /// `syncDeploymentStatus`: write the calculated status if it changed.
-    pub(crate) async fn sync_deployment_status(&self, d: &mut Deployment, all: &[&ReplicaSet], new_rs: Option<&ReplicaSet>) -> anyhow::Result<()> {
+    pub(crate) async fn sync_deployment_status(
+        &self,
+        d: &mut Deployment,
+        all: &[&ReplicaSet],
+        new_rs: Option<&ReplicaSet>,
+    ) -> anyhow::Result<()> {
         let status = calculate_status(d, all, new_rs, self.ctx.clock.now());
         if d.status.as_ref() == Some(&status) {
             return Ok(());
@@ -385,10 +499,15 @@ impl DeploymentController {
     }
 
     /// `syncStatusOnly` (a Deployment being deleted).
-    pub(crate) async fn sync_status_only(&self, d: &mut Deployment, rs_list: Vec<ReplicaSet>) -> Step {
+    pub(crate) async fn sync_status_only(
+        &self,
+        d: &mut Deployment,
+        rs_list: Vec<ReplicaSet>,
+    ) -> Step {
         let (new_rs, old) = self.get_all_replica_sets(d, rs_list, false).await?;
         let all: Vec<&ReplicaSet> = old.iter().chain(new_rs.as_ref()).collect();
-        self.sync_deployment_status(d, &all, new_rs.as_ref()).await?;
+        self.sync_deployment_status(d, &all, new_rs.as_ref())
+            .await?;
         Ok(None)
     }
 
@@ -406,9 +525,21 @@ impl DeploymentController {
         let paused = d.spec.as_ref().and_then(|s| s.paused) == Some(true);
         let now = self.ctx.clock.now();
         let c = if paused && !paused_cond {
-            new_condition(PROGRESSING, "Unknown", PAUSED, "Deployment is paused".into(), now)
+            new_condition(
+                PROGRESSING,
+                "Unknown",
+                PAUSED,
+                "Deployment is paused".into(),
+                now,
+            )
         } else if !paused && paused_cond {
-            new_condition(PROGRESSING, "Unknown", RESUMED, "Deployment is resumed".into(), now)
+            new_condition(
+                PROGRESSING,
+                "Unknown",
+                RESUMED,
+                "Deployment is resumed".into(),
+                now,
+            )
         } else {
             return Ok(());
         };

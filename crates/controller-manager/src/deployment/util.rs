@@ -89,7 +89,11 @@ pub fn resolve_fenceposts(
     desired: i32,
 ) -> Result<(i32, i32), String> {
     let pct25 = IntOrString::String("25%".into());
-    let surge = scaled_value_from_int_or_percent(&int_or_string(max_surge.unwrap_or(&pct25)), desired, true)?;
+    let surge = scaled_value_from_int_or_percent(
+        &int_or_string(max_surge.unwrap_or(&pct25)),
+        desired,
+        true,
+    )?;
     let mut unavailable = scaled_value_from_int_or_percent(
         &int_or_string(max_unavailable.unwrap_or(&pct25)),
         desired,
@@ -224,7 +228,12 @@ pub fn copy_annotations_to_rs(d: &Deployment, rs: &mut ReplicaSet) -> bool {
 /// `SetNewReplicaSetAnnotations`: copy the Deployment's annotations, bump the revision (keeping
 /// the old number in revision-history when an existing RS is re-used), and on a new RS set
 /// desired/max replicas. Returns whether anything changed.
-pub fn set_new_rs_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64, exists: bool) -> bool {
+pub fn set_new_rs_annotations(
+    d: &Deployment,
+    rs: &mut ReplicaSet,
+    new_revision: i64,
+    exists: bool,
+) -> bool {
     let mut changed = copy_annotations_to_rs(d, rs);
     let ann = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
     let old = ann.get(REVISION).cloned().unwrap_or_default();
@@ -295,7 +304,8 @@ pub fn rs_fraction(rs: &ReplicaSet, d: &Deployment) -> i32 {
     if annotated_max == 0 {
         return 0;
     }
-    let new_size = round_to_i32(rs_replicas(rs) as f64 * deployment_max as f64 / annotated_max as f64);
+    let new_size =
+        round_to_i32(rs_replicas(rs) as f64 * deployment_max as f64 / annotated_max as f64);
     new_size - rs_replicas(rs)
 }
 
@@ -326,7 +336,10 @@ pub fn normalize(v: &Value) -> Option<Value> {
             (!out.is_empty()).then_some(Value::Object(out))
         }
         Value::Array(a) => {
-            let out: Vec<Value> = a.iter().map(|v| normalize(v).unwrap_or(Value::Null)).collect();
+            let out: Vec<Value> = a
+                .iter()
+                .map(|v| normalize(v).unwrap_or(Value::Null))
+                .collect();
             (!out.is_empty()).then_some(Value::Array(out))
         }
         other => Some(other.clone()),
@@ -336,7 +349,10 @@ pub fn normalize(v: &Value) -> Option<Value> {
 fn normalized_template(t: &PodTemplateSpec, drop_hash: bool) -> Value {
     let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
     if drop_hash {
-        if let Some(labels) = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+        if let Some(labels) = v
+            .pointer_mut("/metadata/labels")
+            .and_then(Value::as_object_mut)
+        {
             labels.remove(POD_TEMPLATE_HASH);
         }
     }
@@ -406,10 +422,20 @@ pub fn compute_hash(template: &PodTemplateSpec, collision_count: Option<i32>) ->
 // ---- conditions ----
 
 pub fn condition<'a>(status: &'a DeploymentStatus, type_: &str) -> Option<&'a DeploymentCondition> {
-    status.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+    status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
-pub fn new_condition(type_: &str, status: &str, reason: &str, message: String, now: SystemTime) -> DeploymentCondition {
+pub fn new_condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: SystemTime,
+) -> DeploymentCondition {
     let t = super::super::shared::time::to_time(now);
     DeploymentCondition {
         type_: type_.into(),
@@ -487,14 +513,16 @@ pub fn deployment_timed_out(d: &Deployment, new: &DeploymentStatus, now: SystemT
     let Some(last) = c.last_update_time.as_ref() else {
         return false;
     };
-    super::super::shared::time::from_time(last) + std::time::Duration::from_secs(pds.max(0) as u64) < now
+    super::super::shared::time::from_time(last) + std::time::Duration::from_secs(pds.max(0) as u64)
+        < now
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use k8s_openapi::api::apps::v1::{
-        DeploymentSpec, DeploymentStrategy, ReplicaSetSpec, ReplicaSetStatus, RollingUpdateDeployment,
+        DeploymentSpec, DeploymentStrategy, ReplicaSetSpec, ReplicaSetStatus,
+        RollingUpdateDeployment,
     };
     use k8s_openapi::api::core::v1::{Container, PodSpec, ResourceRequirements};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -552,7 +580,11 @@ mod tests {
             ("100%", "100%", 4, (4, 4)),
         ];
         for (s, u, r, want) in cases {
-            assert_eq!(resolve_fenceposts(Some(&ios(s)), Some(&ios(u)), r), Ok(want), "{s} {u} {r}");
+            assert_eq!(
+                resolve_fenceposts(Some(&ios(s)), Some(&ios(u)), r),
+                Ok(want),
+                "{s} {u} {r}"
+            );
         }
     }
 
@@ -567,7 +599,14 @@ mod tests {
             type_: Some("Recreate".into()),
             rolling_update: None,
         });
-        assert_eq!((max_surge(&recreate), max_unavailable(&recreate), min_available(&recreate)), (0, 0, 0));
+        assert_eq!(
+            (
+                max_surge(&recreate),
+                max_unavailable(&recreate),
+                min_available(&recreate)
+            ),
+            (0, 0, 0)
+        );
     }
 
     #[test]
@@ -576,16 +615,20 @@ mod tests {
         let d = deploy(10, "25%", "25%");
         // (old spec, old status.replicas, new spec) → new size
         let cases = [
-            (10, 10, 0, 3),  // fresh rollout: surge 3
-            (8, 10, 3, 3),   // old not yet scaled down in fact: wait
-            (8, 8, 3, 5),    // old at 8: new may reach 5
-            (0, 0, 5, 10),   // old gone: full size
+            (10, 10, 0, 3),   // fresh rollout: surge 3
+            (8, 10, 3, 3),    // old not yet scaled down in fact: wait
+            (8, 8, 3, 5),     // old at 8: new may reach 5
+            (0, 0, 5, 10),    // old gone: full size
             (10, 10, 13, 10), // new above desired: scale down to desired
         ];
         for (old_spec, old_status, new_spec, want) in cases {
             let old = rs(old_spec, old_status, old_spec);
             let new = rs(new_spec, new_spec, 0);
-            assert_eq!(new_rs_new_replicas(&d, &[&old, &new], &new), want, "{old_spec}/{old_status} new {new_spec}");
+            assert_eq!(
+                new_rs_new_replicas(&d, &[&old, &new], &new),
+                want,
+                "{old_spec}/{old_status} new {new_spec}"
+            );
         }
     }
 
@@ -647,7 +690,13 @@ mod tests {
         let a = template("nginx:1.9.1");
         let mut b = a.clone();
         b.spec.as_mut().unwrap().containers[0].resources = Some(ResourceRequirements::default());
-        b.metadata.as_mut().unwrap().labels.as_mut().unwrap().insert(POD_TEMPLATE_HASH.into(), "abc".into());
+        b.metadata
+            .as_mut()
+            .unwrap()
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert(POD_TEMPLATE_HASH.into(), "abc".into());
         b.metadata.as_mut().unwrap().annotations = Some(BTreeMap::new());
         assert!(equal_ignore_hash(&a, &b));
         assert!(!equal_ignore_hash(&a, &template("nginx:1.9.21")));
@@ -658,20 +707,29 @@ mod tests {
         let t = template("nginx:1.7.9");
         let h = compute_hash(&t, None);
         assert_eq!(h, compute_hash(&t.clone(), None));
-        assert!(h.len() <= 10 && h.chars().all(|c| "456789bcdf".contains(c)), "{h}");
+        assert!(
+            h.len() <= 10 && h.chars().all(|c| "456789bcdf".contains(c)),
+            "{h}"
+        );
         assert_ne!(h, compute_hash(&t, Some(1)));
         assert_ne!(h, compute_hash(&template("nginx:1.9.1"), None));
         // fnv32a reference values.
         assert_eq!(fnv32a(b""), 0x811c9dc5);
         assert_eq!(fnv32a(b"a"), 0xe40c292c);
-        assert_eq!(apimachinery::names::safe_encode_string("0123456789"), "456789bcdf");
+        assert_eq!(
+            apimachinery::names::safe_encode_string("0123456789"),
+            "456789bcdf"
+        );
     }
 
     #[test]
     fn a_reused_rs_gets_the_next_revision_and_remembers_the_old_one() {
         let mut d = deploy(10, "25%", "25%");
         d.metadata.annotations = Some(BTreeMap::from([
-            ("kubernetes.io/change-cause".to_string(), "kubectl set image".to_string()),
+            (
+                "kubernetes.io/change-cause".to_string(),
+                "kubectl set image".to_string(),
+            ),
             (REVISION.to_string(), "3".to_string()),
             (LAST_APPLIED.to_string(), "{}".to_string()),
         ]));
@@ -689,7 +747,14 @@ mod tests {
         let mut fresh = rs(0, 0, 0);
         set_new_rs_annotations(&d, &mut fresh, 1, false);
         let ann = fresh.metadata.annotations.unwrap();
-        assert_eq!((ann[REVISION].as_str(), ann[DESIRED_REPLICAS].as_str(), ann[MAX_REPLICAS].as_str()), ("1", "10", "13"));
+        assert_eq!(
+            (
+                ann[REVISION].as_str(),
+                ann[DESIRED_REPLICAS].as_str(),
+                ann[MAX_REPLICAS].as_str()
+            ),
+            ("1", "10", "13")
+        );
         assert!(!ann.contains_key(REVISION_HISTORY));
     }
 
@@ -698,15 +763,42 @@ mod tests {
         let t0 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(100);
         let t1 = t0 + std::time::Duration::from_secs(50);
         let mut s = DeploymentStatus::default();
-        set_condition(&mut s, new_condition(PROGRESSING, "True", NEW_RS_CREATED, "a".into(), t0));
-        set_condition(&mut s, new_condition(AVAILABLE, "False", MIN_UNAVAILABLE, "b".into(), t0));
-        set_condition(&mut s, new_condition(PROGRESSING, "True", RS_UPDATED, "c".into(), t1));
+        set_condition(
+            &mut s,
+            new_condition(PROGRESSING, "True", NEW_RS_CREATED, "a".into(), t0),
+        );
+        set_condition(
+            &mut s,
+            new_condition(AVAILABLE, "False", MIN_UNAVAILABLE, "b".into(), t0),
+        );
+        set_condition(
+            &mut s,
+            new_condition(PROGRESSING, "True", RS_UPDATED, "c".into(), t1),
+        );
         let conds = s.conditions.as_ref().unwrap();
         assert_eq!(conds[1].type_, PROGRESSING);
-        assert_eq!(conds[1].last_transition_time, Some(crate::shared::time::to_time(t0)));
-        assert_eq!(conds[1].last_update_time, Some(crate::shared::time::to_time(t1)));
+        assert_eq!(
+            conds[1].last_transition_time,
+            Some(crate::shared::time::to_time(t0))
+        );
+        assert_eq!(
+            conds[1].last_update_time,
+            Some(crate::shared::time::to_time(t1))
+        );
         // Same status and reason: nothing changes.
-        set_condition(&mut s, new_condition(PROGRESSING, "True", RS_UPDATED, "d".into(), t1 + std::time::Duration::from_secs(9)));
-        assert_eq!(s.conditions.as_ref().unwrap()[1].message.as_deref(), Some("c"));
+        set_condition(
+            &mut s,
+            new_condition(
+                PROGRESSING,
+                "True",
+                RS_UPDATED,
+                "d".into(),
+                t1 + std::time::Duration::from_secs(9),
+            ),
+        );
+        assert_eq!(
+            s.conditions.as_ref().unwrap()[1].message.as_deref(),
+            Some("c")
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::shared::queue::{run_workers, Queue};
 use crate::shared::{is_not_found, split_key};
 use crate::Context;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions, PropagationPolicy};
+use kube::api::{
+    ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions, PropagationPolicy,
+};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 use serde_json::json;
@@ -30,7 +32,13 @@ pub const RESOURCES: &[(&str, &str, &str, &str, bool)] = &[
     ("", "v1", "ConfigMap", "configmaps", true),
     ("", "v1", "Secret", "secrets", true),
     ("", "v1", "ServiceAccount", "serviceaccounts", true),
-    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true),
+    (
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+    ),
     ("", "v1", "PersistentVolume", "persistentvolumes", false),
     ("", "v1", "Node", "nodes", false),
     ("", "v1", "Namespace", "namespaces", false),
@@ -38,12 +46,30 @@ pub const RESOURCES: &[(&str, &str, &str, &str, bool)] = &[
     ("apps", "v1", "ReplicaSet", "replicasets", true),
     ("apps", "v1", "StatefulSet", "statefulsets", true),
     ("apps", "v1", "DaemonSet", "daemonsets", true),
-    ("apps", "v1", "ControllerRevision", "controllerrevisions", true),
+    (
+        "apps",
+        "v1",
+        "ControllerRevision",
+        "controllerrevisions",
+        true,
+    ),
     ("batch", "v1", "Job", "jobs", true),
     ("batch", "v1", "CronJob", "cronjobs", true),
     ("coordination.k8s.io", "v1", "Lease", "leases", true),
-    ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
-    ("storage.k8s.io", "v1", "StorageClass", "storageclasses", false),
+    (
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+    ),
+    (
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        false,
+    ),
 ];
 
 pub fn api_resource(i: usize) -> (ApiResource, bool) {
@@ -68,7 +94,11 @@ pub fn api_resource(i: usize) -> (ApiResource, bool) {
 /// The resource index of an ownerReference's apiVersion and kind.
 fn resource_of(r: &OwnerReference) -> Option<usize> {
     RESOURCES.iter().position(|(g, v, k, _, _)| {
-        let av = if g.is_empty() { v.to_string() } else { format!("{g}/{v}") };
+        let av = if g.is_empty() {
+            v.to_string()
+        } else {
+            format!("{g}/{v}")
+        };
         av == r.api_version && *k == r.kind
     })
 }
@@ -253,10 +283,15 @@ impl GarbageCollector {
             let _ = s.wait_until_ready().await;
         }
         let gc = self.clone();
-        tasks.spawn(run_workers(self.queue.clone(), workers, "garbage-collector", move |k| {
-            let gc = gc.clone();
-            async move { gc.process(&k).await }
-        }));
+        tasks.spawn(run_workers(
+            self.queue.clone(),
+            workers,
+            "garbage-collector",
+            move |k| {
+                let gc = gc.clone();
+                async move { gc.process(&k).await }
+            },
+        ));
         while tasks.join_next().await.is_some() {}
     }
 
@@ -294,7 +329,11 @@ impl GarbageCollector {
         let (_, namespaced) = api_resource(res);
         let owner_loc = Loc {
             res,
-            ns: if namespaced { loc.ns.clone() } else { String::new() },
+            ns: if namespaced {
+                loc.ns.clone()
+            } else {
+                String::new()
+            },
             name: r.name.clone(),
         };
         let owner = match self.get(&owner_loc) {
@@ -309,12 +348,19 @@ impl GarbageCollector {
         if owner.uid().as_deref() != Some(r.uid.as_str()) {
             return Ok(None);
         }
-        let waiting = owner.metadata.deletion_timestamp.is_some() && finalizers(&owner).iter().any(|f| f == FOREGROUND);
+        let waiting = owner.metadata.deletion_timestamp.is_some()
+            && finalizers(&owner).iter().any(|f| f == FOREGROUND);
         Ok(Some(!waiting))
     }
 
     /// `attemptToDeleteItem`.
-    async fn attempt_to_delete(&self, loc: &Loc, obj: &DynamicObject, uid: &str, refs: Vec<OwnerReference>) -> anyhow::Result<Option<Duration>> {
+    async fn attempt_to_delete(
+        &self,
+        loc: &Loc,
+        obj: &DynamicObject,
+        uid: &str,
+        refs: Vec<OwnerReference>,
+    ) -> anyhow::Result<Option<Duration>> {
         if obj.metadata.deletion_timestamp.is_some() {
             return Ok(None);
         }
@@ -334,9 +380,19 @@ impl GarbageCollector {
         let api = self.api(loc.res, &loc.ns);
         if solid > 0 {
             if !remove.is_empty() {
-                let entries: Vec<_> = remove.iter().map(|u| json!({"$patch": "delete", "uid": u})).collect();
+                let entries: Vec<_> = remove
+                    .iter()
+                    .map(|u| json!({"$patch": "delete", "uid": u}))
+                    .collect();
                 let patch = json!({"metadata": {"ownerReferences": entries, "uid": uid}});
-                match api.patch(&loc.name, &PatchParams::default(), &Patch::Strategic(&patch)).await {
+                match api
+                    .patch(
+                        &loc.name,
+                        &PatchParams::default(),
+                        &Patch::Strategic(&patch),
+                    )
+                    .await
+                {
                     Ok(_) => {}
                     Err(e) if is_not_found(&e) => {}
                     Err(e) => return Err(e.into()),
@@ -358,7 +414,13 @@ impl GarbageCollector {
         Ok(None)
     }
 
-    async fn delete(&self, api: &Api<DynamicObject>, name: &str, uid: &str, policy: PropagationPolicy) -> anyhow::Result<()> {
+    async fn delete(
+        &self,
+        api: &Api<DynamicObject>,
+        name: &str,
+        uid: &str,
+        policy: PropagationPolicy,
+    ) -> anyhow::Result<()> {
         let dp = DeleteParams {
             propagation_policy: Some(policy),
             preconditions: Some(Preconditions {
@@ -376,10 +438,23 @@ impl GarbageCollector {
         }
     }
 
-    async fn remove_finalizer(&self, loc: &Loc, obj: &DynamicObject, finalizer: &str) -> anyhow::Result<()> {
-        let rest: Vec<String> = finalizers(obj).into_iter().filter(|f| f != finalizer).collect();
-        let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": obj.resource_version()}});
-        match self.api(loc.res, &loc.ns).patch(&loc.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+    async fn remove_finalizer(
+        &self,
+        loc: &Loc,
+        obj: &DynamicObject,
+        finalizer: &str,
+    ) -> anyhow::Result<()> {
+        let rest: Vec<String> = finalizers(obj)
+            .into_iter()
+            .filter(|f| f != finalizer)
+            .collect();
+        let patch =
+            json!({"metadata": {"finalizers": rest, "resourceVersion": obj.resource_version()}});
+        match self
+            .api(loc.res, &loc.ns)
+            .patch(&loc.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
             Err(e) => Err(e.into()),
@@ -387,13 +462,26 @@ impl GarbageCollector {
     }
 
     /// Orphan: strip the owner from every dependent, then release the `orphan` finalizer.
-    async fn orphan_dependents(&self, loc: &Loc, obj: &DynamicObject, uid: &str) -> anyhow::Result<Option<Duration>> {
+    async fn orphan_dependents(
+        &self,
+        loc: &Loc,
+        obj: &DynamicObject,
+        uid: &str,
+    ) -> anyhow::Result<Option<Duration>> {
         for (dloc, dep, _) in self.dependents(uid) {
             let patch = json!({"metadata": {
                 "ownerReferences": [{"$patch": "delete", "uid": uid}],
                 "uid": dep.uid(),
             }});
-            match self.api(dloc.res, &dloc.ns).patch(&dloc.name, &PatchParams::default(), &Patch::Strategic(&patch)).await {
+            match self
+                .api(dloc.res, &dloc.ns)
+                .patch(
+                    &dloc.name,
+                    &PatchParams::default(),
+                    &Patch::Strategic(&patch),
+                )
+                .await
+            {
                 Ok(_) => {}
                 Err(e) if is_not_found(&e) => {}
                 Err(kube::Error::Api(s)) if s.code == 422 || s.code == 409 => {}
@@ -406,7 +494,12 @@ impl GarbageCollector {
 
     /// Foreground: delete the dependents; release `foregroundDeletion` once no dependent with
     /// blockOwnerDeletion remains.
-    async fn delete_dependents_in_foreground(&self, loc: &Loc, obj: &DynamicObject, uid: &str) -> anyhow::Result<Option<Duration>> {
+    async fn delete_dependents_in_foreground(
+        &self,
+        loc: &Loc,
+        obj: &DynamicObject,
+        uid: &str,
+    ) -> anyhow::Result<Option<Duration>> {
         let deps = self.dependents(uid);
         let mut blocking = 0;
         for (dloc, dep, r) in &deps {
@@ -427,7 +520,13 @@ impl GarbageCollector {
             let api = self.api(dloc.res, &dloc.ns);
             if other_solid {
                 let patch = json!({"metadata": {"ownerReferences": [{"$patch": "delete", "uid": uid}], "uid": dep_uid}});
-                let _ = api.patch(&dloc.name, &PatchParams::default(), &Patch::Strategic(&patch)).await;
+                let _ = api
+                    .patch(
+                        &dloc.name,
+                        &PatchParams::default(),
+                        &Patch::Strategic(&patch),
+                    )
+                    .await;
                 continue;
             }
             let policy = if self.dependents(&dep_uid).is_empty() {

@@ -50,15 +50,20 @@ impl NamespaceController {
         let Some(informer) = self.informer.lock().expect("ns informer").take() else {
             return;
         };
-        let watch = tokio::spawn(informer.run());
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(informer.run());
         let _ = self.store.wait_until_ready().await;
         let c = self.clone();
-        run_workers(self.queue.clone(), workers, "namespace", move |k| {
-            let c = c.clone();
-            async move { c.sync(&k).await }
-        })
-        .await;
-        watch.abort();
+        tasks.spawn(run_workers(
+            self.queue.clone(),
+            workers,
+            "namespace",
+            move |k| {
+                let c = c.clone();
+                async move { c.sync(&k).await }
+            },
+        ));
+        while tasks.join_next().await.is_some() {}
     }
 
     /// Every namespaced resource whose objects must go before the namespace does.
@@ -91,9 +96,14 @@ impl NamespaceController {
         for ar in Self::resources() {
             let api: Api<DynamicObject> = Api::namespaced_with(self.ctx.client.clone(), name, &ar);
             let list = api.list(&ListParams::default()).await?;
-            let live = list.items.iter().filter(|o| o.metadata.deletion_timestamp.is_none()).count();
+            let live = list
+                .items
+                .iter()
+                .filter(|o| o.metadata.deletion_timestamp.is_none())
+                .count();
             if live > 0 {
-                api.delete_collection(&DeleteParams::background(), &ListParams::default()).await?;
+                api.delete_collection(&DeleteParams::background(), &ListParams::default())
+                    .await?;
             }
             remaining += list.items.len();
         }
@@ -108,7 +118,8 @@ impl NamespaceController {
                 f.retain(|x| x != FINALIZER);
             }
         }
-        api.replace_subresource("finalize", name, &PostParams::default(), &fresh).await?;
+        api.replace_subresource("finalize", name, &PostParams::default(), &fresh)
+            .await?;
         Ok(None)
     }
 }

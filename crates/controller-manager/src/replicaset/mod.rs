@@ -44,7 +44,11 @@ pub(crate) struct ManageError {
 }
 
 impl ReplicaSetController {
-    pub fn new(ctx: &Context, rss: &mut Informer<ReplicaSet>, pods: &mut Informer<Pod>) -> Arc<Self> {
+    pub fn new(
+        ctx: &Context,
+        rss: &mut Informer<ReplicaSet>,
+        pods: &mut Informer<Pod>,
+    ) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
         let expectations = Arc::new(Expectations::new(ctx.clock.clone()));
         let c = Arc::new(ReplicaSetController {
@@ -53,7 +57,11 @@ impl ReplicaSetController {
             pods: pods.store.clone(),
             queue: queue.clone(),
             expectations: expectations.clone(),
-            recorder: Recorder::new(ctx.client.clone(), "replicaset-controller", ctx.clock.clone()),
+            recorder: Recorder::new(
+                ctx.client.clone(),
+                "replicaset-controller",
+                ctx.clock.clone(),
+            ),
             pod_control: PodControl::new(ctx.client.clone()),
         });
         {
@@ -66,7 +74,10 @@ impl ReplicaSetController {
                     exp.delete(&key_of(rs));
                     q.add(key_of(rs))
                 }
-                Change::Resynced => store.state().iter().for_each(|rs| q.add(key_of(rs.as_ref()))),
+                Change::Resynced => store
+                    .state()
+                    .iter()
+                    .for_each(|rs| q.add(key_of(rs.as_ref()))),
             });
         }
         {
@@ -185,16 +196,28 @@ impl ReplicaSetController {
         };
         let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
         let rs_api: Api<ReplicaSet> = Api::namespaced(self.ctx.client.clone(), ns);
-        let filtered = adoption::claim(&pods_api, &owner, &controller_ref(&rs), candidates, || async {
-            let fresh = rs_api.get(name).await?;
-            Ok(fresh.uid() == rs.uid() && fresh.metadata.deletion_timestamp.is_none())
-        })
+        let filtered = adoption::claim(
+            &pods_api,
+            &owner,
+            &controller_ref(&rs),
+            candidates,
+            || async {
+                let fresh = rs_api.get(name).await?;
+                Ok(fresh.uid() == rs.uid() && fresh.metadata.deletion_timestamp.is_none())
+            },
+        )
         .await?;
         let mut manage_err = None;
         if needs_sync && rs.metadata.deletion_timestamp.is_none() {
             manage_err = self.manage_replicas(k, &rs, &filtered).await.err();
         }
-        let new_status = status::calculate(&rs, &filtered, &self.owned_terminating(&uid, ns), manage_err.as_ref(), self.ctx.clock.now());
+        let new_status = status::calculate(
+            &rs,
+            &filtered,
+            &self.owned_terminating(&uid, ns),
+            manage_err.as_ref(),
+            self.ctx.clock.now(),
+        );
         let rs = status::update(&rs_api, &rs, new_status).await?;
         let spec_replicas = spec.replicas.unwrap_or(1);
         let min_ready = spec.min_ready_seconds.unwrap_or(0);
@@ -222,7 +245,12 @@ impl ReplicaSetController {
     }
 
     /// `manageReplicas`: create or delete the difference.
-    async fn manage_replicas(&self, k: &str, rs: &ReplicaSet, pods: &[Arc<Pod>]) -> Result<(), ManageError> {
+    async fn manage_replicas(
+        &self,
+        k: &str,
+        rs: &ReplicaSet,
+        pods: &[Arc<Pod>],
+    ) -> Result<(), ManageError> {
         let ns = rs.namespace().unwrap_or_default();
         let spec = rs.spec.clone().unwrap_or_default();
         let want = spec.replicas.unwrap_or(1).max(0) as usize;
@@ -242,12 +270,22 @@ impl ReplicaSetController {
                     match self.pod_control.create(&ns, &pod).await {
                         Ok(p) => {
                             self.expectations.created(k, &p.name_any());
-                            self.recorder.event(rs, EventType::Normal, "SuccessfulCreate", format!("Created pod: {}", p.name_any()));
+                            self.recorder.event(
+                                rs,
+                                EventType::Normal,
+                                "SuccessfulCreate",
+                                format!("Created pod: {}", p.name_any()),
+                            );
                             Ok(())
                         }
                         Err(e) => {
                             let msg = error_message(&e);
-                            self.recorder.event(rs, EventType::Warning, "FailedCreate", format!("Error creating: {msg}"));
+                            self.recorder.event(
+                                rs,
+                                EventType::Warning,
+                                "FailedCreate",
+                                format!("Error creating: {msg}"),
+                            );
                             errors.lock().expect("errors").push(msg.clone());
                             Err(msg)
                         }
@@ -272,13 +310,23 @@ impl ReplicaSetController {
                 async move {
                     match self.pod_control.delete(&ns, &name).await {
                         Ok(()) => {
-                            self.recorder.event(rs, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {name}"));
+                            self.recorder.event(
+                                rs,
+                                EventType::Normal,
+                                "SuccessfulDelete",
+                                format!("Deleted pod: {name}"),
+                            );
                             Ok(())
                         }
                         Err(e) => {
                             self.expectations.deletion_failed(k, &name);
                             let msg = error_message(&e);
-                            self.recorder.event(rs, EventType::Warning, "FailedDelete", format!("Error deleting: {msg}"));
+                            self.recorder.event(
+                                rs,
+                                EventType::Warning,
+                                "FailedDelete",
+                                format!("Error deleting: {msg}"),
+                            );
                             Err(msg)
                         }
                     }
@@ -308,7 +356,8 @@ impl ReplicaSetController {
             .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
             .filter(|r| {
                 r.uid().as_deref() == Some(my_uid.as_str())
-                    || (owner_uid.is_some() && ctrl_of(&r.metadata).map(|o| o.uid.clone()) == owner_uid)
+                    || (owner_uid.is_some()
+                        && ctrl_of(&r.metadata).map(|o| o.uid.clone()) == owner_uid)
             })
             .filter_map(|r| r.uid())
             .collect();
@@ -323,10 +372,19 @@ impl ReplicaSetController {
         }
         let mut ranked: Vec<(Pod, i32)> = pods
             .iter()
-            .map(|p| ((**p).clone(), on_node.get(&node_of(p)).copied().unwrap_or(0)))
+            .map(|p| {
+                (
+                    (**p).clone(),
+                    on_node.get(&node_of(p)).copied().unwrap_or(0),
+                )
+            })
             .collect();
         ranking::sort_for_deletion(&mut ranked, self.ctx.clock.now());
-        ranked.into_iter().take(n).map(|(p, _)| Arc::new(p)).collect()
+        ranked
+            .into_iter()
+            .take(n)
+            .map(|(p, _)| Arc::new(p))
+            .collect()
     }
 }
 

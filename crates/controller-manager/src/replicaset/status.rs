@@ -34,11 +34,16 @@ pub(crate) fn calculate(
         .iter()
         .filter(|p| {
             let labels = p.metadata.labels.clone().unwrap_or_default();
-            template_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            template_labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
         })
         .count() as i32;
     let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
-    let available = pods.iter().filter(|p| is_available(p, min_ready, now)).count() as i32;
+    let available = pods
+        .iter()
+        .filter(|p| is_available(p, min_ready, now))
+        .count() as i32;
     let mut status = ReplicaSetStatus {
         replicas: pods.len() as i32,
         fully_labeled_replicas: opt(fully_labeled),
@@ -54,13 +59,16 @@ pub(crate) fn calculate(
         .is_some_and(|c| c.iter().any(|c| c.type_ == "ReplicaFailure"));
     match err {
         Some(e) if !has_failure => {
-            status.conditions.get_or_insert_with(Vec::new).push(ReplicaSetCondition {
-                type_: "ReplicaFailure".into(),
-                status: "True".into(),
-                reason: Some(e.reason.into()),
-                message: Some(e.message.clone()),
-                last_transition_time: Some(to_time(now)),
-            });
+            status
+                .conditions
+                .get_or_insert_with(Vec::new)
+                .push(ReplicaSetCondition {
+                    type_: "ReplicaFailure".into(),
+                    status: "True".into(),
+                    reason: Some(e.reason.into()),
+                    message: Some(e.message.clone()),
+                    last_transition_time: Some(to_time(now)),
+                });
         }
         None if has_failure => {
             if let Some(c) = status.conditions.as_mut() {
@@ -76,18 +84,27 @@ pub(crate) fn calculate(
 }
 
 /// Write the status if it changed (one retry on conflict, from a fresh read).
-pub(crate) async fn update(api: &Api<ReplicaSet>, rs: &ReplicaSet, status: ReplicaSetStatus) -> anyhow::Result<ReplicaSet> {
+pub(crate) async fn update(
+    api: &Api<ReplicaSet>,
+    rs: &ReplicaSet,
+    status: ReplicaSetStatus,
+) -> anyhow::Result<ReplicaSet> {
     if rs.status.as_ref() == Some(&status) {
         return Ok(rs.clone());
     }
     let mut next = rs.clone();
     next.status = Some(status.clone());
-    match api.replace_status(&rs.name_any(), &PostParams::default(), &next).await {
+    match api
+        .replace_status(&rs.name_any(), &PostParams::default(), &next)
+        .await
+    {
         Ok(r) => Ok(r),
         Err(e) if is_conflict(&e) => {
             let mut fresh = api.get(&rs.name_any()).await?;
             fresh.status = Some(status);
-            Ok(api.replace_status(&rs.name_any(), &PostParams::default(), &fresh).await?)
+            Ok(api
+                .replace_status(&rs.name_any(), &PostParams::default(), &fresh)
+                .await?)
         }
         Err(e) => Err(e.into()),
     }

@@ -100,7 +100,11 @@ where
                     "uid": uid,
                 }});
                 match api
-                    .patch(&obj.name_any(), &PatchParams::default(), &Patch::Strategic(&patch))
+                    .patch(
+                        &obj.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Strategic(&patch),
+                    )
                     .await
                 {
                     Ok(_) => {}
@@ -120,7 +124,11 @@ where
                     "uid": uid,
                 }});
                 match api
-                    .patch(&obj.name_any(), &PatchParams::default(), &Patch::Strategic(&patch))
+                    .patch(
+                        &obj.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Strategic(&patch),
+                    )
                     .await
                 {
                     Ok(adopted) => out.push(Arc::new(adopted)),
@@ -140,7 +148,12 @@ mod tests {
     fn meta(labels: &[(&str, &str)], ctrl: Option<&str>, deleting: bool) -> ObjectMeta {
         ObjectMeta {
             namespace: Some("ns".into()),
-            labels: Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
             owner_references: ctrl.map(|uid| {
                 vec![OwnerReference {
                     uid: uid.into(),
@@ -148,7 +161,8 @@ mod tests {
                     ..Default::default()
                 }]
             }),
-            deletion_timestamp: deleting.then(|| super::super::time::to_time(std::time::UNIX_EPOCH)),
+            deletion_timestamp: deleting
+                .then(|| super::super::time::to_time(std::time::UNIX_EPOCH)),
             ..Default::default()
         }
     }
@@ -164,17 +178,29 @@ mod tests {
         };
         let web = [("app", "web")];
         let other = [("app", "db")];
-        assert_eq!(classify(&owner, &meta(&web, Some("me"), false)), Claim::Keep);
-        assert_eq!(classify(&owner, &meta(&other, Some("me"), false)), Claim::Release);
+        assert_eq!(
+            classify(&owner, &meta(&web, Some("me"), false)),
+            Claim::Keep
+        );
+        assert_eq!(
+            classify(&owner, &meta(&other, Some("me"), false)),
+            Claim::Release
+        );
         assert_eq!(classify(&owner, &meta(&web, None, false)), Claim::Adopt);
         assert_eq!(classify(&owner, &meta(&web, None, true)), Claim::Ignore);
-        assert_eq!(classify(&owner, &meta(&web, Some("them"), false)), Claim::Ignore);
+        assert_eq!(
+            classify(&owner, &meta(&web, Some("them"), false)),
+            Claim::Ignore
+        );
         assert_eq!(classify(&owner, &meta(&other, None, false)), Claim::Ignore);
         let deleting = Owner {
             deleting: true,
             ..owner
         };
-        assert_eq!(classify(&deleting, &meta(&other, Some("me"), false)), Claim::Keep);
+        assert_eq!(
+            classify(&deleting, &meta(&other, Some("me"), false)),
+            Claim::Keep
+        );
         assert_eq!(classify(&deleting, &meta(&web, None, false)), Claim::Ignore);
     }
 }

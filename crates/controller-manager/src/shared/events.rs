@@ -70,7 +70,13 @@ impl Recorder {
         self.event_ref(obj.object_ref(&()), type_, reason, note);
     }
 
-    pub fn event_ref(&self, regarding: ObjectReference, type_: EventType, reason: &str, note: impl Into<String>) {
+    pub fn event_ref(
+        &self,
+        regarding: ObjectReference,
+        type_: EventType,
+        reason: &str,
+        note: impl Into<String>,
+    ) {
         let _ = self.tx.send(Pending {
             regarding,
             type_,
@@ -105,7 +111,8 @@ async fn write_events(
                 .map(|s| s.last_observed_time.0)
                 .or(e.event_time.as_ref().map(|t| t.0));
             last.is_some_and(|t| {
-                from_time(&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(t)) + SERIES_WINDOW > now
+                from_time(&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(t)) + SERIES_WINDOW
+                    > now
             })
         });
         let ns = p
@@ -129,11 +136,18 @@ async fn write_events(
                 last_observed_time: micro(now),
             });
             let patch = serde_json::json!({"series": ev.series});
-            api.patch(&ev.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-                .map(|_| ev)
+            api.patch(
+                &ev.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+            .map(|_| ev)
         } else {
-            let nanos = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+            let nanos = now
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos();
             let ev = Event {
                 metadata: ObjectMeta {
                     name: Some(format!(

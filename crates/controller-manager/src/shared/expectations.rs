@@ -145,7 +145,11 @@ mod tests {
         e.created("ns/rs", "b");
         assert!(!e.satisfied("ns/rs", |_| Seen::Absent));
         e.observe("ns/rs", "a", Seen::Present);
-        assert!(!e.satisfied("ns/rs", |n| if n == "b" { Seen::Absent } else { Seen::Present }));
+        assert!(!e.satisfied("ns/rs", |n| if n == "b" {
+            Seen::Absent
+        } else {
+            Seen::Present
+        }));
         assert!(e.satisfied("ns/rs", |_| Seen::Present));
     }
 

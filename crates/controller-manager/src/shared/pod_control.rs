@@ -97,7 +97,10 @@ mod tests {
         };
         let pod = pod_from_template(&template, "web", owner.clone());
         assert_eq!(pod.metadata.generate_name.as_deref(), Some("web-"));
-        assert_eq!(pod.metadata.labels, template.metadata.as_ref().unwrap().labels);
+        assert_eq!(
+            pod.metadata.labels,
+            template.metadata.as_ref().unwrap().labels
+        );
         assert_eq!(pod.metadata.annotations.unwrap()["a"], "b");
         assert_eq!(pod.metadata.finalizers, Some(vec!["f".to_string()]));
         assert_eq!(pod.metadata.owner_references, Some(vec![owner]));

@@ -96,8 +96,9 @@ impl Queue {
     fn promote_due(&self) {
         let now = self.clock.now();
         let mut s = self.state.lock().expect("queue lock");
-        let (due, later): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut s.delayed).into_iter().partition(|(t, _)| *t <= now);
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut s.delayed)
+            .into_iter()
+            .partition(|(t, _)| *t <= now);
         s.delayed = later;
         for (_, k) in due {
             Self::push(&mut s, k);
@@ -146,16 +147,21 @@ impl Queue {
 
 /// Run `workers` loops taking keys from `queue` and reconciling them. `reconcile` returns
 /// `Ok(Some(d))` to look at the key again after `d`; an error requeues it with backoff.
-pub async fn run_workers<F, Fut>(queue: Arc<Queue>, workers: usize, name: &'static str, reconcile: F)
-where
+pub async fn run_workers<F, Fut>(
+    queue: Arc<Queue>,
+    workers: usize,
+    name: &'static str,
+    reconcile: F,
+) where
     F: Fn(String) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<Option<Duration>>> + Send,
 {
-    let mut tasks = Vec::new();
+    // A JoinSet, so dropping this future stops the workers too.
+    let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers.max(1) {
         let queue = queue.clone();
         let reconcile = reconcile.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             loop {
                 let key = queue.next().await;
                 match reconcile(key.clone()).await {
@@ -172,11 +178,9 @@ where
                 }
                 queue.done(&key);
             }
-        }));
+        });
     }
-    for t in tasks {
-        let _ = t.await;
-    }
+    while tasks.join_next().await.is_some() {}
 }
 
 #[cfg(test)]
@@ -202,7 +206,10 @@ mod tests {
         q.add("a");
         let k = q.next().await;
         q.add("a");
-        assert!(q.is_empty(), "not handed to a second worker while processing");
+        assert!(
+            q.is_empty(),
+            "not handed to a second worker while processing"
+        );
         q.done(&k);
         assert_eq!(q.len(), 1);
     }

@@ -53,7 +53,13 @@ fn log_bucket(t: Option<SystemTime>, now: SystemTime) -> i64 {
 
 /// Compare two times in log buckets; a newer (smaller bucket) time sorts first. Equal buckets
 /// fall back to the UID.
-fn newer_first(a: &Pod, ta: Option<SystemTime>, b: &Pod, tb: Option<SystemTime>, now: SystemTime) -> Ordering {
+fn newer_first(
+    a: &Pod,
+    ta: Option<SystemTime>,
+    b: &Pod,
+    tb: Option<SystemTime>,
+    now: SystemTime,
+) -> Ordering {
     let (ba, bb) = (log_bucket(ta, now), log_bucket(tb, now));
     if ba != bb {
         return ba.cmp(&bb);
@@ -67,7 +73,12 @@ fn uid(p: &Pod) -> &str {
 
 /// The deletion order of two pods: `Less` means `a` is deleted before `b`.
 pub fn compare(a: &Pod, rank_a: i32, b: &Pod, rank_b: i32, now: SystemTime) -> Ordering {
-    let assigned = |p: &Pod| p.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty());
+    let assigned = |p: &Pod| {
+        p.spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .is_some_and(|n| !n.is_empty())
+    };
     // 1. unassigned first
     if assigned(a) != assigned(b) {
         return assigned(a).cmp(&assigned(b));
@@ -150,7 +161,10 @@ mod tests {
         pod.metadata.uid = Some(p.uid.into());
         pod.metadata.creation_timestamp = Some(to_time(at(p.created_ago)));
         if let Some(c) = p.cost {
-            pod.metadata.annotations = Some(BTreeMap::from([(POD_DELETION_COST.to_string(), c.to_string())]));
+            pod.metadata.annotations = Some(BTreeMap::from([(
+                POD_DELETION_COST.to_string(),
+                c.to_string(),
+            )]));
         }
         pod.spec = Some(PodSpec {
             node_name: p.node.map(str::to_string),
@@ -160,7 +174,12 @@ mod tests {
             phase: Some(p.phase.into()),
             conditions: Some(vec![PodCondition {
                 type_: "Ready".into(),
-                status: if p.ready_ago.is_some() { "True" } else { "False" }.into(),
+                status: if p.ready_ago.is_some() {
+                    "True"
+                } else {
+                    "False"
+                }
+                .into(),
                 last_transition_time: p.ready_ago.map(|s| to_time(at(s))),
                 ..Default::default()
             }]),
@@ -178,29 +197,143 @@ mod tests {
         let now = at(0);
         // (first, rank, second, rank, why): `first` must be deleted before `second`.
         let cases: Vec<(P, i32, P, i32, &str)> = vec![
-            (P { node: None, ..BASE }, 0, BASE, 0, "unassigned before assigned"),
-            (P { phase: "Pending", ready_ago: None, ..BASE }, 0, P { ready_ago: None, ..BASE }, 0, "pending before running"),
-            (P { phase: "Unknown", ..BASE }, 0, BASE, 0, "unknown before running"),
-            (P { ready_ago: None, ..BASE }, 0, BASE, 0, "not ready before ready"),
-            (P { cost: Some("-5"), ..BASE }, 0, BASE, 0, "lower deletion cost first"),
-            (BASE, 0, P { cost: Some("10"), ready_ago: Some(1), ..BASE }, 0, "cost beats readiness time"),
+            (
+                P { node: None, ..BASE },
+                0,
+                BASE,
+                0,
+                "unassigned before assigned",
+            ),
+            (
+                P {
+                    phase: "Pending",
+                    ready_ago: None,
+                    ..BASE
+                },
+                0,
+                P {
+                    ready_ago: None,
+                    ..BASE
+                },
+                0,
+                "pending before running",
+            ),
+            (
+                P {
+                    phase: "Unknown",
+                    ..BASE
+                },
+                0,
+                BASE,
+                0,
+                "unknown before running",
+            ),
+            (
+                P {
+                    ready_ago: None,
+                    ..BASE
+                },
+                0,
+                BASE,
+                0,
+                "not ready before ready",
+            ),
+            (
+                P {
+                    cost: Some("-5"),
+                    ..BASE
+                },
+                0,
+                BASE,
+                0,
+                "lower deletion cost first",
+            ),
+            (
+                BASE,
+                0,
+                P {
+                    cost: Some("10"),
+                    ready_ago: Some(1),
+                    ..BASE
+                },
+                0,
+                "cost beats readiness time",
+            ),
             (BASE, 3, BASE, 1, "more co-located siblings first"),
-            (P { ready_ago: Some(10), uid: "z", ..BASE }, 0, P { ready_ago: Some(1000), uid: "a", ..BASE }, 0, "recently ready first"),
-            (P { ready_ago: Some(100), uid: "a", ..BASE }, 0, P { ready_ago: Some(120), uid: "b", ..BASE }, 0, "same log bucket: uid decides"),
-            (P { restarts: 3, ..BASE }, 0, BASE, 0, "more restarts first"),
-            (P { created_ago: 5, uid: "z", ..BASE }, 0, P { created_ago: 5000, uid: "a", ..BASE }, 0, "newer first"),
+            (
+                P {
+                    ready_ago: Some(10),
+                    uid: "z",
+                    ..BASE
+                },
+                0,
+                P {
+                    ready_ago: Some(1000),
+                    uid: "a",
+                    ..BASE
+                },
+                0,
+                "recently ready first",
+            ),
+            (
+                P {
+                    ready_ago: Some(100),
+                    uid: "a",
+                    ..BASE
+                },
+                0,
+                P {
+                    ready_ago: Some(120),
+                    uid: "b",
+                    ..BASE
+                },
+                0,
+                "same log bucket: uid decides",
+            ),
+            (
+                P {
+                    restarts: 3,
+                    ..BASE
+                },
+                0,
+                BASE,
+                0,
+                "more restarts first",
+            ),
+            (
+                P {
+                    created_ago: 5,
+                    uid: "z",
+                    ..BASE
+                },
+                0,
+                P {
+                    created_ago: 5000,
+                    uid: "a",
+                    ..BASE
+                },
+                0,
+                "newer first",
+            ),
         ];
         for (a, ra, b, rb, why) in cases {
             let (a, b) = (pod(a), pod(b));
             assert_eq!(compare(&a, ra, &b, rb, now), Ordering::Less, "{why}");
-            assert_eq!(compare(&b, rb, &a, ra, now), Ordering::Greater, "{why} (reversed)");
+            assert_eq!(
+                compare(&b, rb, &a, ra, now),
+                Ordering::Greater,
+                "{why} (reversed)"
+            );
         }
     }
 
     #[test]
     fn log_buckets_group_times_of_the_same_magnitude() {
         let now = at(0);
-        assert_eq!(log_bucket(Some(at(100)), now), log_bucket(Some(at(120)), now));
+        assert_eq!(
+            log_bucket(Some(at(100)), now),
+            log_bucket(Some(at(120)), now)
+        );
         assert!(log_bucket(Some(at(10)), now) < log_bucket(Some(at(1000)), now));
         assert_eq!(log_bucket(None, now), -1);
     }

@@ -4,7 +4,8 @@
 use apimachinery::clock::{Clock, SystemClock};
 use controller_manager::shared::time::to_time;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod, PodCondition, PodStatus,
+    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, Pod,
+    PodCondition, PodStatus,
 };
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client, ResourceExt};
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct Cluster {
-    pub server: apiserver::server::InProcess,
+    _server: apiserver::server::InProcess,
     pub client: Client,
     pub clock: Arc<dyn Clock>,
     controllers: Option<tokio::task::JoinHandle<()>>,
@@ -39,7 +40,7 @@ impl Cluster {
             .expect("api server");
         let client = client_for(&server.url);
         Cluster {
-            server,
+            _server: server,
             client,
             clock,
             controllers: None,
@@ -54,7 +55,9 @@ impl Cluster {
             workers: 2,
         };
         self.controllers = Some(tokio::spawn(async move {
-            controller_manager::run_with(client, opts).await.expect("controllers");
+            controller_manager::run_with(client, opts)
+                .await
+                .expect("controllers");
         }));
     }
 
@@ -73,7 +76,10 @@ impl Cluster {
     }
 
     /// Play the kubelet: every pod not yet handled gets the verdict of `policy`.
-    pub fn run_kubelet(&mut self, policy: impl Fn(&Pod) -> Option<Verdict> + Send + Sync + 'static) {
+    pub fn run_kubelet(
+        &mut self,
+        policy: impl Fn(&Pod) -> Option<Verdict> + Send + Sync + 'static,
+    ) {
         let pods: Api<Pod> = Api::all(self.client.clone());
         let clock = self.clock.clone();
         let client = self.client.clone();
@@ -81,11 +87,19 @@ impl Cluster {
             loop {
                 if let Ok(list) = pods.list(&ListParams::default()).await {
                     for pod in list.items {
-                        if pod.metadata.deletion_timestamp.is_some() || pod.status.as_ref().is_some_and(|s| s.container_statuses.is_some()) {
+                        if pod.metadata.deletion_timestamp.is_some()
+                            || pod
+                                .status
+                                .as_ref()
+                                .is_some_and(|s| s.container_statuses.is_some())
+                        {
                             continue;
                         }
                         if let Some(v) = policy(&pod) {
-                            let api: Api<Pod> = Api::namespaced(client.clone(), &pod.namespace().unwrap_or_default());
+                            let api: Api<Pod> = Api::namespaced(
+                                client.clone(),
+                                &pod.namespace().unwrap_or_default(),
+                            );
                             let _ = set_status(&api, pod, v, clock.now()).await;
                         }
                     }
@@ -136,7 +150,12 @@ pub fn by_image(pod: &Pod) -> Option<Verdict> {
     }
 }
 
-pub async fn set_status(api: &Api<Pod>, mut pod: Pod, v: Verdict, now: std::time::SystemTime) -> kube::Result<Pod> {
+pub async fn set_status(
+    api: &Api<Pod>,
+    mut pod: Pod,
+    v: Verdict,
+    now: std::time::SystemTime,
+) -> kube::Result<Pod> {
     let name = pod.name_any();
     let container = pod
         .spec
@@ -148,7 +167,9 @@ pub async fn set_status(api: &Api<Pod>, mut pod: Pod, v: Verdict, now: std::time
     let ready = matches!(v, Verdict::Ready);
     let state = if ready {
         ContainerState {
-            running: Some(ContainerStateRunning { started_at: Some(t.clone()) }),
+            running: Some(ContainerStateRunning {
+                started_at: Some(t.clone()),
+            }),
             ..Default::default()
         }
     } else {
@@ -180,7 +201,8 @@ pub async fn set_status(api: &Api<Pod>, mut pod: Pod, v: Verdict, now: std::time
         }]),
         ..Default::default()
     });
-    api.replace_status(&name, &PostParams::default(), &pod).await
+    api.replace_status(&name, &PostParams::default(), &pod)
+        .await
 }
 
 /// Poll `f` until it returns `Some`, for at most 30 seconds.
@@ -209,13 +231,4 @@ pub async fn pods(c: &Cluster, selector: &str) -> Vec<Pod> {
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect()
-}
-
-pub fn yaml<T: DeserializeOwned>(s: &str) -> T {
-    serde_json::from_value(serde_yaml_to_json(s)).expect("manifest")
-}
-
-fn serde_yaml_to_json(s: &str) -> serde_json::Value {
-    // Manifests in tests are written as JSON-compatible YAML subsets: use serde_json on JSON.
-    serde_json::from_str(s).expect("json manifest")
 }

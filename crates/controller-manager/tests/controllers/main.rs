@@ -1,0 +1,9 @@
+//! The controllers against an in-process API server, driven through kube-rs as kubectl would,
+//! with the test playing the kubelet.
+
+mod common;
+mod deployment;
+mod gc;
+mod namespace;
+mod replicaset;
+mod rollout_property;
