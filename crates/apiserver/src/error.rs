@@ -265,11 +265,16 @@ impl ApiError {
                 ApiError::gone(format!("too old resource version: {requested} ({oldest})"))
             }
             StorageError::TooLarge { requested, current } => {
+                // client-go's IsTooLargeResourceVersionError looks for this cause.
                 let mut e = ApiError::timeout(format!(
-                    "Too large resource version: {requested}, current resource version: {current}"
+                    "Timeout: Too large resource version: {requested}, current resource version: {current}"
                 ));
                 e.retry_after = Some(1);
-                e.reason = "Timeout";
+                e.causes.push(FieldError {
+                    reason: "ResourceVersionTooLarge",
+                    field: String::new(),
+                    message: format!("Too large resource version: {requested}, current resource version: {current}"),
+                });
                 e
             }
             StorageError::InvalidObject(m) => ApiError::bad_request(m),
@@ -293,7 +298,13 @@ impl ApiError {
             let causes: Vec<Value> = self
                 .causes
                 .iter()
-                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                .map(|c| {
+                    let mut cause = json!({"reason": c.reason, "message": c.message});
+                    if !c.field.is_empty() {
+                        cause["field"] = json!(c.field);
+                    }
+                    cause
+                })
                 .collect();
             details.insert("causes".into(), Value::Array(causes));
         }

@@ -38,7 +38,11 @@ pub async fn serve(
     store: Arc<storage::SledStorage>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = crate::app(registry);
+    let app = crate::app(registry.clone());
+    let shutdown = async move {
+        shutdown.await;
+        registry.end_watches();
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

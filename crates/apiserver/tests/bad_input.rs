@@ -29,7 +29,7 @@ impl Fixture {
         self.s.scope(kind)
     }
 
-    /// Send a request that must be refused with `code`/`reason`, with a message containing
+    /// Send a request that must be refused with `(code, reason)`, with a message containing
     /// `needle`; check it wrote nothing.
     #[track_caller]
     fn refused(
@@ -38,8 +38,7 @@ impl Fixture {
         path: &str,
         ct: Option<&str>,
         body: &[u8],
-        code: u16,
-        reason: &str,
+        (code, reason): (u16, &str),
         needle: &str,
     ) -> Value {
         let rv = self.s.current_rv();
@@ -79,7 +78,10 @@ fn check_status(r: &Resp, code: u16, reason: &str, needle: &str, what: &str) -> 
     assert_eq!(st["code"], code, "{what}: {st}");
     assert_eq!(st["reason"], reason, "{what}: {st}");
     let msg = st["message"].as_str().unwrap_or("");
-    assert!(msg.contains(needle), "{what}: message {msg:?} lacks {needle:?}");
+    assert!(
+        msg.contains(needle),
+        "{what}: message {msg:?} lacks {needle:?}"
+    );
     assert!(
         r.header("content-type")
             .is_some_and(|c| c.starts_with("application/json")),
@@ -108,8 +110,7 @@ fn malformed_json_bodies_are_400_bad_request_naming_the_kind() {
                 &sc.collection(),
                 JSON,
                 body,
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 kind.kind,
             );
             f.refused(
@@ -117,8 +118,7 @@ fn malformed_json_bodies_are_400_bad_request_naming_the_kind() {
                 &sc.item("existing"),
                 JSON,
                 body,
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 kind.kind,
             );
         }
@@ -136,15 +136,13 @@ fn yaml_bodies_are_accepted_as_yaml_and_refused_as_json() {
         path,
         JSON,
         yaml,
-        400,
-        "BadRequest",
+        (400, "BadRequest"),
         "cannot be handled as a ConfigMap",
     );
     f.assert_unchanged();
-    let created = f
-        .s
-        .request("POST", path, Some("application/yaml"), yaml)
-        .expect(201);
+    let created =
+        f.s.request("POST", path, Some("application/yaml"), yaml)
+            .expect(201);
     assert_eq!(created["data"]["a"], "b");
     // Malformed YAML is a 400 too.
     f.refused(
@@ -152,19 +150,17 @@ fn yaml_bodies_are_accepted_as_yaml_and_refused_as_json() {
         path,
         Some("application/yaml"),
         b"metadata: [unclosed\n",
-        400,
-        "BadRequest",
+        (400, "BadRequest"),
         "ConfigMap",
     );
     // A body in a media type the server does not decode is 415.
     f.refused(
         "POST",
         path,
-        Some("application/vnd.kubernetes.protobuf"),
-        b"k8s\x00",
-        415,
-        "UnsupportedMediaType",
-        "application/vnd.kubernetes.protobuf",
+        Some("text/plain"),
+        b"apiVersion: v1",
+        (415, "UnsupportedMediaType"),
+        "text/plain",
     );
 }
 
@@ -175,7 +171,14 @@ fn bodies_that_are_not_objects_or_have_malformed_metadata_are_400() {
         let sc = f.scope(kind);
         for body in ["[]", "[{}]", "\"configmap\"", "42", "null", "true"] {
             for (method, path) in [("POST", sc.collection()), ("PUT", sc.item("existing"))] {
-                f.refused(method, &path, JSON, body.as_bytes(), 400, "BadRequest", "");
+                f.refused(
+                    method,
+                    &path,
+                    JSON,
+                    body.as_bytes(),
+                    (400, "BadRequest"),
+                    "",
+                );
             }
         }
         for meta in [
@@ -190,8 +193,7 @@ fn bodies_that_are_not_objects_or_have_malformed_metadata_are_400() {
                 &sc.collection(),
                 JSON,
                 obj.to_string().as_bytes(),
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 &format!("cannot be handled as a {}", kind.kind),
             );
         }
@@ -217,8 +219,7 @@ fn a_body_whose_kind_or_api_version_differs_from_the_url_is_400_naming_both() {
                 &sc.collection(),
                 JSON,
                 body.to_string().as_bytes(),
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 needle,
             );
             let msg = st["message"].as_str().unwrap();
@@ -233,8 +234,7 @@ fn a_body_whose_kind_or_api_version_differs_from_the_url_is_400_naming_both() {
                 &sc.item("existing"),
                 JSON,
                 put.to_string().as_bytes(),
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 needle,
             );
         }
@@ -255,8 +255,7 @@ fn a_body_namespace_or_name_that_differs_from_the_url_is_400() {
                 &sc.collection(),
                 JSON,
                 obj.to_string().as_bytes(),
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 "the namespace of the provided object does not match the namespace sent on the request",
             );
             obj["metadata"]["name"] = json!("existing");
@@ -265,9 +264,11 @@ fn a_body_namespace_or_name_that_differs_from_the_url_is_400() {
                 &sc.item("existing"),
                 JSON,
                 obj.to_string().as_bytes(),
-                400,
-                "BadRequest",
-                "does not match the namespace",
+                (400, "BadRequest"),
+                &format!(
+                    "the namespace of the object (elsewhere) does not match the namespace on the request ({})",
+                    sc.ns.as_deref().unwrap()
+                ),
             );
         }
         let mut other = f.s.get(&sc.item("existing")).expect(200);
@@ -277,9 +278,17 @@ fn a_body_namespace_or_name_that_differs_from_the_url_is_400() {
             &sc.item("existing"),
             JSON,
             other.to_string().as_bytes(),
-            400,
-            "BadRequest",
-            "does not match the name on the URL",
+            (400, "BadRequest"),
+            "the name of the object (other) does not match the name on the URL (existing)",
+        );
+        other["metadata"].as_object_mut().unwrap().remove("name");
+        f.refused(
+            "PUT",
+            &sc.item("existing"),
+            JSON,
+            other.to_string().as_bytes(),
+            (400, "BadRequest"),
+            "the name of the object (existing based on URL) was undeterminable: name must be provided",
         );
     });
     f.assert_unchanged();
@@ -306,19 +315,19 @@ fn invalid_names_are_422_invalid_with_a_metadata_name_cause() {
                 &sc.collection(),
                 JSON,
                 obj.to_string().as_bytes(),
-                422,
-                "Invalid",
+                (422, "Invalid"),
                 needle,
             );
             assert_eq!(st["details"]["kind"], kind.kind, "{st}");
             let causes = st["details"]["causes"].as_array().expect("causes");
-            assert!(
-                causes.iter().any(|c| c["field"] == "metadata.name"),
-                "{st}"
-            );
+            assert!(causes.iter().any(|c| c["field"] == "metadata.name"), "{st}");
             let msg = st["message"].as_str().unwrap();
             assert!(
-                msg.starts_with(&format!("{}{} \"{name}\" is invalid: ", kind.kind, group_suffix(kind))),
+                msg.starts_with(&format!(
+                    "{}{} \"{name}\" is invalid: ",
+                    kind.kind,
+                    group_suffix(kind)
+                )),
                 "{msg}"
             );
         }
@@ -330,8 +339,7 @@ fn invalid_names_are_422_invalid_with_a_metadata_name_cause() {
             &sc.collection(),
             JSON,
             obj.to_string().as_bytes(),
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "metadata.labels",
         );
     });
@@ -353,14 +361,13 @@ fn bodies_over_3_mib_are_413_request_entity_too_large() {
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
                       "data": {"big": big}})
     .to_string();
-    let path = "/api/v1/namespaces/default/configmaps";
+    let path = "/api/v1/namespaces/ns-configmaps-core/configmaps";
     f.refused(
         "POST",
         path,
         JSON,
         body.as_bytes(),
-        413,
-        "RequestEntityTooLarge",
+        (413, "RequestEntityTooLarge"),
         "limit is 3145728",
     );
     f.refused(
@@ -368,8 +375,7 @@ fn bodies_over_3_mib_are_413_request_entity_too_large() {
         &format!("{path}/existing"),
         JSON,
         body.as_bytes(),
-        413,
-        "RequestEntityTooLarge",
+        (413, "RequestEntityTooLarge"),
         "",
     );
     f.refused(
@@ -377,8 +383,7 @@ fn bodies_over_3_mib_are_413_request_entity_too_large() {
         &format!("{path}/existing"),
         Some("application/merge-patch+json"),
         body.as_bytes(),
-        413,
-        "RequestEntityTooLarge",
+        (413, "RequestEntityTooLarge"),
         "",
     );
     f.assert_unchanged();
@@ -391,20 +396,25 @@ fn malformed_label_selectors_are_400_for_list_watch_and_deletecollection() {
     let f = Fixture::new();
     for_each_kind(all_kinds, |kind| {
         let sc = f.scope(kind);
-        for sel in ["a%20in%20(", "a%3D%3D%3Db", "!", "a%20notin", "Bad%20Key!%3Dv"] {
+        for sel in [
+            "a%20in%20(",
+            "a%3D%3D%3Db",
+            "!",
+            "a%20notin",
+            "Bad%20Key!%3Dv",
+        ] {
             for q in [
                 format!("labelSelector={sel}"),
                 format!("watch=true&labelSelector={sel}"),
             ] {
-                f.refused("GET", &sc.query(&q), None, b"", 400, "BadRequest", "");
+                f.refused("GET", &sc.query(&q), None, b"", (400, "BadRequest"), "");
             }
             f.refused(
                 "DELETE",
                 &sc.query(&format!("labelSelector={sel}")),
                 None,
                 b"",
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 "",
             );
         }
@@ -417,14 +427,16 @@ fn unsupported_or_malformed_field_selectors_are_400_naming_the_field() {
     let f = Fixture::new();
     for_each_kind(all_kinds, |kind| {
         let sc = f.scope(kind);
-        for q in ["fieldSelector=spec.nope%3Dx", "watch=true&fieldSelector=spec.nope%3Dx"] {
+        for q in [
+            "fieldSelector=spec.nope%3Dx",
+            "watch=true&fieldSelector=spec.nope%3Dx",
+        ] {
             f.refused(
                 "GET",
                 &sc.query(q),
                 None,
                 b"",
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 "field label not supported: spec.nope",
             );
         }
@@ -433,8 +445,7 @@ fn unsupported_or_malformed_field_selectors_are_400_naming_the_field() {
             &sc.query("fieldSelector=metadata.name"),
             None,
             b"",
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "",
         );
     });
@@ -446,7 +457,8 @@ fn bad_continue_tokens_are_400() {
     use base64::Engine;
     let f = Fixture::new();
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE.encode(s);
-    let foreign = b64(&json!({"v": "meta.k8s.io/v1", "rv": 1, "start": "/core/secrets/x/y"}).to_string());
+    let foreign =
+        b64(&json!({"v": "meta.k8s.io/v1", "rv": 1, "start": "/core/secrets/x/y"}).to_string());
     for_each_kind(all_kinds, |kind| {
         let sc = f.scope(kind);
         for tok in [
@@ -464,8 +476,7 @@ fn bad_continue_tokens_are_400() {
                 &sc.query(&format!("limit=1&continue={tok}")),
                 None,
                 b"",
-                400,
-                "BadRequest",
+                (400, "BadRequest"),
                 "continue",
             );
         }
@@ -478,8 +489,7 @@ fn bad_continue_tokens_are_400() {
             &sc.query(&format!("limit=1&continue={tok}&resourceVersion=5")),
             None,
             b"",
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "continue",
         );
         f.s.remove(&sc, "existing-2");
@@ -509,8 +519,7 @@ fn unknown_resources_groups_versions_and_subresources_are_404() {
                 path,
                 JSON,
                 b"{}",
-                404,
-                "NotFound",
+                (404, "NotFound"),
                 "the server could not find the requested resource",
             );
         }
@@ -530,21 +539,66 @@ fn methods_a_path_does_not_serve_are_405() {
         ("POST", format!("{cm}/existing")),
         ("PUT", cm.to_string()),
         ("PATCH", cm.to_string()),
-        ("DELETE", "/apis/apps/v1/namespaces/ns-deployments-apps/deployments/existing/status".to_string()),
-        ("POST", "/apis/apps/v1/namespaces/ns-deployments-apps/deployments/existing/scale".to_string()),
-        ("GET", "/api/v1/namespaces/ns-pods-core/pods/existing/binding".to_string()),
-        ("PUT", "/api/v1/namespaces/ns-pods-core/pods/existing/binding".to_string()),
+        (
+            "DELETE",
+            "/apis/apps/v1/namespaces/ns-deployments-apps/deployments/existing/status".to_string(),
+        ),
+        (
+            "POST",
+            "/apis/apps/v1/namespaces/ns-deployments-apps/deployments/existing/scale".to_string(),
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/ns-pods-core/pods/existing/binding".to_string(),
+        ),
+        (
+            "PUT",
+            "/api/v1/namespaces/ns-pods-core/pods/existing/binding".to_string(),
+        ),
     ] {
         f.refused(
             method,
             &path,
             JSON,
             b"{}",
-            405,
-            "MethodNotAllowed",
+            (405, "MethodNotAllowed"),
             "the server does not allow this method on the requested resource",
         );
     }
+    f.assert_unchanged();
+}
+
+#[test]
+fn a_namespaced_kinds_path_outside_a_namespace_serves_only_list_and_watch() {
+    let f = Fixture::new();
+    for_each_kind(
+        |k| k.namespaced,
+        |kind| {
+            let all = common::collection_path(kind, None);
+            f.s.get(&all).expect(200);
+            let body = sample(kind, "x").to_string();
+            for method in ["POST", "DELETE", "PUT", "PATCH"] {
+                f.refused(
+                    method,
+                    &all,
+                    JSON,
+                    body.as_bytes(),
+                    (405, "MethodNotAllowed"),
+                    "does not allow this method",
+                );
+            }
+            for method in ["GET", "PUT", "DELETE"] {
+                f.refused(
+                    method,
+                    &format!("{all}/existing"),
+                    JSON,
+                    body.as_bytes(),
+                    (404, "NotFound"),
+                    "the server could not find the requested resource",
+                );
+            }
+        },
+    );
     f.assert_unchanged();
 }
 
@@ -564,8 +618,7 @@ fn patches_in_unknown_media_types_are_415() {
                 &sc.item("existing"),
                 ct,
                 br#"{"metadata":{"labels":{"a":"b"}}}"#,
-                415,
-                "UnsupportedMediaType",
+                (415, "UnsupportedMediaType"),
                 "application/merge-patch+json",
             );
         }
@@ -584,11 +637,27 @@ fn malformed_or_inapplicable_patches_are_400_or_422_and_change_nothing() {
         let sp = Some("application/strategic-merge-patch+json");
         for (ct, body, code) in [
             (jp, &b"[{\"op\": \"add\""[..], 400),
-            (jp, b"{\"op\": \"add\", \"path\": \"/x\", \"value\": 1}", 400),
+            (
+                jp,
+                b"{\"op\": \"add\", \"path\": \"/x\", \"value\": 1}",
+                400,
+            ),
             (jp, b"[{\"op\": \"explode\", \"path\": \"/x\"}]", 400),
-            (jp, b"[{\"op\": \"remove\", \"path\": \"/metadata/labels/missing\"}]", 422),
-            (jp, b"[{\"op\": \"test\", \"path\": \"/metadata/name\", \"value\": \"other\"}]", 422),
-            (jp, b"[{\"op\": \"replace\", \"path\": \"/no/such/path\", \"value\": 1}]", 422),
+            (
+                jp,
+                b"[{\"op\": \"remove\", \"path\": \"/metadata/labels/missing\"}]",
+                422,
+            ),
+            (
+                jp,
+                b"[{\"op\": \"test\", \"path\": \"/metadata/name\", \"value\": \"other\"}]",
+                422,
+            ),
+            (
+                jp,
+                b"[{\"op\": \"replace\", \"path\": \"/no/such/path\", \"value\": 1}]",
+                422,
+            ),
             (mp, b"{\"metadata\": ", 400),
             (mp, b"[1, 2]", 400),
             (sp, b"{\"metadata\": ", 400),
@@ -612,8 +681,7 @@ fn malformed_or_inapplicable_patches_are_400_or_422_and_change_nothing() {
             &item,
             mp,
             br#"{"metadata": {"labels": "notamap"}}"#,
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             kind.kind,
         );
         // A patch that renames the object, or moves it to another namespace, is refused.
@@ -622,8 +690,7 @@ fn malformed_or_inapplicable_patches_are_400_or_422_and_change_nothing() {
             &item,
             mp,
             br#"{"metadata": {"name": "renamed"}}"#,
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "the name of the object (renamed) does not match the name on the URL (existing)",
         );
         if kind.namespaced {
@@ -632,9 +699,8 @@ fn malformed_or_inapplicable_patches_are_400_or_422_and_change_nothing() {
                 &item,
                 mp,
                 br#"{"metadata": {"namespace": "elsewhere"}}"#,
-                400,
-                "BadRequest",
-                "the namespace of the provided object does not match the namespace sent on the request",
+                (400, "BadRequest"),
+                "the namespace of the object (elsewhere) does not match the namespace on the request",
             );
         }
     });
@@ -651,8 +717,7 @@ fn list_options_the_server_cannot_honour_are_refused_with_a_status() {
             &sc.query("resourceVersionMatch=NotOlderThan"),
             None,
             b"",
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "resourceVersionMatch is forbidden unless resourceVersion is provided",
         );
         let st = f.refused(
@@ -660,8 +725,7 @@ fn list_options_the_server_cannot_honour_are_refused_with_a_status() {
             &sc.query("resourceVersionMatch=Exact"),
             None,
             b"",
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "resourceVersionMatch: Forbidden",
         );
         assert_eq!(st["details"]["kind"], "ListOptions");
@@ -671,8 +735,7 @@ fn list_options_the_server_cannot_honour_are_refused_with_a_status() {
             &sc.query("resourceVersionMatch=Sometimes&resourceVersion=1"),
             None,
             b"",
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "Sometimes",
         );
         for q in [
@@ -682,7 +745,7 @@ fn list_options_the_server_cannot_honour_are_refused_with_a_status() {
             "timeoutSeconds=soon&watch=true",
             "resourceVersion=abc&watch=true",
         ] {
-            f.refused("GET", &sc.query(q), None, b"", 400, "BadRequest", "");
+            f.refused("GET", &sc.query(q), None, b"", (400, "BadRequest"), "");
         }
         // sendInitialEvents needs resourceVersionMatch=NotOlderThan and bookmarks.
         f.refused(
@@ -690,22 +753,20 @@ fn list_options_the_server_cannot_honour_are_refused_with_a_status() {
             &sc.query("watch=true&sendInitialEvents=true"),
             None,
             b"",
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "resourceVersionMatch",
         );
-        // A resourceVersion from the future is 504 Timeout (kube-apiserver answers so after
-        // waiting for it), with a Retry-After.
-        let st = f.refused(
-            "GET",
-            &sc.query("resourceVersion=999999999&resourceVersionMatch=NotOlderThan"),
-            None,
-            b"",
-            504,
-            "Timeout",
-            "Too large resource version",
-        );
-        assert_eq!(st["details"]["retryAfterSeconds"], 1);
+        // A resourceVersion from the future is the one deliberate 5xx: 504 Timeout with a
+        // Retry-After (kube-apiserver answers so after waiting for the rv to arrive).
+        let r =
+            f.s.get(&sc.query("resourceVersion=999999999&resourceVersionMatch=NotOlderThan"));
+        assert_eq!(r.code, 504, "{r:?}");
+        assert_eq!(r.body["reason"], "Timeout");
+        assert!(r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too large resource version: 999999999"));
+        assert_eq!(r.header("retry-after"), Some("1"));
     });
     f.assert_unchanged();
 }
@@ -716,22 +777,29 @@ fn bad_write_options_are_refused_before_anything_is_written() {
     for_each_kind(all_kinds, |kind| {
         let sc = f.scope(kind);
         let body = sample(kind, "new").to_string();
-        f.refused(
+        let st = f.refused(
             "POST",
             &format!("{}?dryRun=Some", sc.collection()),
             JSON,
             body.as_bytes(),
-            400,
-            "BadRequest",
-            "dry run",
+            (422, "Invalid"),
+            "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{\"Some\"}: supported values: \"All\"",
+        );
+        assert_eq!(st["details"]["causes"][0]["field"], "dryRun");
+        f.refused(
+            "DELETE",
+            &format!("{}?dryRun=Some", sc.item("existing")),
+            None,
+            b"",
+            (422, "Invalid"),
+            "DeleteOptions.meta.k8s.io",
         );
         f.refused(
             "POST",
             &format!("{}?fieldValidation=Loose", sc.collection()),
             JSON,
             body.as_bytes(),
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "fieldValidation",
         );
         f.refused(
@@ -739,8 +807,7 @@ fn bad_write_options_are_refused_before_anything_is_written() {
             &format!("{}?gracePeriodSeconds=later", sc.item("existing")),
             None,
             b"",
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "gracePeriodSeconds",
         );
         f.refused(
@@ -748,8 +815,7 @@ fn bad_write_options_are_refused_before_anything_is_written() {
             &format!("{}?propagationPolicy=Sideways", sc.item("existing")),
             None,
             b"",
-            422,
-            "Invalid",
+            (422, "Invalid"),
             "Sideways",
         );
         f.refused(
@@ -757,8 +823,7 @@ fn bad_write_options_are_refused_before_anything_is_written() {
             &sc.item("existing"),
             JSON,
             b"{\"gracePeriodSeconds\": ",
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "",
         );
         f.refused(
@@ -766,8 +831,7 @@ fn bad_write_options_are_refused_before_anything_is_written() {
             &sc.item("existing"),
             JSON,
             b"[1]",
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "DeleteOptions",
         );
         f.refused(
@@ -775,8 +839,7 @@ fn bad_write_options_are_refused_before_anything_is_written() {
             &sc.item("existing"),
             JSON,
             br#"{"gracePeriodSeconds": "soon"}"#,
-            400,
-            "BadRequest",
+            (400, "BadRequest"),
             "gracePeriodSeconds",
         );
     });
@@ -791,17 +854,30 @@ fn writes_to_objects_that_do_not_exist_are_404_and_create_nothing() {
         let q = common::label(kind);
         let needle = format!("{q} \"ghost\" not found");
         let body = sample(kind, "ghost").to_string();
-        f.refused("PUT", &sc.item("ghost"), JSON, body.as_bytes(), 404, "NotFound", &needle);
+        f.refused(
+            "PUT",
+            &sc.item("ghost"),
+            JSON,
+            body.as_bytes(),
+            (404, "NotFound"),
+            &needle,
+        );
         f.refused(
             "PATCH",
             &sc.item("ghost"),
             Some("application/merge-patch+json"),
             b"{}",
-            404,
-            "NotFound",
+            (404, "NotFound"),
             &needle,
         );
-        f.refused("DELETE", &sc.item("ghost"), None, b"", 404, "NotFound", &needle);
+        f.refused(
+            "DELETE",
+            &sc.item("ghost"),
+            None,
+            b"",
+            (404, "NotFound"),
+            &needle,
+        );
     });
     f.assert_unchanged();
 }

@@ -101,8 +101,16 @@ fn list_filters_by_label_selector_and_by_metadata_name_field_selector() {
     let s = Server::start();
     for_each_kind(all_kinds, |kind| {
         let sc = s.scope(kind);
-        s.create(&sc, "red-1", &json!({"metadata": {"labels": {"color": "red"}}}));
-        s.create(&sc, "red-2", &json!({"metadata": {"labels": {"color": "red"}}}));
+        s.create(
+            &sc,
+            "red-1",
+            &json!({"metadata": {"labels": {"color": "red"}}}),
+        );
+        s.create(
+            &sc,
+            "red-2",
+            &json!({"metadata": {"labels": {"color": "red"}}}),
+        );
         s.create(
             &sc,
             "blue-1",
@@ -122,9 +130,9 @@ fn list_filters_by_label_selector_and_by_metadata_name_field_selector() {
             ["red-2"]
         );
         assert_eq!(
-            s.list_names(&sc.query(
-                "fieldSelector=metadata.name!%3Dred-2&labelSelector=sample%3Dyes"
-            )),
+            s.list_names(
+                &sc.query("fieldSelector=metadata.name!%3Dred-2&labelSelector=sample%3Dyes")
+            ),
             ["blue-1", "red-1"]
         );
         // Items carry their type meta, as the stored objects do.
@@ -134,48 +142,100 @@ fn list_filters_by_label_selector_and_by_metadata_name_field_selector() {
 }
 
 #[test]
-fn paged_list_returns_every_object_exactly_once_with_remaining_item_count() {
+fn paged_list_returns_every_object_of_one_snapshot_exactly_once_with_remaining_item_count() {
     let s = Server::start();
     for_each_kind(all_kinds, |kind| {
         let sc = s.scope(kind);
-        for i in 0..4 {
+        for i in 0..5 {
             s.create(&sc, &format!("page-{i}"), &json!({}));
         }
-        let all = s.list_names(&sc.collection());
-        assert!(all.len() >= 4);
-        let mut seen = Vec::new();
-        let mut token: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let q = match &token {
-                None => "limit=1".to_string(),
-                Some(t) => format!("limit=1&continue={t}"),
-            };
-            let page = s.get(&sc.query(&q)).expect(200);
-            pages += 1;
-            let items = names(&page);
-            assert_eq!(items.len(), 1, "page {pages}: {page}");
-            seen.extend(items);
-            // A write between pages does not show up: the pages read one snapshot.
-            if pages == 1 {
-                s.create(&sc, "page-late", &json!({}));
-            }
-            match page["metadata"]["continue"].as_str() {
-                Some(t) if !t.is_empty() => {
-                    let remaining = page["metadata"]["remainingItemCount"]
-                        .as_u64()
-                        .unwrap_or_else(|| panic!("no remainingItemCount: {page}"));
-                    assert_eq!(remaining as usize, all.len() - seen.len());
-                    token = Some(t.to_string());
+        // Unfiltered pages of one, then filtered pages of two.
+        for (round, (filter, limit)) in [
+            (String::new(), 1),
+            (format!("labelSelector={SAMPLE_LABEL}&"), 2),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let all = s.list_names(&sc.query(filter));
+            assert!(all.len() >= 4, "{all:?}");
+            let mut seen = Vec::new();
+            let mut token: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let q = match &token {
+                    None => format!("{filter}limit={limit}"),
+                    Some(t) => format!("{filter}limit={limit}&continue={t}"),
+                };
+                let page = s.get(&sc.query(&q)).expect(200);
+                pages += 1;
+                let items = names(&page);
+                assert!(
+                    !items.is_empty() && items.len() <= *limit,
+                    "page {pages}: {page}"
+                );
+                seen.extend(items);
+                // Writes between pages do not show: the pages read the first one's snapshot.
+                if pages == 1 {
+                    s.create(&sc, &format!("late-{round}"), &json!({}));
+                    let last = all.last().unwrap();
+                    if !seen.contains(last) {
+                        s.remove(&sc, last);
+                    }
                 }
-                _ => {
-                    assert!(page["metadata"].get("remainingItemCount").is_none());
-                    break;
+                match page["metadata"]["continue"].as_str() {
+                    Some(t) if !t.is_empty() => {
+                        let remaining = page["metadata"]["remainingItemCount"]
+                            .as_u64()
+                            .unwrap_or_else(|| panic!("no remainingItemCount: {page}"));
+                        assert_eq!(remaining as usize, all.len() - seen.len(), "{page}");
+                        token = Some(t.to_string());
+                    }
+                    _ => {
+                        assert!(page["metadata"].get("remainingItemCount").is_none());
+                        break;
+                    }
                 }
             }
+            assert_eq!(seen, all, "pages differ from the full list");
+            let now = s.list_names(&sc.query(filter));
+            assert!(now.contains(&format!("late-{round}")), "{now:?}");
         }
-        assert_eq!(seen, all, "pages differ from the full list");
-        assert!(s.list_names(&sc.collection()).contains(&"page-late".into()));
+    });
+}
+
+#[test]
+fn exact_list_at_an_older_resource_version_returns_the_state_then() {
+    let s = Server::start();
+    for_each_kind(all_kinds, |kind| {
+        let sc = s.scope(kind);
+        s.create(
+            &sc,
+            "then-1",
+            &json!({"metadata": {"labels": {"era": "old"}}}),
+        );
+        s.create(&sc, "then-2", &json!({}));
+        let rv = s.current_rv();
+        s.merge_patch(
+            &sc.item("then-1"),
+            &json!({"metadata": {"labels": {"era": "new"}}}),
+        )
+        .expect(200);
+        s.remove(&sc, "then-2");
+        s.create(&sc, "then-3", &json!({}));
+        let q =
+            format!("labelSelector={SAMPLE_LABEL}&resourceVersion={rv}&resourceVersionMatch=Exact");
+        let old = s.get(&sc.query(&q)).expect(200);
+        assert_eq!(names(&old), ["then-1", "then-2"]);
+        assert_eq!(old["items"][0]["metadata"]["labels"]["era"], "old");
+        assert_eq!(old["metadata"]["resourceVersion"], rv.to_string());
+        let now = s.list_names(&sc.query(&format!("labelSelector={SAMPLE_LABEL}")));
+        assert_eq!(now, ["then-1", "then-3"]);
+        // NotOlderThan (and 0) may answer the latest state.
+        let q = format!(
+            "labelSelector={SAMPLE_LABEL}&resourceVersion={rv}&resourceVersionMatch=NotOlderThan"
+        );
+        assert_eq!(s.list_names(&sc.query(&q)), ["then-1", "then-3"]);
     });
 }
 
@@ -264,6 +324,17 @@ fn merge_patch_and_json_patch_change_the_object_and_bump_the_resource_version() 
         assert!(patched["metadata"]["labels"].get("merged").is_none());
         assert_eq!(patched["metadata"]["annotations"]["a"], "2");
         assert!(rv_of(&patched) > rv_of(&merged));
+        let strategic = s
+            .request(
+                "PATCH",
+                &sc.item("pt"),
+                Some("application/strategic-merge-patch+json"),
+                br#"{"metadata": {"labels": {"strategic": "yes"}}}"#,
+            )
+            .expect(200);
+        assert_eq!(strategic["metadata"]["labels"]["strategic"], "yes");
+        assert_eq!(strategic["metadata"]["annotations"]["a"], "2");
+        assert!(rv_of(&strategic) > rv_of(&patched));
         // A patch carrying a stale resourceVersion is a precondition that fails.
         let st = s
             .merge_patch(
@@ -283,8 +354,11 @@ fn merge_patch_and_json_patch_change_the_object_and_bump_the_resource_version() 
         assert_eq!(st["kind"], "Status");
         assert_eq!(s.current_rv(), rv);
         // Patching a missing object is 404.
-        s.merge_patch(&sc.item("ghost"), &json!({"metadata": {"labels": {"a": "b"}}}))
-            .expect(404);
+        s.merge_patch(
+            &sc.item("ghost"),
+            &json!({"metadata": {"labels": {"a": "b"}}}),
+        )
+        .expect(404);
     });
 }
 
@@ -320,8 +394,11 @@ fn delete_with_a_stale_resource_version_precondition_is_409_and_keeps_the_object
     for_each_kind(all_kinds, |kind| {
         let sc = s.scope(kind);
         let created = s.create(&sc, "pre", &json!({}));
-        s.merge_patch(&sc.item("pre"), &json!({"metadata": {"labels": {"x": "1"}}}))
-            .expect(200);
+        s.merge_patch(
+            &sc.item("pre"),
+            &json!({"metadata": {"labels": {"x": "1"}}}),
+        )
+        .expect(200);
         let st = s
             .delete_with(
                 &sc.item("pre"),
@@ -377,7 +454,7 @@ fn watch_from_a_list_resource_version_sees_added_modified_deleted_in_order() {
 }
 
 #[test]
-fn watch_with_label_selector_sees_objects_entering_and_leaving_it_as_added_and_deleted() {
+fn watch_with_selectors_sees_only_matching_objects_and_transitions_as_added_and_deleted() {
     let s = Server::start();
     for_each_kind(all_kinds, |kind| {
         let sc = s.scope(kind);
@@ -386,13 +463,39 @@ fn watch_with_label_selector_sees_objects_entering_and_leaving_it_as_added_and_d
         let mut w = s.watch(&sc.query(&format!(
             "watch=true&resourceVersion={rv}&labelSelector=tier%3Dfront"
         )));
-        s.merge_patch(&sc.item("sel"), &json!({"metadata": {"labels": {"tier": "front"}}}))
-            .expect(200);
-        s.merge_patch(&sc.item("sel"), &json!({"metadata": {"labels": {"tier": "back"}}}))
-            .expect(200);
+        s.merge_patch(
+            &sc.item("sel"),
+            &json!({"metadata": {"labels": {"tier": "front"}}}),
+        )
+        .expect(200);
+        s.merge_patch(
+            &sc.item("sel"),
+            &json!({"metadata": {"labels": {"tier": "back"}}}),
+        )
+        .expect(200);
         let events = w.until("sel", "DELETED");
         let types: Vec<_> = events.iter().map(|e| ev_summary(e).0).collect();
         assert_eq!(types, ["ADDED", "DELETED"]);
+        // A metadata.name field selector watches one object (as `kubectl get -w <name>`).
+        s.create(&sc, "sel-other", &json!({}));
+        let rv = s.current_rv();
+        let mut w = s.watch(&sc.query(&format!(
+            "watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Dsel"
+        )));
+        s.merge_patch(
+            &sc.item("sel-other"),
+            &json!({"metadata": {"labels": {"n": "1"}}}),
+        )
+        .expect(200);
+        s.merge_patch(
+            &sc.item("sel"),
+            &json!({"metadata": {"labels": {"n": "1"}}}),
+        )
+        .expect(200);
+        assert_eq!(
+            ev_summary(&w.next_event()),
+            ("MODIFIED".to_string(), "sel".to_string())
+        );
     });
 }
 
@@ -413,8 +516,11 @@ fn watch_without_resource_version_starts_with_synthetic_added_events_for_existin
                 .collect();
             assert_eq!(first, want, "{q}");
             // Then live events.
-            s.merge_patch(&sc.item("old-1"), &json!({"metadata": {"labels": {"n": q.len().to_string()}}}))
-                .expect(200);
+            s.merge_patch(
+                &sc.item("old-1"),
+                &json!({"metadata": {"labels": {"n": q.len().to_string()}}}),
+            )
+            .expect(200);
             assert_eq!(
                 ev_summary(&w.next_event()),
                 ("MODIFIED".to_string(), "old-1".to_string())
@@ -457,13 +563,17 @@ fn watch_list_sends_initial_added_events_then_a_bookmark_marking_their_end() {
             "true"
         );
         let bookmark_rv = rv_of(obj);
-        assert!(bookmark_rv >= s.get(&sc.item("init-2")).expect(200)["metadata"]["resourceVersion"].as_str().unwrap().parse::<u64>().unwrap());
+        assert!(
+            bookmark_rv
+                >= s.get(&sc.item("init-2")).expect(200)["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+        );
         s.create(&sc, "init-3", &json!({}));
         let ev = w.next_event();
-        assert_eq!(
-            ev_summary(&ev),
-            ("ADDED".to_string(), "init-3".to_string())
-        );
+        assert_eq!(ev_summary(&ev), ("ADDED".to_string(), "init-3".to_string()));
         assert!(rv_of(&ev["object"]) > bookmark_rv);
     });
 }
@@ -476,11 +586,17 @@ fn watch_from_a_compacted_resource_version_is_410_expired_in_an_error_event() {
         s.create(&sc, "gone", &json!({}));
         let old = s.current_rv();
         for i in 0..10 {
-            s.merge_patch(&sc.item("gone"), &json!({"metadata": {"labels": {"i": i.to_string()}}}))
-                .expect(200);
+            s.merge_patch(
+                &sc.item("gone"),
+                &json!({"metadata": {"labels": {"i": i.to_string()}}}),
+            )
+            .expect(200);
         }
         let mut w = s.watch(&sc.query(&format!("watch=true&resourceVersion={old}")));
-        assert_eq!(w.code, 200, "kube-apiserver answers 200 and sends the error as an event");
+        assert_eq!(
+            w.code, 200,
+            "kube-apiserver answers 200 and sends the error as an event"
+        );
         let ev = w.next_event();
         assert_eq!(ev["type"], "ERROR", "{ev}");
         let st = &ev["object"];
@@ -508,10 +624,15 @@ fn continuing_a_list_from_a_compacted_resource_version_is_410_expired() {
         let page = s.get(&sc.query("limit=1")).expect(200);
         let token = page["metadata"]["continue"].as_str().unwrap().to_string();
         for i in 0..10 {
-            s.merge_patch(&sc.item("c-1"), &json!({"metadata": {"labels": {"i": i.to_string()}}}))
-                .expect(200);
+            s.merge_patch(
+                &sc.item("c-1"),
+                &json!({"metadata": {"labels": {"i": i.to_string()}}}),
+            )
+            .expect(200);
         }
-        let st = s.get(&sc.query(&format!("limit=1&continue={token}"))).expect(410);
+        let st = s
+            .get(&sc.query(&format!("limit=1&continue={token}")))
+            .expect(410);
         assert_eq!(st["reason"], "Expired");
         assert!(st["message"].as_str().unwrap().contains("continue"), "{st}");
         // The metadata.continue field of the Status carries nothing; a fresh list works.
@@ -534,7 +655,11 @@ fn put_on_the_main_endpoint_ignores_status_and_put_on_status_ignores_spec_and_la
             body["metadata"]["labels"]["main"] = json!("yes");
             let after = s.put(&sc.item("st"), &body).expect(200);
             assert_eq!(after["metadata"]["labels"]["main"], "yes");
-            assert_eq!(after.get("status").cloned(), initial_status, "status changed through the main endpoint");
+            assert_eq!(
+                after.get("status").cloned(),
+                initial_status,
+                "status changed through the main endpoint"
+            );
             // Status endpoint: status, spec and label changes; only the status sticks.
             let mut body = after.clone();
             body["status"] = status_sample(kind);
@@ -542,11 +667,16 @@ fn put_on_the_main_endpoint_ignores_status_and_put_on_status_ignores_spec_and_la
             let change = spec_change(kind).expect("a spec change for a kind with status");
             let change: json_patch::Patch = serde_json::from_value(change).unwrap();
             json_patch::patch(&mut body, &change).unwrap();
-            let updated = s.put(&format!("{}/status", sc.item("st")), &body).expect(200);
+            let updated = s
+                .put(&format!("{}/status", sc.item("st")), &body)
+                .expect(200);
             for (k, v) in status_sample(kind).as_object().unwrap() {
                 assert_eq!(&updated["status"][k], v, "status.{k}");
             }
-            assert_eq!(updated["spec"], after["spec"], "spec changed through /status");
+            assert_eq!(
+                updated["spec"], after["spec"],
+                "spec changed through /status"
+            );
             assert_eq!(updated["metadata"]["labels"]["main"], "yes");
             assert!(rv_of(&updated) > rv_of(&after));
             // GET of /status returns the whole object.
@@ -572,7 +702,8 @@ fn status_endpoint_is_404_for_kinds_without_a_status_subresource() {
         |kind| {
             let sc = s.scope(kind);
             s.create(&sc, "nostatus", &json!({}));
-            s.get(&format!("{}/status", sc.item("nostatus"))).expect(404);
+            s.get(&format!("{}/status", sc.item("nostatus")))
+                .expect(404);
         },
     );
 }
@@ -591,12 +722,18 @@ fn generation_starts_at_one_and_follows_the_kinds_rule_for_spec_and_annotation_c
         }
         // Labels never bump generation.
         let o = s
-            .merge_patch(&sc.item("gen"), &json!({"metadata": {"labels": {"l": "1"}}}))
+            .merge_patch(
+                &sc.item("gen"),
+                &json!({"metadata": {"labels": {"l": "1"}}}),
+            )
             .expect(200);
         assert_eq!(gen(&o), gen(&created));
         // Annotations bump it only for SpecOrAnnotations kinds (Deployment).
         let o = s
-            .merge_patch(&sc.item("gen"), &json!({"metadata": {"annotations": {"a": "1"}}}))
+            .merge_patch(
+                &sc.item("gen"),
+                &json!({"metadata": {"annotations": {"a": "1"}}}),
+            )
             .expect(200);
         let want = match kind.generation {
             Generation::None => None,
@@ -645,8 +782,11 @@ fn finalizers_keep_a_deleted_object_with_a_deletion_timestamp_until_they_are_rem
         );
         assert_eq!(held["metadata"]["finalizers"][0], "example.com/hold");
         // Other updates still work while it waits.
-        s.merge_patch(&sc.item("fin"), &json!({"metadata": {"labels": {"w": "1"}}}))
-            .expect(200);
+        s.merge_patch(
+            &sc.item("fin"),
+            &json!({"metadata": {"labels": {"w": "1"}}}),
+        )
+        .expect(200);
         assert_eq!(
             s.get(&sc.item("fin")).expect(200)["metadata"]["deletionTimestamp"],
             held["metadata"]["deletionTimestamp"]
@@ -663,7 +803,10 @@ fn dry_run_all_answers_like_the_real_request_but_writes_nothing() {
         let sc = s.scope(kind);
         let rv = s.current_rv();
         let r = s
-            .post(&format!("{}?dryRun=All", sc.collection()), &sample(kind, "dry"))
+            .post(
+                &format!("{}?dryRun=All", sc.collection()),
+                &sample(kind, "dry"),
+            )
             .expect(201);
         assert_eq!(r["metadata"]["name"], "dry");
         assert!(r["metadata"]["uid"].as_str().is_some());
@@ -738,7 +881,9 @@ fn generate_name_appends_five_characters_from_the_upstream_alphabet() {
             let created = s.post(&sc.collection(), &obj).expect(201);
             let name = created["metadata"]["name"].as_str().unwrap().to_string();
             assert_eq!(created["metadata"]["generateName"], "gen-");
-            let suffix = name.strip_prefix("gen-").unwrap_or_else(|| panic!("{name}"));
+            let suffix = name
+                .strip_prefix("gen-")
+                .unwrap_or_else(|| panic!("{name}"));
             assert_eq!(suffix.len(), 5, "{name}");
             assert!(suffix.chars().all(|c| ALPHABET.contains(c)), "{name}");
             s.get(&sc.item(&name)).expect(200);
@@ -850,7 +995,10 @@ fn scale_subresource_reads_and_writes_spec_replicas_with_a_string_status_selecto
             assert_eq!(scale["metadata"]["uid"], created["metadata"]["uid"]);
             assert_eq!(scale["spec"]["replicas"], created["spec"]["replicas"]);
             assert_eq!(scale["status"]["selector"], "app=sample");
-            assert_eq!(scale["metadata"]["resourceVersion"], created["metadata"]["resourceVersion"]);
+            assert_eq!(
+                scale["metadata"]["resourceVersion"],
+                created["metadata"]["resourceVersion"]
+            );
 
             let mut put = scale.clone();
             put["spec"]["replicas"] = json!(3);
@@ -858,7 +1006,10 @@ fn scale_subresource_reads_and_writes_spec_replicas_with_a_string_status_selecto
             assert_eq!(r["spec"]["replicas"], 3);
             let obj = s.get(&sc.item("sc")).expect(200);
             assert_eq!(obj["spec"]["replicas"], 3);
-            assert_eq!(r["metadata"]["resourceVersion"], obj["metadata"]["resourceVersion"]);
+            assert_eq!(
+                r["metadata"]["resourceVersion"],
+                obj["metadata"]["resourceVersion"]
+            );
             assert_eq!(obj["metadata"]["generation"], 2);
             // A Scale with a stale resourceVersion conflicts.
             s.put(&path, &put).expect(409);
@@ -868,7 +1019,10 @@ fn scale_subresource_reads_and_writes_spec_replicas_with_a_string_status_selecto
                 .expect(200);
             assert_eq!(r["spec"]["replicas"], 5);
             let r = s
-                .json_patch(&path, &json!([{"op": "replace", "path": "/spec/replicas", "value": 0}]))
+                .json_patch(
+                    &path,
+                    &json!([{"op": "replace", "path": "/spec/replicas", "value": 0}]),
+                )
                 .expect(200);
             assert_eq!(r["spec"]["replicas"], 0);
             assert_eq!(s.get(&sc.item("sc")).expect(200)["spec"]["replicas"], 0);
@@ -944,17 +1098,25 @@ fn events_k8s_io_and_core_events_are_two_views_of_one_store() {
     assert_eq!(a1["note"], a["message"]);
     assert_eq!(a1["regarding"], a["involvedObject"]);
     assert_eq!(a1["metadata"]["uid"], a["metadata"]["uid"]);
-    assert_eq!(a1["metadata"]["resourceVersion"], a["metadata"]["resourceVersion"]);
+    assert_eq!(
+        a1["metadata"]["resourceVersion"],
+        a["metadata"]["resourceVersion"]
+    );
     let b0 = s.get(&core_sc.item("from-v1")).expect(200);
     assert_eq!(b0["apiVersion"], "v1");
     assert_eq!(b0["message"], b["note"]);
     assert_eq!(b0["involvedObject"], b["regarding"]);
     assert_eq!(b0["metadata"]["uid"], b["metadata"]["uid"]);
     // Both lists hold both.
-    assert_eq!(s.list_names(&core_sc.collection()), ["from-core", "from-v1"]);
+    assert_eq!(
+        s.list_names(&core_sc.collection()),
+        ["from-core", "from-v1"]
+    );
     assert_eq!(s.list_names(&v1_sc.collection()), ["from-core", "from-v1"]);
     // A name taken in one view is taken in the other.
-    let st = s.post(&v1_sc.collection(), &sample(v1, "from-core")).expect(409);
+    let st = s
+        .post(&v1_sc.collection(), &sample(v1, "from-core"))
+        .expect(409);
     assert_eq!(st["reason"], "AlreadyExists");
     // A watch on one view sees writes made through the other, in its own shape.
     let rv = s.current_rv();

@@ -20,6 +20,12 @@ pub struct KubeLite {
 impl KubeLite {
     /// Start `bin up` with a fresh data dir on a free loopback port.
     pub fn start(bin: impl AsRef<Path>, extra_args: &[&str]) -> KubeLite {
+        KubeLite::start_on(bin, "127.0.0.1:0", extra_args)
+    }
+
+    /// Start `bin up` with a fresh data dir listening on `listen` (`0.0.0.0:0` needs
+    /// `--insecure-listen-on-network` in `extra_args`).
+    pub fn start_on(bin: impl AsRef<Path>, listen: &str, extra_args: &[&str]) -> KubeLite {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut k = KubeLite {
             bin: bin.as_ref().to_path_buf(),
@@ -28,7 +34,7 @@ impl KubeLite {
             child: None,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
         };
-        k.spawn("127.0.0.1:0");
+        k.spawn(listen);
         k
     }
 
@@ -149,27 +155,8 @@ impl KubeLite {
         content_type: Option<&str>,
         body: Option<&[u8]>,
     ) -> (u16, Value) {
-        let url = format!("{}{path}", self.url);
-        let agent = Self::agent();
-        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(ct) = content_type {
-            builder = builder.header("content-type", ct);
-        }
-        let req = builder
-            .body(body.map(|b| b.to_vec()).unwrap_or_default())
-            .expect("request");
-        let mut resp = agent
-            .run(req)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let code = resp.status().as_u16();
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(256 * 1024 * 1024)
-            .read_to_string()
-            .unwrap_or_default();
-        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (code, v)
+        try_request(&self.url, method, path, content_type, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
@@ -221,9 +208,15 @@ impl KubeLite {
             .map(|l| serde_json::from_str::<Value>(&l).unwrap_or(Value::String(l)))
     }
 
-    /// A kubectl command against this server, with isolated HOME, cache and kubeconfig.
+    /// A kubectl command against this server, with isolated HOME, cache and kubeconfig. The
+    /// binary is `$KUBE_LITE_KUBECTL`, else the one `scripts/install-kubectl` put in
+    /// `.tools/bin`, else `kubectl` from PATH.
     pub fn kubectl(&self) -> Command {
-        let bin = std::env::var("KUBE_LITE_KUBECTL").unwrap_or_else(|_| "kubectl".into());
+        let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/kubectl");
+        let bin = std::env::var_os("KUBE_LITE_KUBECTL")
+            .map(PathBuf::from)
+            .or_else(|| installed.exists().then_some(installed))
+            .unwrap_or_else(|| PathBuf::from("kubectl"));
         let mut c = Command::new(bin);
         let home = self.dir.path().join("home");
         let _ = std::fs::create_dir_all(&home);
@@ -239,6 +232,36 @@ impl Drop for KubeLite {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Send a request to the server at `url` (from any thread); a transport failure (refused,
+/// reset: the server is gone) is an `Err` describing it. Returns status and JSON body.
+pub fn try_request(
+    url: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Option<&[u8]>,
+) -> Result<(u16, Value), String> {
+    let mut builder = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{url}{path}"));
+    if let Some(ct) = content_type {
+        builder = builder.header("content-type", ct);
+    }
+    let req = builder
+        .body(body.map(|b| b.to_vec()).unwrap_or_default())
+        .map_err(|e| e.to_string())?;
+    let mut resp = KubeLite::agent().run(req).map_err(|e| e.to_string())?;
+    let code = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((code, v))
 }
 
 /// Output of a finished command: exit code, stdout, stderr.

@@ -93,6 +93,18 @@ async fn resource(
     if !(path.starts_with("/api/") || path.starts_with("/apis/")) {
         return ApiError::page_not_found().into_response();
     }
+    // Read the whole body (at most 3 MiB) before anything may refuse the request: answering
+    // while it is unread makes hyper drop the connection, under a client that may already be
+    // sending its next request on it. A body too large to read ends the connection.
+    let body = match request::read_body(body).await {
+        Ok(bytes) => Body::from(bytes),
+        Err(e) => {
+            let mut r = e.into_response();
+            r.headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return r;
+        }
+    };
     match handlers::dispatch(registry, method, path, uri.query(), headers, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),

@@ -3,9 +3,7 @@
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::kinds::{Kind, KindTable, Subresource};
-use crate::registry::{
-    DeleteOptions, FieldValidation, ListOptions, WatchOptions, WriteOptions,
-};
+use crate::registry::{DeleteOptions, FieldValidation, ListOptions, WatchOptions, WriteOptions};
 use axum::body::Body;
 use axum::http::HeaderMap;
 use bytes::Bytes;
@@ -26,8 +24,19 @@ pub struct ResourcePath {
 
 /// Parse `/api/v1/...` or `/apis/<group>/<version>/...` into a resource path.
 pub fn parse_path(kinds: &KindTable, path: &str) -> ApiResult<ResourcePath> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (group, version, rest) = match parts.as_slice() {
+    // Split into a stack array (no allocation on the GET path): the longest resource path,
+    // `apis/<g>/<v>/namespaces/<ns>/<resource>/<name>/<sub>`, has 8 segments.
+    let mut buf = [""; 9];
+    let mut n = 0;
+    for seg in path.trim_matches('/').split('/') {
+        if n == buf.len() {
+            return Err(ApiError::page_not_found());
+        }
+        buf[n] = seg;
+        n += 1;
+    }
+    let parts = &buf[..n];
+    let (group, version, rest) = match parts {
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => return Err(ApiError::page_not_found()),
@@ -122,22 +131,34 @@ impl Query {
         self.bool("watch")
     }
 
-    pub fn dry_run(&self) -> ApiResult<bool> {
-        let mut dry = false;
-        for (k, v) in &self.0 {
-            if k == "dryRun" {
-                match v.as_str() {
-                    "All" => dry = true,
-                    "" => {}
-                    other => {
-                        return Err(ApiError::bad_request(format!(
-                            "Invalid dry run value: {other:?}: supported values: \"All\""
-                        )))
-                    }
-                }
-            }
+    /// `dryRun` (only `All`); other values are 422 Invalid against `options_kind`
+    /// (`CreateOptions`, `DeleteOptions`, ...), as `ValidateDryRun` reports them.
+    pub fn dry_run(&self, options_kind: &str) -> ApiResult<bool> {
+        let values: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, v)| k == "dryRun" && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if values.iter().any(|v| *v != "All") {
+            let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+            let mut e = ApiError::invalid(
+                options_kind,
+                "meta.k8s.io",
+                "",
+                vec![FieldError {
+                    reason: "FieldValueNotSupported",
+                    field: "dryRun".into(),
+                    message: format!(
+                        "Unsupported value: []string{{{}}}: supported values: \"All\"",
+                        quoted.join(", ")
+                    ),
+                }],
+            );
+            e.name = None;
+            return Err(e);
         }
-        Ok(dry)
+        Ok(!values.is_empty())
     }
 
     /// Options of a write; an invalid `fieldValidation` is reported against `CreateOptions`.
@@ -164,7 +185,7 @@ impl Query {
             e
         })?;
         Ok(WriteOptions {
-            dry_run: self.dry_run()?,
+            dry_run: self.dry_run(options_kind)?,
             field_manager: self.get("fieldManager").map(str::to_string),
             field_validation,
             ..WriteOptions::default()
@@ -212,7 +233,7 @@ impl Query {
 
     pub fn delete_options(&self) -> ApiResult<DeleteOptions> {
         let mut o = DeleteOptions {
-            dry_run: self.dry_run()?,
+            dry_run: self.dry_run("DeleteOptions")?,
             ..Default::default()
         };
         o.grace_period_seconds = self.int("gracePeriodSeconds")?;

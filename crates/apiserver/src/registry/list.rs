@@ -158,7 +158,11 @@ fn decode_continue(token: &str, prefix: &str) -> ApiResult<(u64, String)> {
 /// `ListOptions.meta.k8s.io`.
 fn validate_list_options(opts: &ListOptions) -> ApiResult<()> {
     let rv = opts.resource_version.as_deref().unwrap_or("");
-    let Some(m) = opts.resource_version_match.as_deref().filter(|m| !m.is_empty()) else {
+    let Some(m) = opts
+        .resource_version_match
+        .as_deref()
+        .filter(|m| !m.is_empty())
+    else {
         return Ok(());
     };
     let mut errs = Vec::new();
@@ -168,7 +172,11 @@ fn validate_list_options(opts: &ListOptions) -> ApiResult<()> {
             "resourceVersionMatch is forbidden unless resourceVersion is provided",
         ));
     }
-    if opts.continue_token.as_deref().is_some_and(|c| !c.is_empty()) {
+    if opts
+        .continue_token
+        .as_deref()
+        .is_some_and(|c| !c.is_empty())
+    {
         errs.push(FieldError::forbidden(
             "resourceVersionMatch",
             "resourceVersionMatch is forbidden when continue is provided",

@@ -99,13 +99,7 @@ impl Registry {
     ) -> ApiResult<Stored> {
         check_type_meta(t.kind, &mut body)?;
         super::field_validation::check_body(t.kind, &mut body, opts)?;
-        let body_name = meta_str(&body, "name");
-        if !body_name.is_empty() && body_name != name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({body_name}) does not match the name on the URL ({name})"
-            )));
-        }
-        self.check_body_namespace(t, &body)?;
+        check_name(t, name, &body)?;
         let precondition = parse_rv(meta_str(&body, "resourceVersion"))?;
         self.modify(t, name, sub, precondition, opts, |_| Ok(body.clone()))
             .await
@@ -126,13 +120,9 @@ impl Registry {
         let result = self
             .modify(t, name, sub, None, opts, |current| {
                 let mut patched = apply_patch(kind, pt, current, &patch)?;
-                warnings = super::field_validation::check_patched(
-                    kind,
-                    pt,
-                    &patch,
-                    &mut patched,
-                    opts,
-                )?;
+                warnings =
+                    super::field_validation::check_patched(kind, pt, &patch, &mut patched, opts)?;
+                check_name(t, name, &patched)?;
                 // A resourceVersion the patch sets is a precondition (kube-apiserver checks it).
                 let want = meta_str(&patched, "resourceVersion");
                 let have = meta_str(current, "resourceVersion");
@@ -145,16 +135,6 @@ impl Registry {
         // Only the attempt that counted (the last one) warns.
         warnings.into_iter().for_each(|w| opts.warnings.push(w));
         result
-    }
-
-    fn check_body_namespace(&self, t: Target<'_>, body: &Value) -> ApiResult<()> {
-        let body_ns = meta_str(body, "namespace");
-        if t.kind.namespaced && !body_ns.is_empty() && Some(body_ns) != t.namespace {
-            return Err(ApiError::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request",
-            ));
-        }
-        Ok(())
     }
 
     /// The one read-modify-write flow behind PUT and PATCH. `make` gets the current object (in
@@ -312,6 +292,29 @@ impl Registry {
                 }
             }
         }
+    }
+}
+
+/// kube-apiserver's `checkName` for PUT and PATCH: the object (the body, or the patched object)
+/// must carry the URL's name, and no other namespace than the URL's.
+fn check_name(t: Target<'_>, name: &str, obj: &Value) -> ApiResult<()> {
+    let obj_name = meta_str(obj, "name");
+    if obj_name.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({name} based on URL) was undeterminable: name must be provided"
+        )));
+    }
+    if obj_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({obj_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    let obj_ns = meta_str(obj, "namespace");
+    match t.namespace {
+        Some(ns) if !obj_ns.is_empty() && obj_ns != ns => Err(ApiError::bad_request(format!(
+            "the namespace of the object ({obj_ns}) does not match the namespace on the request ({ns})"
+        ))),
+        _ => Ok(()),
     }
 }
 

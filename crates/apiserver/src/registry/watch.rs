@@ -117,6 +117,7 @@ impl Registry {
         let allow_bookmarks = opts.allow_bookmarks;
         let timeout = opts.timeout;
         let registry = Arc::clone(self);
+        let mut shutting_down = self.shutting_down.subscribe();
         tokio::spawn(async move {
             for (_, s) in initial {
                 if tx
@@ -140,6 +141,9 @@ impl Registry {
                 }
             }
             let Some(mut events) = events else { return };
+            if *shutting_down.borrow_and_update() {
+                return;
+            }
             let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
             let mut last_rv = start_rv;
             let mut ticker = tokio::time::interval(BOOKMARK_EVERY);
@@ -176,6 +180,7 @@ impl Registry {
                         }
                     }
                     _ = tx.closed() => return,
+                    _ = shutting_down.changed() => return,
                 }
             }
         });

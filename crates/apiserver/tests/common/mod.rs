@@ -487,7 +487,9 @@ pub fn sample(kind: &Kind, name: &str) -> Value {
     let body = match (kind.group, kind.kind) {
         ("", "Namespace") => json!({}),
         ("", "Pod") => json!({"spec": pod_spec()}),
-        ("", "Service") => json!({"spec": {"selector": {"app": "sample"}, "ports": [{"port": 80}]}}),
+        ("", "Service") => {
+            json!({"spec": {"selector": {"app": "sample"}, "ports": [{"port": 80}]}})
+        }
         ("", "Endpoints") => json!({"subsets": []}),
         ("", "ConfigMap") => json!({"data": {"key": "value"}}),
         ("", "Secret") => json!({"data": {"key": "dmFsdWU="}}),
