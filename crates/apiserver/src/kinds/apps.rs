@@ -176,6 +176,16 @@ impl Strategy for StatefulSetStrategy {
                 "partition",
                 json!(0),
             );
+            // MaxUnavailableStatefulSet is on by default in v1.35.
+            default_field(obj, "spec.updateStrategy.rollingUpdate", "maxUnavailable", json!(1));
+        }
+        // Claim templates are PersistentVolumeClaims with their own defaults and status.
+        let templates = obj.pointer_mut("/spec/volumeClaimTemplates").and_then(Value::as_array_mut);
+        for t in templates.into_iter().flatten().filter(|t| t.is_object()) {
+            default_field(t, "", "apiVersion", json!("v1"));
+            default_field(t, "", "kind", json!("PersistentVolumeClaim"));
+            default_field(t, "spec", "volumeMode", json!("Filesystem"));
+            default_field(t, "status", "phase", json!("Pending"));
         }
         default_field(
             obj,

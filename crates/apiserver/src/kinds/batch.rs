@@ -56,6 +56,7 @@ impl Strategy for JobStrategy {
         default_field(obj, "spec", "backoffLimit", json!(6));
         default_field(obj, "spec", "completionMode", json!("NonIndexed"));
         default_field(obj, "spec", "suspend", json!(false));
+        default_field(obj, "spec", "manualSelector", json!(false));
         if obj.pointer("/spec/podFailurePolicy").is_none() {
             default_field(
                 obj,
@@ -93,6 +94,14 @@ impl Strategy for JobStrategy {
             "selector".into(),
             json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),
         );
+        // A Job without labels of its own takes its (now generated) template labels.
+        let template_labels = obj.pointer("/spec/template/metadata/labels").cloned();
+        if let Some(l) = template_labels {
+            let own = obj.pointer("/metadata/labels").and_then(Value::as_object);
+            if own.is_none_or(|m| m.is_empty()) {
+                obj_mut(obj, "metadata").insert("labels".into(), l);
+            }
+        }
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         let mut errs = Vec::new();
@@ -143,6 +152,9 @@ pub struct CronJobStrategy;
 impl Strategy for CronJobStrategy {
     fn default(&self, obj: &mut Value) {
         super::defaults::pod_template(obj, "spec.jobTemplate.spec.template");
+        // Go prints the templates' (empty) ObjectMeta.
+        obj_mut(obj, "spec.jobTemplate.metadata");
+        obj_mut(obj, "spec.jobTemplate.spec.template.metadata");
         default_field(obj, "spec", "concurrencyPolicy", json!("Allow"));
         default_field(obj, "spec", "suspend", json!(false));
         default_field(obj, "spec", "successfulJobsHistoryLimit", json!(3));
