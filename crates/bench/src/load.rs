@@ -18,7 +18,42 @@ use std::time::{Duration, Instant};
 enum Op {
     Get(Arc<str>),
     /// POST a new ConfigMap named `<prefix>-<client>-<n>` into `path`.
-    Create { path: Arc<str>, prefix: Arc<str> },
+    Create {
+        path: Arc<str>,
+        prefix: Arc<str>,
+    },
+}
+
+/// One measurement window's raw figures (several windows merge into one `Outcome`).
+#[derive(Default)]
+struct Raw {
+    lat: Vec<u64>,
+    secs: f64,
+    /// CPU µs used in the window by the server (when its pid is known) and by this client.
+    server_cpu: Option<u64>,
+    client_cpu: Option<u64>,
+}
+
+impl Raw {
+    fn merge(&mut self, o: Raw) {
+        let first = self.secs == 0.0;
+        self.lat.extend(o.lat);
+        self.secs += o.secs;
+        // A CPU figure missing from any window makes the total unknown.
+        let sum = |a: Option<u64>, b: Option<u64>| if first { b } else { Some(a? + b?) };
+        self.server_cpu = sum(self.server_cpu, o.server_cpu);
+        self.client_cpu = sum(self.client_cpu, o.client_cpu);
+    }
+
+    fn outcome(self) -> Outcome {
+        let n = self.lat.len().max(1) as f64;
+        Outcome {
+            rps: self.lat.len() as f64 / self.secs,
+            server_cpu_us: self.server_cpu.map(|c| c as f64 / n),
+            client_cpu_us: self.client_cpu.map(|c| c as f64 / n),
+            lat: Latencies::new(self.lat),
+        }
+    }
 }
 
 pub struct Outcome {
@@ -37,7 +72,7 @@ async fn run(
     clients: usize,
     warmup: Duration,
     window: Duration,
-) -> Result<Outcome> {
+) -> Result<Raw> {
     let mut conns = Vec::with_capacity(clients);
     for _ in 0..clients {
         conns.push(Conn::connect(addr).await?);
@@ -86,13 +121,12 @@ async fn run(
     if all.is_empty() {
         bail!("no request completed in the measurement window");
     }
-    let n = all.len() as f64;
-    let per_req = |a: Option<u64>, b: Option<u64>| Some((b? - a?) as f64 / n);
-    Ok(Outcome {
-        rps: n / window.as_secs_f64(),
-        lat: Latencies::new(all),
-        server_cpu_us: per_req(cpu0.0, cpu1.0),
-        client_cpu_us: per_req(cpu0.1, cpu1.1),
+    let delta = |a: Option<u64>, b: Option<u64>| Some(b?.saturating_sub(a?));
+    Ok(Raw {
+        lat: all,
+        secs: window.as_secs_f64(),
+        server_cpu: delta(cpu0.0, cpu1.0),
+        client_cpu: delta(cpu0.1, cpu1.1),
     })
 }
 
@@ -108,13 +142,8 @@ pub async fn prepare(url: &str, name: &str) -> Result<Bytes> {
         StatusCode::CREATED,
     )
     .await?;
-    c.expect(
-        Method::GET,
-        &format!("{coll}/{name}"),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    c.expect(Method::GET, &format!("{coll}/{name}"), None, StatusCode::OK)
+        .await
 }
 
 /// "server x µs + client y µs CPU per request" when known.
@@ -126,34 +155,53 @@ fn cpu_note(o: &Outcome) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A server the GET phase measures.
+pub struct GetTarget {
+    pub name: String,
+    pub url: String,
+    pub pid: Option<u32>,
+}
+
+/// GET at each client count, alternating between the targets in `slices` short windows
+/// (each preceded by its own warm-up) so that background load on a shared machine hits
+/// every target alike; each target gets `window` of measurement in total.
 pub async fn get(
-    url: &str,
-    server_pid: Option<u32>,
+    targets: &[GetTarget],
     path: &str,
-    target: &str,
     concurrency: &[usize],
     warmup: Duration,
     window: Duration,
+    slices: u32,
     results: &Path,
 ) -> Result<()> {
-    let addr = crate::client::addr_of(url)?;
+    let slices = slices.max(1);
     for &n in concurrency {
-        let o = run(addr, server_pid, Op::Get(Arc::from(path)), n, warmup, window).await?;
-        println!(
-            "GET {target:<9} clients={n:<3} {:>7.0} req/s  p50 {:>6} ms  p99 {:>6} ms  {}",
-            o.rps,
-            ms(o.lat.quantile(0.5)),
-            ms(o.lat.quantile(0.99)),
-            cpu_note(&o)
-        );
-        record(
-            results,
-            &json!({"phase": "get", "target": target, "clients": n, "rps": o.rps,
-                    "p50_us": o.lat.quantile(0.5), "p99_us": o.lat.quantile(0.99),
-                    "requests": o.lat.len(), "server_cpu_us": o.server_cpu_us,
-                    "client_cpu_us": o.client_cpu_us}),
-        )?;
+        let mut raws: Vec<Raw> = targets.iter().map(|_| Raw::default()).collect();
+        for _ in 0..slices {
+            for (t, raw) in targets.iter().zip(raws.iter_mut()) {
+                let addr = crate::client::addr_of(&t.url)?;
+                let op = Op::Get(Arc::from(path));
+                raw.merge(run(addr, t.pid, op, n, warmup, window / slices).await?);
+            }
+        }
+        for (t, raw) in targets.iter().zip(raws) {
+            let o = raw.outcome();
+            println!(
+                "GET {:<9} clients={n:<3} {:>7.0} req/s  p50 {:>6} ms  p99 {:>6} ms  {}",
+                t.name,
+                o.rps,
+                ms(o.lat.quantile(0.5)),
+                ms(o.lat.quantile(0.99)),
+                cpu_note(&o)
+            );
+            record(
+                results,
+                &json!({"phase": "get", "target": t.name, "clients": n, "rps": o.rps,
+                        "p50_us": o.lat.quantile(0.5), "p99_us": o.lat.quantile(0.99),
+                        "requests": o.lat.len(), "server_cpu_us": o.server_cpu_us,
+                        "client_cpu_us": o.client_cpu_us}),
+            )?;
+        }
     }
     Ok(())
 }
@@ -172,7 +220,9 @@ pub async fn create(
         // Unique per run, so the phase can be repeated against one server.
         prefix: Arc::from(format!("bench-create-{}", std::process::id())),
     };
-    let o = run(addr, server_pid, op, clients, warmup, window).await?;
+    let o = run(addr, server_pid, op, clients, warmup, window)
+        .await?
+        .outcome();
     println!(
         "CREATE    clients={clients:<3} {:>7.0} creates/s  p50 {:>6} ms  p99 {:>6} ms  {} (each 201 after its flush)",
         o.rps,

@@ -18,7 +18,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "kube-lite-bench", about = "The kube-lite benchmark (run scripts/bench)")]
+#[command(
+    name = "kube-lite-bench",
+    about = "The kube-lite benchmark (run scripts/bench)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -43,25 +46,36 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// GET throughput and latency at several client counts.
+    /// GET throughput and latency at several client counts, kube-lite and the ceiling
+    /// measured alternately.
     Get {
+        /// kube-lite's URL.
         #[arg(long)]
         url: String,
-        #[arg(long, default_value = "/api/v1/namespaces/default/configmaps/bench-get")]
-        path: String,
-        /// Label for the results ("kube-lite" or "ceiling").
-        #[arg(long)]
-        target: String,
-        /// The server's pid, to report its CPU time per request.
+        /// kube-lite's pid, to report its CPU time per request.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// The ceiling's URL (`kube-lite-bench ceiling`).
+        #[arg(long)]
+        ceiling_url: Option<String>,
+        #[arg(long)]
+        ceiling_pid: Option<u32>,
+        #[arg(
+            long,
+            default_value = "/api/v1/namespaces/default/configmaps/bench-get"
+        )]
+        path: String,
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
         clients: Vec<usize>,
-        /// Measurement window per client count, seconds.
+        /// Measurement per target and client count, seconds.
         #[arg(long, default_value_t = 3.0)]
         duration: f64,
-        #[arg(long, default_value_t = 0.5)]
+        /// Warm-up before each slice, seconds.
+        #[arg(long, default_value_t = 0.25)]
         warmup: f64,
+        /// Split each measurement into this many alternating slices.
+        #[arg(long, default_value_t = 3)]
+        slices: u32,
         #[arg(long)]
         results: PathBuf,
     },
@@ -85,6 +99,9 @@ enum Cmd {
     Watch {
         #[arg(long)]
         url: String,
+        /// The server's pid, to report its CPU time per delivered event.
+        #[arg(long)]
+        server_pid: Option<u32>,
         #[arg(long, default_value_t = 1000)]
         watchers: usize,
         #[arg(long, default_value_t = 20)]
@@ -138,23 +155,38 @@ fn main() -> Result<()> {
         }),
         Cmd::Get {
             url,
-            path,
-            target,
             server_pid,
+            ceiling_url,
+            ceiling_pid,
+            path,
             clients,
             duration,
             warmup,
+            slices,
             results,
-        } => runtime()?.block_on(load::get(
-            &url,
-            server_pid,
-            &path,
-            &target,
-            &clients,
-            secs(warmup),
-            secs(duration),
-            &results,
-        )),
+        } => {
+            let mut targets = vec![load::GetTarget {
+                name: "kube-lite".into(),
+                url,
+                pid: server_pid,
+            }];
+            if let Some(url) = ceiling_url {
+                targets.push(load::GetTarget {
+                    name: "ceiling".into(),
+                    url,
+                    pid: ceiling_pid,
+                });
+            }
+            runtime()?.block_on(load::get(
+                &targets,
+                &path,
+                &clients,
+                secs(warmup),
+                secs(duration),
+                slices,
+                &results,
+            ))
+        }
         Cmd::Create {
             url,
             server_pid,
@@ -172,12 +204,14 @@ fn main() -> Result<()> {
         )),
         Cmd::Watch {
             url,
+            server_pid,
             watchers,
             writes,
             interval_ms,
             results,
         } => runtime()?.block_on(watch::run(
             &url,
+            server_pid,
             watchers,
             writes,
             Duration::from_millis(interval_ms),

@@ -24,8 +24,16 @@ pub fn run(results: &Path) -> Result<bool> {
     println!("GET one ConfigMap, kube-lite vs ceiling (trivial axum handler, same bytes):");
     println!(
         "  {:>7} | {:>10} {:>8} {:>8} {:>8} | {:>10} {:>8} {:>8} {:>8} | {:>6}",
-        "clients", "kube req/s", "p50 ms", "p99 ms", "srv µs", "ceil req/s", "p50 ms", "p99 ms",
-        "srv µs", "ratio"
+        "clients",
+        "kube req/s",
+        "p50 ms",
+        "p99 ms",
+        "srv µs",
+        "ceil req/s",
+        "p50 ms",
+        "p99 ms",
+        "srv µs",
+        "ratio"
     );
     let cpu = |r: &Value| {
         r["server_cpu_us"]
@@ -59,7 +67,9 @@ pub fn run(results: &Path) -> Result<bool> {
             ratio >= 0.5,
         ));
     }
-    println!("  (srv µs = the server process's CPU time per request; client and server share the cores)");
+    println!(
+        "  (srv µs = the server process's CPU time per request; client and server share the cores)"
+    );
     for c in phase("create") {
         rows.push((
             format!("durable creates/s, {} clients", u(c, "clients")),
@@ -106,8 +116,16 @@ pub fn run(results: &Path) -> Result<bool> {
     println!("Summary:");
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(6).max(6);
     let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(8).max(8);
-    println!("  {:<w0$} | {:<9} | {:<w2$} | pass", "figure", "target", "measured");
-    println!("  {}-+-{}-+-{}-+-----", "-".repeat(w0), "-".repeat(9), "-".repeat(w2));
+    println!(
+        "  {:<w0$} | {:<9} | {:<w2$} | pass",
+        "figure", "target", "measured"
+    );
+    println!(
+        "  {}-+-{}-+-{}-+-----",
+        "-".repeat(w0),
+        "-".repeat(9),
+        "-".repeat(w2)
+    );
     for (name, target, measured, pass) in &rows {
         println!(
             "  {name:<w0$} | {target:<9} | {measured:<w2$} | {}",

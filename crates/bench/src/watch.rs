@@ -3,7 +3,7 @@
 //! to that watcher receiving the event's bytes.
 
 use crate::client::{addr_of, configmap, Conn};
-use crate::stats::{ms, record, Latencies};
+use crate::stats::{cpu_us, ms, record, Latencies};
 use anyhow::{bail, Context, Result};
 use bytes::BytesMut;
 use http_body_util::BodyExt;
@@ -15,28 +15,37 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Semaphore};
 
 const COLL: &str = "/api/v1/namespaces/default/configmaps";
-const NAME_PREFIX: &str = "watch-bench-";
-
-/// The write index in an event line (`...{"name":"watch-bench-<i>"...`).
-fn write_index(line: &[u8]) -> Option<usize> {
-    let p = NAME_PREFIX.as_bytes();
+/// The write index in an event line (`..."name":"<prefix><i>"...`).
+fn write_index(line: &[u8], prefix: &str) -> Option<usize> {
+    let p = prefix.as_bytes();
     let at = line.windows(p.len()).position(|w| w == p)? + p.len();
     let digits = line[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&line[at..at + digits]).ok()?.parse().ok()
+    std::str::from_utf8(&line[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 pub async fn run(
     url: &str,
+    server_pid: Option<u32>,
     watchers: usize,
     writes: usize,
     interval: Duration,
     results: &Path,
 ) -> Result<()> {
     let addr = addr_of(url)?;
+    // Unique per run, so the phase can be repeated against one server.
+    let prefix: Arc<str> = Arc::from(format!("watch-bench-{}-", std::process::id()));
     let mut c = Conn::connect(addr).await?;
     let list: Value = serde_json::from_slice(
-        &c.expect(Method::GET, &format!("{COLL}?limit=1"), None, StatusCode::OK)
-            .await?,
+        &c.expect(
+            Method::GET,
+            &format!("{COLL}?limit=1"),
+            None,
+            StatusCode::OK,
+        )
+        .await?,
     )?;
     let rv = list["metadata"]["resourceVersion"]
         .as_str()
@@ -54,6 +63,7 @@ pub async fn run(
         let ready_tx = ready_tx.clone();
         let deadline = Arc::clone(&deadline);
         let path = format!("{COLL}?watch=true&resourceVersion={rv}");
+        let prefix = Arc::clone(&prefix);
         tasks.push(tokio::spawn(async move {
             let mut got: Vec<Option<Instant>> = vec![None; writes];
             let opened = async {
@@ -89,11 +99,13 @@ pub async fn run(
                 };
                 let Some(Ok(frame)) = frame else { break };
                 let now = Instant::now();
-                let Ok(data) = frame.into_data() else { continue };
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
                 buf.extend_from_slice(&data);
                 while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
                     let line = buf.split_to(nl + 1);
-                    if let Some(i) = write_index(&line).filter(|&i| i < writes) {
+                    if let Some(i) = write_index(&line, &prefix).filter(|&i| i < writes) {
                         if got[i].is_none() {
                             got[i] = Some(now);
                             left -= 1;
@@ -125,13 +137,16 @@ pub async fn run(
     for _ in 0..writes {
         writers.push(Conn::connect(addr).await?);
     }
+    let me = std::process::id();
+    let cpu0 = (server_pid.and_then(cpu_us), cpu_us(me));
     let t0 = Instant::now() + Duration::from_millis(10);
     let mut sends = Vec::with_capacity(writes);
     for (i, mut w) in writers.into_iter().enumerate() {
         let at = t0 + interval * i as u32;
+        let prefix = Arc::clone(&prefix);
         sends.push(tokio::spawn(async move {
             tokio::time::sleep_until(at.into()).await;
-            let body = configmap(&format!("{NAME_PREFIX}{i}"), 64);
+            let body = configmap(&format!("{prefix}{i}"), 64);
             let sent = Instant::now();
             w.expect(Method::POST, COLL, Some(body), StatusCode::CREATED)
                 .await?;
@@ -156,6 +171,12 @@ pub async fn run(
             }
         }
     }
+    let cpu1 = (server_pid.and_then(cpu_us), cpu_us(me));
+    // CPU per delivery over the write phase (the writes themselves included).
+    let per = |a: Option<u64>, b: Option<u64>| {
+        Some(b?.saturating_sub(a?) as f64 / lat.len().max(1) as f64)
+    };
+    let (server_cpu, client_cpu) = (per(cpu0.0, cpu1.0), per(cpu0.1, cpu1.1));
     let lat = Latencies::new(lat);
     let acks = Latencies::new(acks);
     println!(
@@ -166,10 +187,14 @@ pub async fn run(
         lat.len(),
         ms(acks.quantile(0.5)),
     );
+    if let (Some(s), Some(c)) = (server_cpu, client_cpu) {
+        println!("WATCH     CPU per delivery: server {s:.1} µs, client {c:.1} µs");
+    }
     record(
         results,
         &json!({"phase": "watch", "watchers": watchers, "writes": writes,
                 "p50_us": lat.quantile(0.5), "p99_us": lat.quantile(0.99), "max_us": lat.max(),
-                "events": lat.len(), "missing": missing, "ack_p50_us": acks.quantile(0.5)}),
+                "events": lat.len(), "missing": missing, "ack_p50_us": acks.quantile(0.5),
+                "server_cpu_us": server_cpu, "client_cpu_us": client_cpu}),
     )
 }

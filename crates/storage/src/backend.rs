@@ -49,8 +49,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// in key order.
     fn scan<'a>(&'a self, prefix: &str, start_after: Option<&str>) -> ScanIter<'a>;
 
-    /// Atomically (as one crash-consistent unit): set (`Some`) or remove (`None`) the object
-    /// at `entry.ev.key` and append `entry` to the event log.
+    /// Atomically (as one crash-consistent unit, possibly completed by `recover`): set
+    /// (`Some`) or remove (`None`) the object at `entry.ev.key` and append `entry` to the
+    /// event log.
     fn apply(&self, object: Option<&Stored>, entry: &Entry) -> Result<()>;
 
     /// Drop logged events with rv <= `through_rv` (always below the last event) and record

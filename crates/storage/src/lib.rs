@@ -235,7 +235,13 @@ pub fn guaranteed_update<E: From<StorageError>>(
 /// The storage key of an object.
 pub fn object_key(group: &str, resource: &str, namespace: &str, name: &str) -> String {
     let g = if group.is_empty() { "core" } else { group };
-    format!("/{g}/{resource}/{namespace}/{name}")
+    // Built by hand: `format!` here was ~6% of a GET's server CPU (docs/benchmarks.md).
+    let mut k = String::with_capacity(4 + g.len() + resource.len() + namespace.len() + name.len());
+    for part in [g, resource, namespace, name] {
+        k.push('/');
+        k.push_str(part);
+    }
+    k
 }
 
 /// The key prefix of a collection (`namespace` None = across namespaces).

@@ -1,8 +1,14 @@
 //! The sled backend and `SledStorage`, the engine over it plus its group-commit flusher.
 //!
-//! On-disk layout: one sled tree (`kube-lite`) with prefixed keys, so that every write's
-//! object and event go into one atomic `apply_batch` (a crash can never leave an object
-//! without its event, and the log's last event is never compacted, so an rv is never reused):
+//! On-disk layout: one sled tree (`kube-lite`) with prefixed keys. A write is two plain
+//! inserts, its event first and then its object — not one `apply_batch`: sled 0.34 seals and
+//! writes its IO buffer twice per batch (`PageCache::pin_log`), i.e. two pwrite +
+//! sync_file_range per write on its IO threads, which defeated the group commit (see
+//! docs/benchmarks.md). Plain inserts share the IO buffer until the flusher's `flush`.
+//! Atomicity comes from recovery instead: sled recovers a prefix of its log, so a crash can
+//! leave at most the newest writes' events without their objects (never an object without
+//! its event), and `recover` re-applies the last retained event of every key whose stored
+//! object is older. The log's last event is never compacted, so an rv is never reused:
 //! - `o<key>` → 8-byte big-endian rv ++ the object's JSON bytes;
 //! - `e<rv as 8-byte big-endian>` → the encoded event (type, prev rv, key, object, prev);
 //! - `mrv` → a recent last rv (8-byte big-endian), rewritten by the flusher with each
@@ -48,6 +54,14 @@ fn be_u64(b: &[u8]) -> Result<u64> {
         .and_then(|s| s.try_into().ok())
         .ok_or_else(|| internal("truncated u64"))?;
     Ok(u64::from_be_bytes(a))
+}
+
+/// The stored value of an object: 8-byte big-endian rv ++ its JSON bytes.
+fn object_value(s: &Stored) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + s.bytes.len());
+    v.extend_from_slice(&s.rv.to_be_bytes());
+    v.extend_from_slice(&s.bytes);
+    v
 }
 
 fn decode_object(v: &[u8]) -> Result<Stored> {
@@ -136,6 +150,42 @@ pub(crate) struct SledBackend {
     tree: sled::Tree,
 }
 
+impl SledBackend {
+    /// Make every key's object match its last retained event when the object is older (a
+    /// crash between a write's event insert and its object insert; only the newest,
+    /// never-acknowledged writes can be torn so, and their events are in the tail).
+    fn redo_torn_writes(&self, events: &[Entry]) -> Result<()> {
+        let mut last: std::collections::HashMap<&str, &Entry> = Default::default();
+        for e in events {
+            last.insert(&e.ev.key, e);
+        }
+        for (key, e) in last {
+            let okey = obj_key(key);
+            let cur_rv = match self.tree.get(&okey).map_err(internal)? {
+                Some(v) => be_u64(&v)?,
+                None => 0,
+            };
+            if cur_rv >= e.rv() {
+                continue;
+            }
+            match e.ev.kind {
+                EventType::Deleted if cur_rv == 0 => {}
+                EventType::Deleted => {
+                    self.tree.remove(okey).map_err(internal)?;
+                }
+                EventType::Added | EventType::Modified => {
+                    let s = Stored {
+                        rv: e.rv(),
+                        bytes: e.ev.object.clone(),
+                    };
+                    self.tree.insert(okey, object_value(&s)).map_err(internal)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Backend for SledBackend {
     const NEEDS_FLUSH: bool = true;
 
@@ -165,20 +215,21 @@ impl Backend for SledBackend {
     }
 
     fn apply(&self, object: Option<&Stored>, entry: &Entry) -> Result<()> {
-        let rv = entry.rv();
-        let mut batch = sled::Batch::default();
-        let okey = obj_key(&entry.ev.key);
-        match object {
-            Some(s) => {
-                let mut v = Vec::with_capacity(8 + s.bytes.len());
-                v.extend_from_slice(&s.rv.to_be_bytes());
-                v.extend_from_slice(&s.bytes);
-                batch.insert(okey, v);
-            }
-            None => batch.remove(okey),
+        // The event first: after a crash `recover` can redo the object from it (module doc).
+        let ekey = evt_key(entry.rv());
+        self.tree
+            .insert(&ekey[..], encode_event(entry))
+            .map_err(internal)?;
+        let applied = match object {
+            Some(s) => self.tree.insert(obj_key(&entry.ev.key), object_value(s)),
+            None => self.tree.remove(obj_key(&entry.ev.key)),
+        };
+        if let Err(e) = applied {
+            // The write fails: do not let recovery redo it from its event.
+            let _ = self.tree.remove(&ekey[..]);
+            return Err(internal(e));
         }
-        batch.insert(&evt_key(rv)[..], encode_event(entry));
-        self.tree.apply_batch(batch).map_err(internal)
+        Ok(())
     }
 
     fn compact_events(&self, through_rv: u64, last_rv: u64) -> Result<()> {
@@ -207,6 +258,7 @@ impl Backend for SledBackend {
             events.push(decode_event(be_u64(&k[1..])?, &v)?);
         }
         events.reverse();
+        self.redo_torn_writes(&events)?;
         let last_ev = events.last().map_or(0, Entry::rv);
         Ok(Recovered {
             last_rv: meta_rv.max(last_ev).max(1),
@@ -228,6 +280,24 @@ pub struct SledStorage {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// Open sled at `path`. sled's IO threads drop their handle on the file lock a moment after
+/// the previous `Db` in this process has closed, so a reopen retries a held lock briefly
+/// before reporting it (another live process keeps it held and gets the error).
+fn open_db(path: &Path) -> Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::Config::new().path(path).flush_every_ms(None).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other.map_err(internal),
+        }
+    }
+}
+
 impl SledStorage {
     /// Open (or create) the store at `path` with default options.
     pub fn open(path: &Path) -> Result<Self> {
@@ -236,11 +306,7 @@ impl SledStorage {
 
     /// Open (or create) the store at `path` with the given retention and watch buffer.
     pub fn open_with(path: &Path, opts: Options) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(None)
-            .open()
-            .map_err(internal)?;
+        let db = open_db(path)?;
         let tree = db.open_tree("kube-lite").map_err(internal)?;
         let engine = Arc::new(Engine::open(SledBackend { db, tree }, opts)?);
         let threads = crate::flusher::spawn(Arc::clone(&engine)).map_err(internal)?;
@@ -329,5 +395,76 @@ mod tests {
             assert_eq!(d.ev.object, e.ev.object);
             assert_eq!(d.ev.prev, prev);
         }
+    }
+
+    /// A crash between a write's event insert and its object insert leaves the event alone:
+    /// reopening redoes the object from it (creates, updates and deletes alike).
+    #[test]
+    fn recovery_redoes_writes_torn_after_their_event() {
+        use crate::Storage;
+        use serde_json::json;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (a_rv, c_rv) = {
+            let s = SledStorage::open(&path).unwrap();
+            let a = s.create("/core/configmaps/ns/a", json!({"v": 1})).unwrap();
+            let c = s.create("/core/configmaps/ns/c", json!({"v": 1})).unwrap();
+            s.close().unwrap();
+            (a.rv, c.rv)
+        };
+        // Append events with no object write, as a torn write would leave them.
+        let (b_rv, a2_rv, c2_rv) = (c_rv + 1, c_rv + 2, c_rv + 3);
+        {
+            let db = sled::Config::new().path(&path).open().unwrap();
+            let tree = db.open_tree("kube-lite").unwrap();
+            let ev = |kind, key: &str, rv: u64, obj: &str, prev: Option<(u64, &str)>| Entry {
+                ev: Arc::new(Event {
+                    kind,
+                    key: Arc::from(key),
+                    rv,
+                    object: Bytes::from(obj.to_owned()),
+                    prev: prev.map(|p| Bytes::from(p.1.to_owned())),
+                }),
+                prev_rv: prev.map_or(0, |p| p.0),
+            };
+            for e in [
+                ev(
+                    EventType::Added,
+                    "/core/configmaps/ns/b",
+                    b_rv,
+                    "{\"v\":2}",
+                    None,
+                ),
+                ev(
+                    EventType::Modified,
+                    "/core/configmaps/ns/a",
+                    a2_rv,
+                    "{\"v\":3}",
+                    Some((a_rv, "{\"v\":1}")),
+                ),
+                ev(
+                    EventType::Deleted,
+                    "/core/configmaps/ns/c",
+                    c2_rv,
+                    "{\"v\":1}",
+                    Some((c_rv, "{\"v\":1}")),
+                ),
+            ] {
+                tree.insert(&evt_key(e.rv())[..], encode_event(&e)).unwrap();
+            }
+            db.flush().unwrap();
+        }
+        let s = SledStorage::open(&path).unwrap();
+        let b = s.get("/core/configmaps/ns/b").unwrap();
+        assert_eq!((b.rv, &b.bytes[..]), (b_rv, &b"{\"v\":2}"[..]));
+        let a = s.get("/core/configmaps/ns/a").unwrap();
+        assert_eq!((a.rv, &a.bytes[..]), (a2_rv, &b"{\"v\":3}"[..]));
+        assert!(matches!(
+            s.get("/core/configmaps/ns/c"),
+            Err(StorageError::NotFound(_))
+        ));
+        assert_eq!(s.current_rv(), c2_rv);
+        let next = s.create("/core/configmaps/ns/d", json!({})).unwrap();
+        assert_eq!(next.rv, c2_rv + 1);
     }
 }
