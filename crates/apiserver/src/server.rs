@@ -60,17 +60,26 @@ pub struct InProcess {
 
 impl InProcess {
     /// Start on the current tokio runtime with the given clock.
-    pub async fn start_with_clock(clock: Arc<dyn crate::clock::Clock>) -> anyhow::Result<InProcess> {
+    pub async fn start_with_clock(
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> anyhow::Result<InProcess> {
         let store: Arc<dyn Storage> = Arc::new(storage::MemoryStorage::new());
         let registry = Arc::new(Registry::new(store, clock));
-        registry.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+        registry
+            .bootstrap()
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let app = crate::app(registry.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(InProcess { url, registry, task })
+        Ok(InProcess {
+            url,
+            registry,
+            task,
+        })
     }
 
     pub async fn start() -> anyhow::Result<InProcess> {

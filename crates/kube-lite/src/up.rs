@@ -23,6 +23,9 @@ pub struct UpArgs {
     /// Remove the simulated delays of image pulls and container starts (tests, benchmarks).
     #[arg(long)]
     pub fast: bool,
+    /// The simulated registry's image catalog (YAML, as fixtures/images.yaml) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub image_catalog: Option<PathBuf>,
     /// Allow a non-loopback --listen address: anyone who can reach it has full control of the cluster.
     #[arg(long)]
     pub insecure_listen_on_network: bool,
@@ -45,6 +48,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
              use a loopback address, or pass --insecure-listen-on-network if that is really what you want",
             args.listen
         );
+    }
+    if let Some(catalog) = &args.image_catalog {
+        kubelet_sim::images::Catalog::from_file(catalog)?;
     }
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -75,7 +81,17 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         let mut server = tokio::spawn(apiserver::server::serve(listener, registry, store, drained));
         let client = local_client(&url)?;
         let controllers = tokio::spawn(controller_manager::run(client.clone()));
-        let nodes = tokio::spawn(kubelet_sim::run(client, kubelet_sim::Options { workers: args.workers, fast: args.fast }));
+        let node_opts = kubelet_sim::Options {
+            workers: args.workers,
+            fast: args.fast,
+            image_catalog: args.image_catalog.clone(),
+            data_dir: data_dir.clone(),
+        };
+        let nodes = tokio::spawn(async move {
+            if let Err(e) = kubelet_sim::run(client, node_opts).await {
+                eprintln!("kube-lite: simulated nodes stopped: {e:#}");
+            }
+        });
         let early = tokio::select! {
             _ = shutdown_signal() => None,
             r = &mut server => Some(r),

@@ -25,7 +25,9 @@ fn without_null_timestamps(v: &mut Value) {
 }
 
 fn golden(name: &str, uid: &str) -> Value {
-    let path = repo().join("fixtures/golden/defaulted").join(format!("{name}.yaml"));
+    let path = repo()
+        .join("fixtures/golden/defaulted")
+        .join(format!("{name}.yaml"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_yaml::from_str(&text.replace("<uid>", uid)).expect("golden yaml")
 }
@@ -34,11 +36,22 @@ fn golden(name: &str, uid: &str) -> Value {
 fn tutorial_manifests_apply_and_show_the_v1_35_defaulted_spec() {
     let k = KubeLite::start(env!("CARGO_BIN_EXE_kube-lite"), &[]);
     let mut failures = Vec::new();
-    for file in ["myreplicaset", "mydeploy", "mysts", "fluentd", "job", "cronjob"] {
+    for file in [
+        "myreplicaset",
+        "mydeploy",
+        "mysts",
+        "fluentd",
+        "job",
+        "cronjob",
+    ] {
         let manifest = repo().join("fixtures").join(format!("{file}.yaml"));
         let out = run(k.kubectl().arg("apply").arg("-f").arg(&manifest));
         assert_eq!(out.code, 0, "apply {file}: {}{}", out.stdout, out.stderr);
-        assert!(out.stdout.contains("created"), "apply {file}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("created"),
+            "apply {file}: {}",
+            out.stdout
+        );
     }
     let objects = [
         ("replicaset", "myreplicaset"),
@@ -54,7 +67,10 @@ fn tutorial_manifests_apply_and_show_the_v1_35_defaulted_spec() {
         assert_eq!(out.code, 0, "get {kind} {name}: {}", out.stderr);
         let mut live: Value = serde_json::from_str(&out.stdout).expect("json");
         without_null_timestamps(&mut live);
-        let uid = live["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+        let uid = live["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let want = golden(&format!("{kind}-{name}"), &uid);
         if want["spec"] != live["spec"] {
             failures.push(format!(
@@ -65,7 +81,10 @@ fn tutorial_manifests_apply_and_show_the_v1_35_defaulted_spec() {
         }
         if let Some(labels) = want.pointer("/metadata/labels") {
             if Some(labels) != live.pointer("/metadata/labels") {
-                failures.push(format!("{kind}/{name} labels: want {labels}, got {}", live["metadata"]["labels"]));
+                failures.push(format!(
+                    "{kind}/{name} labels: want {labels}, got {}",
+                    live["metadata"]["labels"]
+                ));
             }
         }
     }

@@ -1,5 +1,34 @@
 //! kube-lite's simulated nodes: each node registers, heartbeats and runs its pods' lifecycle
-//! as a kube-rs client of the API server.
+//! as a kube-rs client of the API server; beside them the default scheduler, the Service
+//! network (EndpointSlices, Endpoints) and the default StorageClass's provisioner.
+//!
+//! Layout: `node/` (registration, heartbeats, the node manager), `kubelet/` (routing pods to
+//! nodes, one worker per pod), `lifecycle/` (the pod state machine, one state per module, and
+//! the PodStatus it reports), `runtime/` (the container runtime seam: simulated and fake),
+//! `images/` (references and the catalog), `scheduler/` (filters, scoring, messages),
+//! `services/` (EndpointSlices and Endpoints), `volumes/` (StorageClass and provisioner),
+//! `informer` (the shared pod watch), `events` (the event recorder), `network` (node and pod
+//! addresses), `backoff`, `time` (the clock seam).
+
+pub mod backoff;
+pub mod events;
+pub mod images;
+pub mod informer;
+pub mod kubelet;
+pub mod lifecycle;
+pub mod network;
+pub mod node;
+pub mod runtime;
+pub mod scheduler;
+pub mod services;
+pub mod time;
+pub mod volumes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use time::SimClock;
 
 /// Options for the simulated cluster.
 #[derive(Clone, Debug)]
@@ -8,10 +37,97 @@ pub struct Options {
     pub workers: usize,
     /// Remove simulated delays (tests and benchmarks).
     pub fast: bool,
+    /// An image catalog to use instead of the embedded `fixtures/images.yaml`.
+    pub image_catalog: Option<PathBuf>,
+    /// The cluster's data directory (volumes live under `<data_dir>/volumes`).
+    pub data_dir: PathBuf,
 }
 
-/// Run the simulated nodes (and the scheduler) until the future is dropped.
-pub async fn run(_client: kube::Client, _opts: Options) -> anyhow::Result<()> {
-    std::future::pending::<()>().await;
-    Ok(())
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            workers: 2,
+            fast: false,
+            image_catalog: None,
+            data_dir: std::env::temp_dir().join("kube-lite"),
+        }
+    }
+}
+
+/// Run the simulated nodes (and the scheduler, Service network and provisioner) until the
+/// future is dropped.
+pub async fn run(client: kube::Client, opts: Options) -> anyhow::Result<()> {
+    run_with_clock(client, opts, SimClock::system()).await
+}
+
+/// `run` on a given clock (tests pass a fake one).
+pub async fn run_with_clock(
+    client: kube::Client,
+    opts: Options,
+    clock: SimClock,
+) -> anyhow::Result<()> {
+    let catalog = Arc::new(match &opts.image_catalog {
+        Some(p) => images::Catalog::from_file(p)?,
+        None => images::Catalog::embedded(),
+    });
+    let timing = if opts.fast {
+        runtime::Timing::FAST
+    } else {
+        runtime::Timing::REALISTIC
+    };
+    let host = node::host::Host::detect(&opts.data_dir);
+    let recorder = events::Recorder::spawn(client.clone(), clock.clone());
+    // Cluster objects every cluster has (retried until the API answers).
+    let mut tries = 0;
+    loop {
+        let r = async {
+            services::bootstrap_kubernetes_service(&client, &network::node_ip(0).to_string())
+                .await?;
+            volumes::ensure_default_class(&client).await
+        }
+        .await;
+        match r {
+            Ok(()) => break,
+            Err(e) if tries < 50 => {
+                tries += 1;
+                tracing::debug!("bootstrap: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let informer = informer::PodInformer::new();
+    let router = kubelet::router::Router::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(router.clone().run(informer.subscribe()));
+    tasks.spawn(scheduler::run(
+        client.clone(),
+        clock.clone(),
+        recorder.clone(),
+        informer.subscribe(),
+    ));
+    tasks.spawn(services::run(
+        client.clone(),
+        clock.clone(),
+        informer.subscribe(),
+    ));
+    tasks.spawn(volumes::run(
+        client.clone(),
+        clock.clone(),
+        recorder.clone(),
+        opts.data_dir.clone(),
+    ));
+    tasks.spawn(informer.run(client.clone()));
+    let manager = Arc::new(node::NodeManager::new(
+        client,
+        clock,
+        host,
+        catalog,
+        timing,
+        router,
+        recorder,
+        Arc::new(tokio::sync::Semaphore::new(64)),
+        opts.workers,
+    ));
+    manager.run().await
 }

@@ -82,7 +82,15 @@ impl SimClock {
 
 impl std::fmt::Debug for SimClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SimClock({})", if self.fake.is_some() { "fake" } else { "system" })
+        write!(
+            f,
+            "SimClock({})",
+            if self.fake.is_some() {
+                "fake"
+            } else {
+                "system"
+            }
+        )
     }
 }
 
@@ -156,6 +164,9 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!t.is_finished());
         clock.advance(Duration::from_secs(5));
-        tokio::time::timeout(Duration::from_secs(5), t).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), t)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

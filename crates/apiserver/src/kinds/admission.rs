@@ -50,21 +50,39 @@ fn used(store: &dyn Storage, skip: &str) -> (HashSet<Ipv4Addr>, HashSet<i64>) {
     for s in list_values(store, "/core/services/") {
         let id = format!(
             "{}/{}",
-            s.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(""),
-            s.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+            s.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            s.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
         );
         if id == skip {
             continue;
         }
-        for ip in s.pointer("/spec/clusterIPs").and_then(Value::as_array).into_iter().flatten() {
+        for ip in s
+            .pointer("/spec/clusterIPs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(ip) = ip.as_str().and_then(|x| x.parse().ok()) {
                 ips.insert(ip);
             }
         }
-        if let Some(ip) = s.pointer("/spec/clusterIP").and_then(Value::as_str).and_then(|x| x.parse().ok()) {
+        if let Some(ip) = s
+            .pointer("/spec/clusterIP")
+            .and_then(Value::as_str)
+            .and_then(|x| x.parse().ok())
+        {
             ips.insert(ip);
         }
-        for p in s.pointer("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
+        for p in s
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(n) = p.get("nodePort").and_then(Value::as_i64) {
                 ports.insert(n);
             }
@@ -87,7 +105,9 @@ fn random_free_ip(used: &HashSet<Ipv4Addr>) -> Option<Ipv4Addr> {
             return Some(ip);
         }
     }
-    (2..size - 1).map(|o| Ipv4Addr::from(base + o)).find(|ip| !used.contains(ip))
+    (2..size - 1)
+        .map(|o| Ipv4Addr::from(base + o))
+        .find(|ip| !used.contains(ip))
 }
 
 fn random_free_port(used: &HashSet<i64>) -> Option<i64> {
@@ -105,15 +125,23 @@ fn random_free_port(used: &HashSet<i64>) -> Option<i64> {
 fn service_id(obj: &Value) -> String {
     format!(
         "{}/{}",
-        obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(""),
-        obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+        obj.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+        obj.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     )
 }
 
 /// Keep what an update leaves out but was allocated before (`patchAllocatedValues`): the
 /// ClusterIPs, IP families and NodePorts (matched by port and protocol).
 pub fn keep_allocated_service_values(new: &mut Value, old: &Value) {
-    let svc_type = new.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let svc_type = new
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
@@ -135,15 +163,24 @@ pub fn keep_allocated_service_values(new: &mut Value, old: &Value) {
         }
     }
     let node_ports = svc_type == "NodePort" || svc_type == "LoadBalancer";
-    let old_ports = old.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
+    let old_ports = old
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports.iter_mut() {
-            let Some(pm) = p.as_object_mut() else { continue };
+            let Some(pm) = p.as_object_mut() else {
+                continue;
+            };
             if !node_ports {
                 pm.remove("nodePort");
                 continue;
             }
-            if pm.get("nodePort").is_some_and(|n| n.as_i64().unwrap_or(0) != 0) {
+            if pm
+                .get("nodePort")
+                .is_some_and(|n| n.as_i64().unwrap_or(0) != 0)
+            {
                 continue;
             }
             let same = old_ports.iter().find(|o| {
@@ -151,7 +188,10 @@ pub fn keep_allocated_service_values(new: &mut Value, old: &Value) {
                     && o.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
                         == pm.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
             });
-            if let Some(n) = same.and_then(|o| o.get("nodePort")).filter(|n| !n.is_null()) {
+            if let Some(n) = same
+                .and_then(|o| o.get("nodePort"))
+                .filter(|n| !n.is_null())
+            {
                 pm.insert("nodePort".into(), n.clone());
             }
         }
@@ -161,9 +201,17 @@ pub fn keep_allocated_service_values(new: &mut Value, old: &Value) {
 /// Allocate what a Service needs and has not got: a ClusterIP (unless headless or
 /// ExternalName), the IP families, and NodePorts for NodePort and LoadBalancer Services.
 /// Requested values are checked against the ranges and the values already in use.
-pub fn allocate_service(obj: &mut Value, old: Option<&Value>, store: &dyn Storage) -> Vec<FieldError> {
+pub fn allocate_service(
+    obj: &mut Value,
+    old: Option<&Value>,
+    store: &dyn Storage,
+) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    let svc_type = obj.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let svc_type = obj
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     let (mut used_ips, mut used_ports) = used(store, &service_id(obj));
     let old_ips: Vec<Value> = old
         .and_then(|o| o.pointer("/spec/clusterIPs"))
@@ -235,7 +283,10 @@ pub fn allocate_service(obj: &mut Value, old: Option<&Value>, store: &dyn Storag
                     errs.push(FieldError::invalid(
                         "spec.clusterIPs",
                         &json!([]),
-                        &format!("failed to allocate a serviceIP: range is full ({})", range_text()),
+                        &format!(
+                            "failed to allocate a serviceIP: range is full ({})",
+                            range_text()
+                        ),
                     ));
                     None
                 }
@@ -250,11 +301,14 @@ pub fn allocate_service(obj: &mut Value, old: Option<&Value>, store: &dyn Storag
     }
     if svc_type == "NodePort" || svc_type == "LoadBalancer" {
         if svc_type == "LoadBalancer" {
-            spec.entry("allocateLoadBalancerNodePorts").or_insert(json!(true));
+            spec.entry("allocateLoadBalancerNodePorts")
+                .or_insert(json!(true));
         }
         if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
             for (i, p) in ports.iter_mut().enumerate() {
-                let Some(pm) = p.as_object_mut() else { continue };
+                let Some(pm) = p.as_object_mut() else {
+                    continue;
+                };
                 match pm.get("nodePort").and_then(Value::as_i64).filter(|n| *n != 0) {
                     Some(n) if old_ports.contains(&n) => {}
                     Some(n) if !NODE_PORTS.contains(&n) => errs.push(FieldError::invalid(
@@ -290,7 +344,10 @@ pub fn allocate_service(obj: &mut Value, old: Option<&Value>, store: &dyn Storag
 /// `DefaultStorageClass` admission: a claim that names no class (the field absent, not "")
 /// gets the default StorageClass, the newest one if several are marked default.
 pub fn default_storage_class(obj: &mut Value, store: &dyn Storage) {
-    if obj.pointer("/spec/storageClassName").is_some_and(|v| !v.is_null()) {
+    if obj
+        .pointer("/spec/storageClassName")
+        .is_some_and(|v| !v.is_null())
+    {
         return;
     }
     let mut defaults: Vec<(String, String)> = list_values(store, "/storage.k8s.io/storageclasses/")
@@ -305,8 +362,14 @@ pub fn default_storage_class(obj: &mut Value, store: &dyn Storage) {
         })
         .map(|sc| {
             (
-                sc.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or("").to_string(),
-                sc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+                sc.pointer("/metadata/creationTimestamp")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                sc.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();
@@ -353,10 +416,16 @@ mod tests {
 
     #[test]
     fn requested_addresses_are_checked_against_the_range_and_the_services_that_hold_them() {
-        let store = store_with(&[svc("a", json!({"clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"]}))]);
+        let store = store_with(&[svc(
+            "a",
+            json!({"clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"]}),
+        )]);
         let cases = [
             ("10.96.0.10", Some("provided IP is already allocated")),
-            ("1.2.3.4", Some("is not in the valid range. The range of valid IPs is 10.96.0.0/12")),
+            (
+                "1.2.3.4",
+                Some("is not in the valid range. The range of valid IPs is 10.96.0.0/12"),
+            ),
             ("10.96.0.11", None),
             ("None", None),
         ];
@@ -379,14 +448,23 @@ mod tests {
             "a",
             json!({"type": "NodePort", "clusterIP": "10.96.0.10", "ports": [{"port": 80, "nodePort": 30080}]}),
         )]);
-        let mut s = svc("b", json!({"type": "NodePort", "ports": [{"port": 80}, {"port": 81, "nodePort": 30081}]}));
+        let mut s = svc(
+            "b",
+            json!({"type": "NodePort", "ports": [{"port": 80}, {"port": 81, "nodePort": 30081}]}),
+        );
         assert!(allocate_service(&mut s, None, store.as_ref()).is_empty());
         let n = s["spec"]["ports"][0]["nodePort"].as_i64().unwrap();
         assert!(NODE_PORTS.contains(&n) && n != 30080);
         assert_eq!(s["spec"]["ports"][1]["nodePort"], 30081);
-        let mut taken = svc("c", json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}));
+        let mut taken = svc(
+            "c",
+            json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}),
+        );
         let errs = allocate_service(&mut taken, None, store.as_ref());
-        assert_eq!(errs[0].display(), "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated");
+        assert_eq!(
+            errs[0].display(),
+            "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"
+        );
     }
 
     #[test]
@@ -397,11 +475,14 @@ mod tests {
                    "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
                    "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}]}),
         );
-        let mut new = svc("a", json!({"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}));
+        let mut new = svc(
+            "a",
+            json!({"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}),
+        );
         keep_allocated_service_values(&mut new, &old);
         assert_eq!(new["spec"]["clusterIP"], "10.96.0.10");
         assert_eq!(new["spec"]["ports"][0]["nodePort"], 30080);
-        let store = store_with(&[old.clone()]);
+        let store = store_with(std::slice::from_ref(&old));
         assert!(allocate_service(&mut new, Some(&old), store.as_ref()).is_empty());
         assert_eq!(new["spec"]["clusterIPs"], json!(["10.96.0.10"]));
     }
@@ -409,12 +490,22 @@ mod tests {
     #[test]
     fn a_claim_without_a_class_gets_the_newest_default_class() {
         let store: Arc<dyn Storage> = Arc::new(storage::MemoryStorage::new());
-        for (name, ts, default) in [("old", "2020-01-01T00:00:00Z", true), ("standard", "2021-01-01T00:00:00Z", true), ("other", "2022-01-01T00:00:00Z", false)] {
+        for (name, ts, default) in [
+            ("old", "2020-01-01T00:00:00Z", true),
+            ("standard", "2021-01-01T00:00:00Z", true),
+            ("other", "2022-01-01T00:00:00Z", false),
+        ] {
             let mut sc = json!({"metadata": {"name": name, "creationTimestamp": ts}});
             if default {
-                sc["metadata"]["annotations"] = json!({"storageclass.kubernetes.io/is-default-class": "true"});
+                sc["metadata"]["annotations"] =
+                    json!({"storageclass.kubernetes.io/is-default-class": "true"});
             }
-            store.create(&storage::object_key("storage.k8s.io", "storageclasses", "", name), sc).unwrap();
+            store
+                .create(
+                    &storage::object_key("storage.k8s.io", "storageclasses", "", name),
+                    sc,
+                )
+                .unwrap();
         }
         let mut pvc = json!({"spec": {}});
         default_storage_class(&mut pvc, store.as_ref());

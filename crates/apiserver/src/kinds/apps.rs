@@ -177,10 +177,17 @@ impl Strategy for StatefulSetStrategy {
                 json!(0),
             );
             // MaxUnavailableStatefulSet is on by default in v1.35.
-            default_field(obj, "spec.updateStrategy.rollingUpdate", "maxUnavailable", json!(1));
+            default_field(
+                obj,
+                "spec.updateStrategy.rollingUpdate",
+                "maxUnavailable",
+                json!(1),
+            );
         }
         // Claim templates are PersistentVolumeClaims with their own defaults and status.
-        let templates = obj.pointer_mut("/spec/volumeClaimTemplates").and_then(Value::as_array_mut);
+        let templates = obj
+            .pointer_mut("/spec/volumeClaimTemplates")
+            .and_then(Value::as_array_mut);
         for t in templates.into_iter().flatten().filter(|t| t.is_object()) {
             default_field(t, "", "apiVersion", json!("v1"));
             default_field(t, "", "kind", json!("PersistentVolumeClaim"));

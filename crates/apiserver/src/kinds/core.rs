@@ -315,7 +315,12 @@ impl Strategy for ServiceStrategy {
     fn prepare_for_update(&self, new: &mut Value, old: &Value) {
         super::admission::keep_allocated_service_values(new, old);
     }
-    fn admit(&self, obj: &mut Value, old: Option<&Value>, store: &dyn storage::Storage) -> Vec<FieldError> {
+    fn admit(
+        &self,
+        obj: &mut Value,
+        old: Option<&Value>,
+        store: &dyn storage::Storage,
+    ) -> Vec<FieldError> {
         super::admission::allocate_service(obj, old, store)
     }
     fn initial_status(&self, _obj: &Value) -> Option<Value> {
@@ -345,7 +350,12 @@ pub struct PvStrategy;
 impl Strategy for PvStrategy {
     fn default(&self, obj: &mut Value) {
         default_field(obj, "spec", "volumeMode", json!("Filesystem"));
-        default_field(obj, "spec", "persistentVolumeReclaimPolicy", json!("Retain"));
+        default_field(
+            obj,
+            "spec",
+            "persistentVolumeReclaimPolicy",
+            json!("Retain"),
+        );
     }
     fn initial_status(&self, _obj: &Value) -> Option<Value> {
         Some(json!({"phase": "Pending"}))
@@ -357,7 +367,12 @@ impl Strategy for PvcStrategy {
     fn default(&self, obj: &mut Value) {
         default_field(obj, "spec", "volumeMode", json!("Filesystem"));
     }
-    fn admit(&self, obj: &mut Value, old: Option<&Value>, store: &dyn storage::Storage) -> Vec<FieldError> {
+    fn admit(
+        &self,
+        obj: &mut Value,
+        old: Option<&Value>,
+        store: &dyn storage::Storage,
+    ) -> Vec<FieldError> {
         if old.is_none() {
             super::admission::default_storage_class(obj, store);
         }

@@ -37,9 +37,18 @@ fn default_container(c: &mut Value) {
     if !c.is_object() {
         return;
     }
-    let image = c.get("image").and_then(Value::as_str).unwrap_or("").to_string();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     default_field(c, "", "imagePullPolicy", json!(image_pull_policy(&image)));
-    default_field(c, "", "terminationMessagePath", json!("/dev/termination-log"));
+    default_field(
+        c,
+        "",
+        "terminationMessagePath",
+        json!("/dev/termination-log"),
+    );
     default_field(c, "", "terminationMessagePolicy", json!("File"));
     default_field(c, "", "resources", json!({}));
     if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
@@ -53,7 +62,10 @@ fn default_container(c: &mut Value) {
         }
     }
     // Requests default to limits when unset.
-    let limits = c.pointer("/resources/limits").and_then(Value::as_object).cloned();
+    let limits = c
+        .pointer("/resources/limits")
+        .and_then(Value::as_object)
+        .cloned();
     if let Some(limits) = limits {
         let requests = obj_mut(c, "resources.requests");
         for (k, v) in limits {
@@ -94,7 +106,9 @@ pub fn pod_spec(spec: &mut Value) {
         }
     }
     if let Some(vs) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
-        vs.iter_mut().filter(|v| v.is_object()).for_each(default_volume);
+        vs.iter_mut()
+            .filter(|v| v.is_object())
+            .for_each(default_volume);
     }
 }
 
@@ -113,15 +127,26 @@ pub fn pod(obj: &mut Value) {
     }
     default_field(obj, "spec", "enableServiceLinks", json!(true));
     default_field(obj, "spec", "serviceAccountName", json!("default"));
-    let sa = obj.pointer("/spec/serviceAccountName").cloned().unwrap_or(json!("default"));
+    let sa = obj
+        .pointer("/spec/serviceAccountName")
+        .cloned()
+        .unwrap_or(json!("default"));
     default_field(obj, "spec", "serviceAccount", sa);
     default_field(obj, "spec", "priority", json!(0));
-    default_field(obj, "spec", "preemptionPolicy", json!("PreemptLowerPriority"));
+    default_field(
+        obj,
+        "spec",
+        "preemptionPolicy",
+        json!("PreemptLowerPriority"),
+    );
     // DefaultTolerationSeconds admission: tolerate not-ready/unreachable for 300 s.
     let spec = obj_mut(obj, "spec");
     let tolerations = spec.entry("tolerations").or_insert(json!([]));
     if let Some(list) = tolerations.as_array_mut() {
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
             let present = list.iter().any(|t| {
                 let k = t.get("key").and_then(Value::as_str);
                 let effect = t.get("effect").and_then(Value::as_str).unwrap_or("");
@@ -139,7 +164,11 @@ pub fn pod(obj: &mut Value) {
 pub fn service(obj: &mut Value) {
     default_field(obj, "spec", "type", json!("ClusterIP"));
     default_field(obj, "spec", "sessionAffinity", json!("None"));
-    let svc_type = obj.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let svc_type = obj
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if svc_type != "ExternalName" {
         default_field(obj, "spec", "internalTrafficPolicy", json!("Cluster"));
     }
@@ -194,7 +223,10 @@ mod tests {
         assert_eq!(c["ports"][0]["protocol"], "TCP");
         assert_eq!(c["readinessProbe"]["periodSeconds"], 10);
         assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTP");
-        assert!(spec.get("enableServiceLinks").is_none(), "templates do not get pod-only defaults");
+        assert!(
+            spec.get("enableServiceLinks").is_none(),
+            "templates do not get pod-only defaults"
+        );
     }
 
     #[test]
@@ -219,7 +251,10 @@ mod tests {
         let mut s = json!({"spec": {"ports": [{"port": 80}]}});
         service(&mut s);
         assert_eq!(s["spec"]["type"], "ClusterIP");
-        assert_eq!(s["spec"]["ports"][0], json!({"port": 80, "protocol": "TCP", "targetPort": 80}));
+        assert_eq!(
+            s["spec"]["ports"][0],
+            json!({"port": 80, "protocol": "TCP", "targetPort": 80})
+        );
         assert_eq!(s["spec"]["sessionAffinity"], "None");
     }
 }

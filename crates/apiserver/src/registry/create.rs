@@ -49,7 +49,9 @@ impl Registry {
             }
         }
         if !meta_str(&obj, "resourceVersion").is_empty() {
-            return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
+            return Err(ApiError::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
         // Views are checked in their own shape, then stored in the primary one.
         decode_check(kind, &obj)?;

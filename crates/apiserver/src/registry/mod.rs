@@ -311,7 +311,12 @@ fn admit(kind: &Kind, obj: &mut Value, old: Option<&Value>, store: &dyn Storage)
     if errs.is_empty() {
         return Ok(());
     }
-    Err(ApiError::invalid(kind.kind, kind.group, meta_str(obj, "name"), errs))
+    Err(ApiError::invalid(
+        kind.kind,
+        kind.group,
+        meta_str(obj, "name"),
+        errs,
+    ))
 }
 
 fn validate(kind: &Kind, obj: &Value, old: Option<&Value>) -> ApiResult<()> {

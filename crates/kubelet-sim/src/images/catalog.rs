@@ -119,7 +119,10 @@ pub enum CatalogError {
 /// Parse `1s`, `250ms`, `2m`, `1.5s`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map(|i| s.split_at(i)).unwrap_or((s, "s"));
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
     let n: f64 = num.parse().ok()?;
     let secs = match unit {
         "ms" => n / 1000.0,
@@ -161,7 +164,10 @@ pub fn expand_tags(pattern: &str) -> Vec<String> {
     let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
     let body = &pattern[open + 1..close];
     let items: Vec<String> = if commas.is_empty() {
-        match body.split_once("..").map(|(a, b)| (a.parse::<u32>(), b.parse::<u32>())) {
+        match body
+            .split_once("..")
+            .map(|(a, b)| (a.parse::<u32>(), b.parse::<u32>()))
+        {
             Some((Ok(a), Ok(b))) => (a..=b).map(|n| n.to_string()).collect(),
             _ => vec![body.to_string()],
         }
@@ -187,8 +193,9 @@ impl Catalog {
     }
 
     pub fn from_file(path: &std::path::Path) -> anyhow::Result<Catalog> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the image catalog {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read the image catalog {}: {e}", path.display())
+        })?;
         Ok(Catalog::from_yaml(&text)?)
     }
 
@@ -212,11 +219,15 @@ impl Catalog {
                         .ok_or_else(|| err("profile runs needs runsFor (e.g. 20s)".into()))?,
                     exit_code: r.exit_code,
                 },
-                other => return Err(err(format!("unknown profile {other:?} (server, shell or runs)"))),
+                other => {
+                    return Err(err(format!(
+                        "unknown profile {other:?} (server, shell or runs)"
+                    )))
+                }
             };
-            let stop_exit_code = r
-                .stop_exit_code
-                .unwrap_or(if profile == Profile::Server { 0 } else { 143 });
+            let stop_exit_code =
+                r.stop_exit_code
+                    .unwrap_or(if profile == Profile::Server { 0 } else { 143 });
             repos.insert(
                 reference.repository(),
                 Repo {
@@ -231,9 +242,11 @@ impl Catalog {
         let generic = match file.generic {
             Some(g) => Generic {
                 size_bytes: g.size_bytes,
-                completes_after: parse_duration(&g.completes_after).ok_or_else(|| CatalogError::Repo {
-                    repo: "generic".into(),
-                    msg: format!("bad duration {:?}", g.completes_after),
+                completes_after: parse_duration(&g.completes_after).ok_or_else(|| {
+                    CatalogError::Repo {
+                        repo: "generic".into(),
+                        msg: format!("bad duration {:?}", g.completes_after),
+                    }
                 })?,
             },
             None => Generic {
@@ -252,7 +265,11 @@ impl Catalog {
     pub fn resolve(&self, reference: &ImageRef) -> Resolution {
         match self.repos.get(&reference.repository()) {
             Some(repo) => {
-                let tag_ok = reference.digest.is_some() || reference.tag.as_ref().is_some_and(|t| repo.tags.contains(t));
+                let tag_ok = reference.digest.is_some()
+                    || reference
+                        .tag
+                        .as_ref()
+                        .is_some_and(|t| repo.tags.contains(t));
                 if !tag_ok {
                     return Resolution::NotFound(reference.clone());
                 }
@@ -278,12 +295,21 @@ impl Catalog {
 
     /// What a container does, from its image, its `command`/`args` and the pod's
     /// restartPolicy (`Always`, `OnFailure`, `Never`).
-    pub fn behaviour(&self, image: &ImageInfo, command: &[String], args: &[String], restart_policy: &str) -> Behaviour {
+    pub fn behaviour(
+        &self,
+        image: &ImageInfo,
+        command: &[String],
+        args: &[String],
+        restart_policy: &str,
+    ) -> Behaviour {
         let line: Vec<&str> = command.iter().chain(args).map(String::as_str).collect();
         let line = line.join(" ");
         match &image.profile {
             Some(Profile::Server) => Behaviour::RunsForever,
-            Some(Profile::Runs { duration, exit_code }) => Behaviour::Exits {
+            Some(Profile::Runs {
+                duration,
+                exit_code,
+            }) => Behaviour::Exits {
                 after: *duration,
                 code: *exit_code,
             },
@@ -311,7 +337,13 @@ pub fn command_line(line: &str) -> Option<Behaviour> {
     if line.is_empty() {
         return None;
     }
-    let forever = ["sleep infinity", "tail -f", "while true", "while :", "sleep inf"];
+    let forever = [
+        "sleep infinity",
+        "tail -f",
+        "while true",
+        "while :",
+        "sleep inf",
+    ];
     if forever.iter().any(|f| line.contains(f)) {
         return Some(Behaviour::RunsForever);
     }
@@ -364,10 +396,16 @@ mod tests {
             "some.registry.example/unknown/app:v7",
         ];
         for image in found {
-            assert!(matches!(resolve(&c, image), Resolution::Found(_)), "{image}");
+            assert!(
+                matches!(resolve(&c, image), Resolution::Found(_)),
+                "{image}"
+            );
         }
         for image in ["nginx:1.9.21", "busybox:9.99", "alpine:2.0"] {
-            assert!(matches!(resolve(&c, image), Resolution::NotFound(_)), "{image}");
+            assert!(
+                matches!(resolve(&c, image), Resolution::NotFound(_)),
+                "{image}"
+            );
         }
     }
 
@@ -383,30 +421,106 @@ mod tests {
             after: Duration::from_secs(secs),
             code,
         };
-        let cases: Vec<(&str, Vec<String>, Vec<String>, &str, Behaviour)> = vec![
-            ("nginx:1.7.9", vec![], vec![], "Always", Behaviour::RunsForever),
+        type Case<'a> = (&'a str, Vec<String>, Vec<String>, &'a str, Behaviour);
+        let cases: Vec<Case> = vec![
+            (
+                "nginx:1.7.9",
+                vec![],
+                vec![],
+                "Always",
+                Behaviour::RunsForever,
+            ),
             ("busybox", vec![], vec![], "Always", exits(0, 0)),
-            ("busybox", vec![], s(&["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"]), "OnFailure", exits(0, 0)),
-            ("busybox", s(&["sleep", "3600"]), vec![], "Always", exits(3600, 0)),
-            ("busybox", s(&["sh", "-c", "sleep 5; exit 3"]), vec![], "Never", exits(5, 3)),
-            ("busybox", s(&["sh", "-c", "false"]), vec![], "Never", exits(0, 1)),
-            ("busybox", s(&["sh", "-c", "while true; do sleep 1; done"]), vec![], "Always", Behaviour::RunsForever),
-            ("nemo1107/train", vec![], s(&["3", "softmax", "0.5"]), "Never", exits(20, 0)),
-            ("example.com/app:1", vec![], vec![], "Always", Behaviour::RunsForever),
+            (
+                "busybox",
+                vec![],
+                s(&[
+                    "/bin/sh",
+                    "-c",
+                    "date; echo Hello from the Kubernetes cluster",
+                ]),
+                "OnFailure",
+                exits(0, 0),
+            ),
+            (
+                "busybox",
+                s(&["sleep", "3600"]),
+                vec![],
+                "Always",
+                exits(3600, 0),
+            ),
+            (
+                "busybox",
+                s(&["sh", "-c", "sleep 5; exit 3"]),
+                vec![],
+                "Never",
+                exits(5, 3),
+            ),
+            (
+                "busybox",
+                s(&["sh", "-c", "false"]),
+                vec![],
+                "Never",
+                exits(0, 1),
+            ),
+            (
+                "busybox",
+                s(&["sh", "-c", "while true; do sleep 1; done"]),
+                vec![],
+                "Always",
+                Behaviour::RunsForever,
+            ),
+            (
+                "nemo1107/train",
+                vec![],
+                s(&["3", "softmax", "0.5"]),
+                "Never",
+                exits(20, 0),
+            ),
+            (
+                "example.com/app:1",
+                vec![],
+                vec![],
+                "Always",
+                Behaviour::RunsForever,
+            ),
             ("example.com/app:1", vec![], vec![], "Never", exits(2, 0)),
-            ("example.com/app:1", vec![], vec![], "OnFailure", exits(2, 0)),
+            (
+                "example.com/app:1",
+                vec![],
+                vec![],
+                "OnFailure",
+                exits(2, 0),
+            ),
         ];
         for (image, cmd, args, policy, want) in cases {
-            assert_eq!(c.behaviour(&info(image), &cmd, &args, policy), want, "{image} {cmd:?} {args:?} {policy}");
+            assert_eq!(
+                c.behaviour(&info(image), &cmd, &args, policy),
+                want,
+                "{image} {cmd:?} {args:?} {policy}"
+            );
         }
     }
 
     #[test]
     fn tag_patterns_expand() {
         assert_eq!(expand_tags("1.9.{0..2}"), ["1.9.0", "1.9.1", "1.9.2"]);
-        assert_eq!(expand_tags("{3.11,3.12}-{slim,alpine}"), ["3.11-slim", "3.11-alpine", "3.12-slim", "3.12-alpine"]);
+        assert_eq!(
+            expand_tags("{3.11,3.12}-{slim,alpine}"),
+            ["3.11-slim", "3.11-alpine", "3.12-slim", "3.12-alpine"]
+        );
         assert_eq!(expand_tags("latest"), ["latest"]);
-        assert_eq!(expand_tags("{1.15,1.15.{0..1}}{,-alpine}"), ["1.15", "1.15-alpine", "1.15.0", "1.15.0-alpine", "1.15.1", "1.15.1-alpine"]);
+        assert_eq!(
+            expand_tags("{1.15,1.15.{0..1}}{,-alpine}"),
+            [
+                "1.15",
+                "1.15-alpine",
+                "1.15.0",
+                "1.15.0-alpine",
+                "1.15.1",
+                "1.15.1-alpine"
+            ]
+        );
     }
 
     #[test]

@@ -53,7 +53,8 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 impl ImageRef {
@@ -68,9 +69,9 @@ impl ImageRef {
         }
         let (rest, digest) = match image.split_once('@') {
             Some((r, d)) => {
-                let ok = d
-                    .split_once(':')
-                    .is_some_and(|(alg, hex)| !alg.is_empty() && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit()));
+                let ok = d.split_once(':').is_some_and(|(alg, hex)| {
+                    !alg.is_empty() && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+                });
                 if !ok {
                     return Err(bad(""));
                 }
@@ -81,7 +82,10 @@ impl ImageRef {
         // The tag is after the last `:` that follows the last `/`.
         let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
         let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+            Some(i) => (
+                &rest[..last_slash + i],
+                Some(rest[last_slash + i + 1..].to_string()),
+            ),
             None => (rest, None),
         };
         if let Some(t) = &tag {
@@ -91,7 +95,10 @@ impl ImageRef {
         }
         let (domain, path) = match name.split_once('/') {
             Some((first, remainder))
-                if first.contains('.') || first.contains(':') || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) =>
+                if first.contains('.')
+                    || first.contains(':')
+                    || first == "localhost"
+                    || first.chars().any(|c| c.is_ascii_uppercase()) =>
             {
                 (first.to_string(), remainder.to_string())
             }
@@ -103,7 +110,9 @@ impl ImageRef {
             path
         };
         if path.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(bad(&format!(": repository name ({path}) must be lowercase")));
+            return Err(bad(&format!(
+                ": repository name ({path}) must be lowercase"
+            )));
         }
         if path.is_empty() || !path.split('/').all(valid_component) {
             return Err(bad(""));
@@ -131,7 +140,14 @@ impl ImageRef {
         if let Some(d) = &self.digest {
             return d.clone();
         }
-        format!("sha256:{}", fake_sha256(&format!("{}:{}", self.repository(), self.tag.as_deref().unwrap_or("latest"))))
+        format!(
+            "sha256:{}",
+            fake_sha256(&format!(
+                "{}:{}",
+                self.repository(),
+                self.tag.as_deref().unwrap_or("latest")
+            ))
+        )
     }
 
     /// The `imageID` a container status carries: `docker.io/library/nginx@sha256:…`.
@@ -170,7 +186,9 @@ pub fn fake_sha256(s: &str) -> String {
 pub fn random_id() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..4).map(|_| format!("{:016x}", rng.gen::<u64>())).collect()
+    (0..4)
+        .map(|_| format!("{:016x}", rng.gen::<u64>()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -182,10 +200,19 @@ mod tests {
         let cases = [
             ("nginx", "docker.io/library/nginx:latest"),
             ("nginx:1.7.9", "docker.io/library/nginx:1.7.9"),
-            ("fluent/fluentd-kubernetes-daemonset:v1", "docker.io/fluent/fluentd-kubernetes-daemonset:v1"),
-            ("quay.io/fluentd_elasticsearch/fluentd:v2.5.2", "quay.io/fluentd_elasticsearch/fluentd:v2.5.2"),
+            (
+                "fluent/fluentd-kubernetes-daemonset:v1",
+                "docker.io/fluent/fluentd-kubernetes-daemonset:v1",
+            ),
+            (
+                "quay.io/fluentd_elasticsearch/fluentd:v2.5.2",
+                "quay.io/fluentd_elasticsearch/fluentd:v2.5.2",
+            ),
             ("localhost:5000/app", "localhost:5000/app:latest"),
-            ("docker.io/library/busybox:1.36", "docker.io/library/busybox:1.36"),
+            (
+                "docker.io/library/busybox:1.36",
+                "docker.io/library/busybox:1.36",
+            ),
             ("nemo1107/train", "docker.io/nemo1107/train:latest"),
         ];
         for (image, want) in cases {
@@ -194,7 +221,10 @@ mod tests {
         let d = format!("nginx@sha256:{}", "a".repeat(64));
         let r = ImageRef::parse(&d).unwrap();
         assert_eq!(r.tag, None);
-        assert_eq!(r.image_id(), format!("docker.io/library/nginx@sha256:{}", "a".repeat(64)));
+        assert_eq!(
+            r.image_id(),
+            format!("docker.io/library/nginx@sha256:{}", "a".repeat(64))
+        );
     }
 
     #[test]
@@ -212,10 +242,21 @@ mod tests {
     #[test]
     fn made_up_digests_are_stable_and_look_like_sha256() {
         let a = ImageRef::parse("nginx:1.7.9").unwrap();
-        assert_eq!(a.resolved_digest(), ImageRef::parse("docker.io/library/nginx:1.7.9").unwrap().resolved_digest());
-        let hex = a.resolved_digest().trim_start_matches("sha256:").to_string();
+        assert_eq!(
+            a.resolved_digest(),
+            ImageRef::parse("docker.io/library/nginx:1.7.9")
+                .unwrap()
+                .resolved_digest()
+        );
+        let hex = a
+            .resolved_digest()
+            .trim_start_matches("sha256:")
+            .to_string();
         assert_eq!(hex.len(), 64);
-        assert_ne!(hex, ImageRef::parse("nginx:1.9.1").unwrap().resolved_digest());
+        assert_ne!(
+            hex,
+            ImageRef::parse("nginx:1.9.1").unwrap().resolved_digest()
+        );
         assert_eq!(random_id().len(), 64);
     }
 }

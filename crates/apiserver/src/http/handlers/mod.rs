@@ -104,7 +104,9 @@ pub async fn dispatch(
         include,
     };
     let not_allowed = || {
-        Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"))
+        Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        ))
     };
     // A namespaced kind's path outside a namespace serves only list and watch (across
     // namespaces), as kube-apiserver registers no other route there.

@@ -1,0 +1,208 @@
+//! One pod on one node (the kubelet's pod worker): builds or re-adopts the lifecycle machine,
+//! steps it when its next transition is due or the pod changes, writes the status when it
+//! changed (a merge patch of `status`), records the machine's events, and once a deleted pod's
+//! containers have stopped deletes it for good (`gracePeriodSeconds=0`, uid precondition).
+
+use super::NodeContext;
+use crate::events::ObjectRef;
+use crate::lifecycle::{adopt, status, Env, Event, PodMachine, PodSpecView};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::Api;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+
+/// A change of the pod as the worker sees it.
+#[derive(Debug)]
+pub enum PodUpdate {
+    Changed(Arc<Pod>),
+    /// The pod is gone from the API (or the node is).
+    Deleted,
+}
+
+/// The parts of the pod's current status the next status is built on (conditions for their
+/// transition times and the ones the kubelet does not own, the QoS class) — kept small, as a
+/// node holds one per pod.
+fn prior(pod: &Pod) -> Value {
+    let Some(s) = pod.status.as_ref() else {
+        return json!({});
+    };
+    let mut v = json!({});
+    if let Some(c) = &s.conditions {
+        v["conditions"] = serde_json::to_value(c).unwrap_or(Value::Null);
+    }
+    if let Some(q) = &s.qos_class {
+        v["qosClass"] = json!(q);
+    }
+    v
+}
+
+/// A fingerprint of a status, to skip writing the same one twice.
+fn fingerprint(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.to_string().hash(&mut h);
+    h.finish()
+}
+
+fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("")
+}
+
+/// Step the machine with the node's runtime and addresses; returns the next wake-up.
+fn step(
+    ctx: &NodeContext,
+    m: &mut PodMachine,
+    events: &mut Vec<Event>,
+    update: Option<(PodSpecView, bool, Option<i64>)>,
+) -> Option<SystemTime> {
+    let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
+    let mut env = Env {
+        now: ctx.clock.now(),
+        runtime: ctx.runtime.as_ref(),
+        timing: &ctx.timing,
+        ips: &mut *ips,
+        events,
+    };
+    if let Some((spec, deleting, grace)) = update {
+        m.update(spec, deleting, grace, &mut env);
+    }
+    m.step(&mut env)
+}
+
+fn record(ctx: &NodeContext, spec: &PodSpecView, events: &mut Vec<Event>) {
+    for e in events.drain(..) {
+        let object = ObjectRef {
+            field_path: e.field_path,
+            ..ObjectRef::pod(&spec.namespace, &spec.name, &spec.uid)
+        };
+        ctx.recorder
+            .record(object, &ctx.source, e.warning, e.reason, e.message);
+    }
+}
+
+/// Give back what a pod held on the node when it vanished without a clean stop.
+fn forget(ctx: &NodeContext, m: &PodMachine) {
+    use crate::lifecycle::IpSource;
+    for c in m.all() {
+        if let Some(id) = &c.container_id {
+            ctx.runtime.remove_container(id);
+        }
+    }
+    if let Some(sb) = &m.sandbox_id {
+        ctx.runtime.stop_pod_sandbox(sb);
+    }
+    ctx.ips
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .release(&m.spec.uid);
+}
+
+pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedReceiver<PodUpdate>) {
+    let spec = PodSpecView::from_pod(&pod);
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &spec.namespace);
+    // A pod that is already over: nothing runs; the API server removes it when deleted.
+    if matches!(phase(&pod), "Succeeded" | "Failed") {
+        while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
+        return;
+    }
+    let mut api_status = prior(&pod);
+    let mut events = Vec::new();
+    let full_status = pod
+        .status
+        .as_ref()
+        .and_then(|s| serde_json::to_value(s).ok())
+        .unwrap_or(Value::Null);
+    let adopting =
+        full_status.get("containerStatuses").is_some() || full_status.get("podIP").is_some();
+    let mut m = {
+        let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
+        let mut env = Env {
+            now: ctx.clock.now(),
+            runtime: ctx.runtime.as_ref(),
+            timing: &ctx.timing,
+            ips: &mut *ips,
+            events: &mut events,
+        };
+        if adopting {
+            adopt::adopt(spec.clone(), &full_status, &mut env)
+        } else {
+            PodMachine::start(spec.clone(), env.now, &ctx.timing)
+        }
+    };
+    let mut update = pod.metadata.deletion_timestamp.is_some().then(|| {
+        (
+            spec.clone(),
+            true,
+            pod.metadata.deletion_grace_period_seconds,
+        )
+    });
+    drop(full_status);
+    let mut written: Option<u64> = None;
+    loop {
+        let wake = step(&ctx, &mut m, &mut events, update.take());
+        record(&ctx, &m.spec, &mut events);
+        let now = ctx.clock.now();
+        let status = status::pod_status(&m, now, &ctx.host_ip, &api_status);
+        let print = fingerprint(&status);
+        if written != Some(print) {
+            let _permit = ctx.writes.clone().acquire_owned().await;
+            let patch = json!({"status": status});
+            match api
+                .patch_status(&m.spec.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => written = Some(print),
+                Err(kube::Error::Api(e)) if e.code == 404 => {
+                    forget(&ctx, &m);
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!("status of pod {}/{}: {e}", m.spec.namespace, m.spec.name)
+                }
+            }
+        }
+        if m.is_terminal() && m.deleting {
+            let _permit = ctx.writes.clone().acquire_owned().await;
+            let dp = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions {
+                    uid: Some(m.spec.uid.clone()),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            };
+            if let Err(e) = api.delete(&m.spec.name, &dp).await {
+                tracing::debug!("delete pod {}/{}: {e}", m.spec.namespace, m.spec.name);
+            }
+            // Wait for the deletion to be seen (or the node to go).
+            while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
+            return;
+        }
+        let sleep = async {
+            match wake {
+                Some(t) => ctx.clock.sleep_until(t).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            u = rx.recv() => match u {
+                None | Some(PodUpdate::Deleted) => {
+                    forget(&ctx, &m);
+                    return;
+                }
+                Some(PodUpdate::Changed(p)) => {
+                    api_status = prior(&p);
+                    let spec = PodSpecView::from_pod(&p);
+                    update = Some((spec, p.metadata.deletion_timestamp.is_some(), p.metadata.deletion_grace_period_seconds));
+                }
+            },
+            _ = sleep => {}
+        }
+    }
+}

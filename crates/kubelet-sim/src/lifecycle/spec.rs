@@ -1,0 +1,182 @@
+//! What the lifecycle reads from a Pod: its identity, restart policy and containers (image,
+//! pull policy, command, probes' delays, mounts), taken from the API object once per update.
+
+use k8s_openapi::api::core::v1::{Container, Pod, Probe};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartPolicy {
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn parse(s: Option<&str>) -> RestartPolicy {
+        match s {
+            Some("Never") => RestartPolicy::Never,
+            Some("OnFailure") => RestartPolicy::OnFailure,
+            _ => RestartPolicy::Always,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        }
+    }
+
+    /// Whether a container that exited with `code` is started again.
+    pub fn restarts(self, code: i32) -> bool {
+        match self {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0,
+            RestartPolicy::Never => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+/// Which list a container is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    Init,
+    /// An init container with `restartPolicy: Always`.
+    Sidecar,
+    Regular,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub pull_policy: PullPolicy,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub kind: ContainerKind,
+    /// With a readiness probe: ready this long after start (the first probe succeeds).
+    pub readiness_delay: Option<Duration>,
+    /// With a startup probe: `started` this long after start.
+    pub startup_delay: Option<Duration>,
+    pub volume_mounts: Vec<(String, String, bool)>,
+}
+
+impl ContainerSpec {
+    pub fn field_path(&self) -> String {
+        match self.kind {
+            ContainerKind::Regular => format!("spec.containers{{{}}}", self.name),
+            _ => format!("spec.initContainers{{{}}}", self.name),
+        }
+    }
+
+    /// Whether the definition differs in what forces a restart (the image, the command line).
+    pub fn changed_from(&self, other: &ContainerSpec) -> bool {
+        self.image != other.image || self.command != other.command || self.args != other.args
+    }
+}
+
+/// The parts of a Pod the lifecycle uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodSpecView {
+    pub uid: String,
+    pub name: String,
+    pub namespace: String,
+    pub restart_policy: RestartPolicy,
+    pub init_containers: Vec<ContainerSpec>,
+    pub containers: Vec<ContainerSpec>,
+    pub grace_seconds: i64,
+    pub active_deadline_seconds: Option<i64>,
+    pub generation: i64,
+}
+
+impl PodSpecView {
+    /// `name_namespace(uid)` (`format.Pod`).
+    pub fn format_pod(&self) -> String {
+        format!("{}_{}({})", self.name, self.namespace, self.uid)
+    }
+
+    pub fn from_pod(pod: &Pod) -> PodSpecView {
+        let spec = pod.spec.clone().unwrap_or_default();
+        let conv = |c: &Container, kind: ContainerKind| {
+            let delay = |p: &Option<Probe>| {
+                p.as_ref().map(|p| {
+                    Duration::from_secs(p.initial_delay_seconds.unwrap_or(0).max(0) as u64)
+                })
+            };
+            let image = c.image.clone().unwrap_or_default();
+            let pull_policy = match c.image_pull_policy.as_deref() {
+                Some("Always") => PullPolicy::Always,
+                Some("Never") => PullPolicy::Never,
+                Some("IfNotPresent") => PullPolicy::IfNotPresent,
+                _ => {
+                    let tagless = !image.contains('@') && {
+                        let last = image.rsplit('/').next().unwrap_or("");
+                        !last.contains(':') || last.ends_with(":latest")
+                    };
+                    if tagless {
+                        PullPolicy::Always
+                    } else {
+                        PullPolicy::IfNotPresent
+                    }
+                }
+            };
+            ContainerSpec {
+                name: c.name.clone(),
+                image,
+                pull_policy,
+                command: c.command.clone().unwrap_or_default(),
+                args: c.args.clone().unwrap_or_default(),
+                kind,
+                readiness_delay: delay(&c.readiness_probe),
+                startup_delay: delay(&c.startup_probe),
+                volume_mounts: c
+                    .volume_mounts
+                    .iter()
+                    .flatten()
+                    .map(|m| {
+                        (
+                            m.name.clone(),
+                            m.mount_path.clone(),
+                            m.read_only.unwrap_or(false),
+                        )
+                    })
+                    .collect(),
+            }
+        };
+        PodSpecView {
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            restart_policy: RestartPolicy::parse(spec.restart_policy.as_deref()),
+            init_containers: spec
+                .init_containers
+                .iter()
+                .flatten()
+                .map(|c| {
+                    let kind = if c.restart_policy.as_deref() == Some("Always") {
+                        ContainerKind::Sidecar
+                    } else {
+                        ContainerKind::Init
+                    };
+                    conv(c, kind)
+                })
+                .collect(),
+            containers: spec
+                .containers
+                .iter()
+                .map(|c| conv(c, ContainerKind::Regular))
+                .collect(),
+            grace_seconds: spec.termination_grace_period_seconds.unwrap_or(30),
+            active_deadline_seconds: spec.active_deadline_seconds,
+            generation: pod.metadata.generation.unwrap_or(0),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! State `Starting`: the image is on the node; the container is created (`Created`) and started
+//! (`Started`) after the runtime's create and start delays.
+
+use super::{ContainerMachine, ContainerState, Env, PodCtx, Shown};
+use crate::images::ImageInfo;
+use crate::runtime::ContainerConfig;
+
+pub fn enter(c: &mut ContainerMachine, image: ImageInfo, shown: Shown, env: &mut Env<'_>) {
+    c.state = ContainerState::Starting {
+        at: env.now + env.timing.create + env.timing.start,
+        image,
+        shown,
+    };
+}
+
+/// Create and start the container; it is `Running` from now.
+pub fn step(c: &mut ContainerMachine, pod: &PodCtx<'_>, env: &mut Env<'_>) -> bool {
+    let ContainerState::Starting { at, image, shown } = c.state.clone() else {
+        return false;
+    };
+    if env.now < at {
+        return false;
+    }
+    let config = ContainerConfig {
+        pod_uid: pod.spec.uid.clone(),
+        pod_name: pod.spec.name.clone(),
+        namespace: pod.spec.namespace.clone(),
+        name: c.spec.name.clone(),
+        image: image.clone(),
+        command: c.spec.command.clone(),
+        args: c.spec.args.clone(),
+        restart_policy: pod.policy_for(&c.spec).as_str().into(),
+        attempt: c.runs,
+    };
+    let id = match env.runtime.create_container(&config) {
+        Ok(id) => id,
+        Err(e) => {
+            env.warning("Failed", format!("Error: {e}"), &c.spec);
+            c.state = ContainerState::ImageError {
+                reason: "CreateContainerError",
+                message: e.to_string(),
+            };
+            return true;
+        }
+    };
+    env.normal("Created", "Container created".into(), &c.spec);
+    if let Err(e) = env.runtime.start_container(&id, env.now) {
+        env.warning("Failed", format!("Error: {e}"), &c.spec);
+        c.state = ContainerState::ImageError {
+            reason: "RunContainerError",
+            message: e.to_string(),
+        };
+        return true;
+    }
+    env.normal("Started", "Container started".into(), &c.spec);
+    if let Shown::Terminated(t) = shown {
+        c.last_termination = Some(t);
+    }
+    c.runs += 1;
+    c.image = Some(image);
+    c.container_id = Some(id.clone());
+    let started_ok_at = env.now + c.spec.startup_delay.unwrap_or_default();
+    let ready_at = match c.spec.readiness_delay {
+        Some(d) => (env.now + d).max(started_ok_at),
+        None => started_ok_at,
+    };
+    c.state = ContainerState::Running {
+        id,
+        started_at: env.now,
+        ready_at: Some(ready_at),
+        started_ok_at,
+    };
+    true
+}

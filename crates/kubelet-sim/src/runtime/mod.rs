@@ -1,0 +1,159 @@
+//! The container runtime seam (the kubelet's view of CRI): pull images, run pod sandboxes,
+//! create, start, stop and inspect containers. The pod lifecycle drives a runtime without knowing
+//! what it is: `simulated` (no processes; behaviour from the image catalog) is the one nodes use
+//! now, `fake` records calls and is scripted by tests; a runtime that runs real processes can be
+//! put beside them.
+
+pub mod fake;
+pub mod simulated;
+
+use crate::images::{ImageInfo, ImageRef};
+use std::time::{Duration, SystemTime};
+
+pub use fake::FakeRuntime;
+pub use simulated::SimulatedRuntime;
+
+/// What the runtime needs to create a container.
+#[derive(Clone, Debug)]
+pub struct ContainerConfig {
+    pub pod_uid: String,
+    pub pod_name: String,
+    pub namespace: String,
+    pub name: String,
+    pub image: ImageInfo,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    /// The pod's restartPolicy (`Always`, `OnFailure`, `Never`); `Always` for sidecars.
+    pub restart_policy: String,
+    /// How many times this container ran before (`attempt` in CRI).
+    pub attempt: i32,
+}
+
+/// A pull the runtime has begun: how long it takes and how it ends.
+#[derive(Clone, Debug)]
+pub struct PullPlan {
+    pub duration: Duration,
+    pub outcome: Result<ImageInfo, PullError>,
+}
+
+/// Why a pull failed (the CRI error text the kubelet shows).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PullError {
+    /// The registry has no such tag: `rpc error: code = NotFound desc = …`.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Why a container operation failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("container {0} not found")]
+    NotFound(String),
+    #[error("container {id} is {state}, cannot {op}")]
+    WrongState {
+        id: String,
+        state: &'static str,
+        op: &'static str,
+    },
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A container as the runtime reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContainerStatus {
+    Created,
+    Running {
+        started_at: SystemTime,
+    },
+    Exited {
+        started_at: SystemTime,
+        finished_at: SystemTime,
+        exit_code: i32,
+        /// `Completed` (0), `Error` (non-zero), `OOMKilled`, ...
+        reason: &'static str,
+    },
+}
+
+/// The kubelet's container runtime.
+pub trait ContainerRuntime: Send + Sync {
+    /// `containerd://2.1.0`-like name and version, for the node's `containerRuntimeVersion`.
+    fn version(&self) -> String;
+    /// Whether an image is on this node.
+    fn image_present(&self, image: &ImageRef) -> bool;
+    /// Begin pulling an image; the pull is done after `PullPlan::duration`.
+    fn pull_image(&self, image: &ImageRef) -> PullPlan;
+    /// A finished successful pull: the image is now on the node.
+    fn image_pulled(&self, image: &ImageInfo);
+    /// Resolve an image that is already present.
+    fn present_image(&self, image: &ImageRef) -> Option<ImageInfo>;
+    /// Create the pod's sandbox (network namespace, pause container); returns its id.
+    fn run_pod_sandbox(&self, pod_uid: &str) -> String;
+    fn stop_pod_sandbox(&self, sandbox_id: &str);
+    /// Create a container; returns its id (64 hex digits).
+    fn create_container(&self, config: &ContainerConfig) -> Result<String, RuntimeError>;
+    /// Re-attach to a container that kept running while the kubelet was down (kube-lite was
+    /// restarted): it runs under `id` since `started_at`.
+    fn adopt_container(&self, config: &ContainerConfig, id: &str, started_at: SystemTime);
+    /// Start a created container at `now`.
+    fn start_container(&self, id: &str, now: SystemTime) -> Result<(), RuntimeError>;
+    /// Send SIGTERM at `now`; SIGKILL after `grace`. Returns when the container will have exited.
+    fn stop_container(
+        &self,
+        id: &str,
+        grace: Duration,
+        now: SystemTime,
+    ) -> Result<SystemTime, RuntimeError>;
+    /// The container's state as of `now`.
+    fn container_status(&self, id: &str, now: SystemTime) -> Result<ContainerStatus, RuntimeError>;
+    /// When the container's state will next change by itself (a simulated exit), if known.
+    /// Runtimes with real processes return `None` and are polled.
+    fn next_change(&self, id: &str) -> Option<SystemTime>;
+    fn remove_container(&self, id: &str);
+    /// Whether `kubectl exec` can run commands in this runtime's containers.
+    fn supports_exec(&self) -> bool;
+}
+
+/// The delays of the simulated node (a cluster with a local registry mirror: pull ≈ 1 s,
+/// sandbox + create + start ≈ 1 s); all zero with `--fast`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    pub sandbox: Duration,
+    pub create: Duration,
+    pub start: Duration,
+    /// How long a process takes to exit after SIGTERM.
+    pub stop: Duration,
+    pub pull_base: Duration,
+    /// Pull speed on top of `pull_base`.
+    pub pull_bytes_per_sec: u64,
+    /// Time between a failed pull (`ErrImagePull`) and the next sync that reports the back-off.
+    pub resync: Duration,
+}
+
+impl Timing {
+    pub const REALISTIC: Timing = Timing {
+        sandbox: Duration::from_millis(500),
+        create: Duration::from_millis(200),
+        start: Duration::from_millis(300),
+        stop: Duration::from_millis(200),
+        pull_base: Duration::from_millis(250),
+        pull_bytes_per_sec: 100_000_000,
+        resync: Duration::from_secs(2),
+    };
+    pub const FAST: Timing = Timing {
+        sandbox: Duration::ZERO,
+        create: Duration::ZERO,
+        start: Duration::ZERO,
+        stop: Duration::ZERO,
+        pull_base: Duration::ZERO,
+        pull_bytes_per_sec: 0,
+        resync: Duration::from_millis(200),
+    };
+
+    pub fn pull_time(&self, size_bytes: u64) -> Duration {
+        if self.pull_bytes_per_sec == 0 {
+            return self.pull_base;
+        }
+        self.pull_base + Duration::from_secs_f64(size_bytes as f64 / self.pull_bytes_per_sec as f64)
+    }
+}
