@@ -102,6 +102,9 @@ async fn write_events(
     mut rx: mpsc::UnboundedReceiver<Pending>,
 ) {
     let mut seen: HashMap<Key, Event> = HashMap::new();
+    // Names are `<object>.<unix nanos hex>` as upstream; kept strictly increasing so two events
+    // at the same instant (a fake clock stands still) do not collide.
+    let mut last_nanos: u128 = 0;
     while let Some(p) = rx.recv().await {
         let now = clock.now();
         seen.retain(|_, e| {
@@ -147,7 +150,9 @@ async fn write_events(
             let nanos = now
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
-                .as_nanos();
+                .as_nanos()
+                .max(last_nanos + 1);
+            last_nanos = nanos;
             let ev = Event {
                 metadata: ObjectMeta {
                     name: Some(format!(

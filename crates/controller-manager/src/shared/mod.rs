@@ -5,6 +5,7 @@
 pub mod adoption;
 pub mod events;
 pub mod expectations;
+pub mod history;
 pub mod informer;
 pub mod pod_control;
 pub mod pods;

@@ -2,8 +2,12 @@
 //! with the test playing the kubelet.
 
 mod common;
+mod cronjob;
+mod daemonset;
 mod deployment;
 mod gc;
+mod job;
 mod namespace;
 mod replicaset;
 mod rollout_property;
+mod statefulset;
