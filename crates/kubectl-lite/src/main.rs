@@ -1,0 +1,516 @@
+//! kubectl-lite: a fast subset of kubectl v1.35 whose output matches kubectl's byte for byte
+//! (server-side tables, `-o json|yaml|name`, apply/delete/scale messages).
+
+mod client;
+mod config;
+mod discovery;
+mod edit;
+mod get;
+mod gojson;
+mod goyaml;
+mod manifest;
+mod misc;
+mod mutate;
+mod rollout;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::Api;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubectl-lite",
+    about = "kubectl-lite controls the Kubernetes cluster manager (a fast kubectl subset)."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Global {
+    /// Path to the kubeconfig file to use for CLI requests.
+    #[arg(long, global = true)]
+    kubeconfig: Option<PathBuf>,
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true)]
+    context: Option<String>,
+    /// The address and port of the Kubernetes API server.
+    #[arg(short = 's', long, global = true)]
+    server: Option<String>,
+    /// If present, the namespace scope for this CLI request.
+    #[arg(short = 'n', long, global = true)]
+    namespace: Option<String>,
+    /// Accepted for compatibility; requests use the client default timeout.
+    #[arg(long, global = true)]
+    request_timeout: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Display one or many resources.
+    Get {
+        args: Vec<String>,
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        #[arg(long)]
+        field_selector: Option<String>,
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        #[arg(long)]
+        show_labels: bool,
+        #[arg(long)]
+        no_headers: bool,
+    },
+    /// Apply a configuration to a resource by file name or stdin.
+    Apply {
+        #[arg(short = 'f', long = "filename", required = true)]
+        filename: Vec<String>,
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        #[arg(long)]
+        record: bool,
+        /// strict (default), warn or ignore/false: the fieldValidation sent to the server.
+        #[arg(long, default_value = "strict", num_args = 0..=1, default_missing_value = "strict")]
+        validate: String,
+    },
+    /// Create a resource from a file or from stdin.
+    Create {
+        #[arg(short = 'f', long = "filename", required = true)]
+        filename: Vec<String>,
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        #[arg(long)]
+        record: bool,
+        /// strict (default), warn or ignore/false: the fieldValidation sent to the server.
+        #[arg(long, default_value = "strict", num_args = 0..=1, default_missing_value = "strict")]
+        validate: String,
+    },
+    /// Delete resources by file names, stdin, resources and names, or by resources and label selector.
+    Delete {
+        args: Vec<String>,
+        #[arg(short = 'f', long = "filename")]
+        filename: Vec<String>,
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        #[arg(long)]
+        all: bool,
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        #[arg(long, default_value = "true", action = clap::ArgAction::Set)]
+        wait: bool,
+        #[arg(long, default_value = "background")]
+        cascade: String,
+        #[arg(long)]
+        grace_period: Option<i64>,
+    },
+    /// Set a new size for a deployment, replica set, replication controller, or stateful set.
+    Scale {
+        args: Vec<String>,
+        #[arg(long)]
+        replicas: i64,
+    },
+    /// Set specific features on objects.
+    Set {
+        #[command(subcommand)]
+        what: SetCmd,
+    },
+    /// Update the labels on a resource.
+    Label {
+        args: Vec<String>,
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Update the annotations on a resource.
+    Annotate {
+        args: Vec<String>,
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Manage the rollout of a resource.
+    Rollout {
+        #[command(subcommand)]
+        what: RolloutCmd,
+    },
+    /// Edit a resource on the server.
+    Edit { args: Vec<String> },
+    /// Print the client and server version information.
+    Version,
+    /// Print the supported API resources on the server.
+    ApiResources {
+        #[arg(long)]
+        namespaced: Option<bool>,
+        #[arg(long)]
+        no_headers: bool,
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
+    /// Modify kubeconfig files.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SetCmd {
+    /// Update the image of a pod template.
+    Image { args: Vec<String> },
+}
+
+#[derive(Subcommand, Debug)]
+enum RolloutCmd {
+    /// Show the status of the rollout.
+    Status {
+        args: Vec<String>,
+        #[arg(short = 'w', long, default_value = "true", action = clap::ArgAction::Set)]
+        watch: bool,
+    },
+    /// View rollout history.
+    History {
+        args: Vec<String>,
+        #[arg(long)]
+        revision: Option<i64>,
+    },
+    /// Undo a previous rollout.
+    Undo {
+        args: Vec<String>,
+        #[arg(long, default_value = "0")]
+        to_revision: i64,
+    },
+    /// Restart a resource.
+    Restart { args: Vec<String> },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCmd {
+    /// Display merged kubeconfig settings.
+    View {
+        #[arg(long)]
+        minify: bool,
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Describe one or many contexts.
+    GetContexts {
+        #[arg(long)]
+        no_headers: bool,
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
+    /// Set the current-context in a kubeconfig file.
+    UseContext { name: String },
+    /// Display the current-context.
+    CurrentContext,
+}
+
+/// What every command needs: the server and the effective namespace.
+pub struct Ctx {
+    pub api: Api,
+    pub namespace: String,
+    pub namespace_explicit: bool,
+    pub resolved: config::Resolved,
+}
+
+async fn connect(g: &Global, command: &str) -> Result<Ctx> {
+    let flags = config::Flags {
+        kubeconfig: g.kubeconfig.clone(),
+        context: g.context.clone(),
+        server: g.server.clone(),
+        namespace: g.namespace.clone(),
+    };
+    let resolved = config::resolve(&flags)?;
+    let api = Api::connect(&resolved, g.server.is_some(), command).await?;
+    Ok(Ctx {
+        api,
+        namespace: resolved.namespace.clone(),
+        namespace_explicit: g.namespace.is_some(),
+        resolved,
+    })
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Cmd::Get {
+            args,
+            output,
+            selector,
+            field_selector,
+            all_namespaces,
+            show_labels,
+            no_headers,
+        } => {
+            let mut ctx = connect(&cli.global, "get").await?;
+            let a = get::GetArgs {
+                args,
+                output,
+                selector,
+                field_selector,
+                all_namespaces,
+                show_labels,
+                no_headers,
+            };
+            get::run(&mut ctx, &a).await
+        }
+        Cmd::Apply {
+            filename,
+            recursive,
+            record,
+            validate,
+        } => {
+            let mut ctx = connect(&cli.global, "apply").await?;
+            if record {
+                eprintln!(
+                    "Flag --record has been deprecated, --record will be removed in the future"
+                );
+            }
+            let cause = record_cause("apply", &filename, recursive);
+            mutate::apply(
+                &mut ctx,
+                &mutate::FileArgs {
+                    files: filename,
+                    recursive,
+                    record,
+                    record_cause: cause,
+                    validation: validation(&validate)?,
+                },
+            )
+            .await
+        }
+        Cmd::Create {
+            filename,
+            recursive,
+            record,
+            validate,
+        } => {
+            let mut ctx = connect(&cli.global, "create").await?;
+            if record {
+                eprintln!(
+                    "Flag --record has been deprecated, --record will be removed in the future"
+                );
+            }
+            let cause = record_cause("create", &filename, recursive);
+            mutate::create(
+                &mut ctx,
+                &mutate::FileArgs {
+                    files: filename,
+                    recursive,
+                    record,
+                    record_cause: cause,
+                    validation: validation(&validate)?,
+                },
+            )
+            .await
+        }
+        Cmd::Delete {
+            args,
+            filename,
+            recursive,
+            all,
+            selector,
+            wait,
+            cascade,
+            grace_period,
+        } => {
+            let mut ctx = connect(&cli.global, "delete").await?;
+            let cascade = match cascade.as_str() {
+                "orphan" | "false" => "Orphan",
+                "foreground" => "Foreground",
+                _ => "Background",
+            }
+            .to_string();
+            mutate::delete(
+                &mut ctx,
+                &mutate::DeleteArgs {
+                    args,
+                    files: filename,
+                    recursive,
+                    all,
+                    selector,
+                    wait,
+                    cascade,
+                    grace_period,
+                },
+            )
+            .await
+        }
+        Cmd::Scale { args, replicas } => {
+            let mut ctx = connect(&cli.global, "scale").await?;
+            mutate::scale(&mut ctx, &args, replicas).await
+        }
+        Cmd::Set {
+            what: SetCmd::Image { args },
+        } => {
+            let mut ctx = connect(&cli.global, "set image").await?;
+            mutate::set_image(&mut ctx, &args).await
+        }
+        Cmd::Label { args, overwrite } => {
+            let mut ctx = connect(&cli.global, "label").await?;
+            mutate::label_or_annotate(&mut ctx, &args, overwrite, false).await
+        }
+        Cmd::Annotate { args, overwrite } => {
+            let mut ctx = connect(&cli.global, "annotate").await?;
+            mutate::label_or_annotate(&mut ctx, &args, overwrite, true).await
+        }
+        Cmd::Rollout { what } => {
+            let mut ctx = connect(&cli.global, "rollout").await?;
+            match what {
+                RolloutCmd::Status { args, watch } => rollout::status(&mut ctx, &args, watch).await,
+                RolloutCmd::History { args, revision } => {
+                    rollout::history(&mut ctx, &args, revision).await
+                }
+                RolloutCmd::Undo { args, to_revision } => {
+                    rollout::undo(&mut ctx, &args, to_revision).await
+                }
+                RolloutCmd::Restart { args } => rollout::restart(&mut ctx, &args).await,
+            }
+        }
+        Cmd::Edit { args } => {
+            let mut ctx = connect(&cli.global, "edit").await?;
+            edit::run(&mut ctx, &args).await
+        }
+        Cmd::Version => {
+            let ctx = connect(&cli.global, "version").await?;
+            misc::version(&ctx).await
+        }
+        Cmd::ApiResources {
+            namespaced,
+            no_headers,
+            output,
+        } => {
+            let ctx = connect(&cli.global, "api-resources").await?;
+            misc::api_resources(&ctx, namespaced, no_headers, output.as_deref()).await
+        }
+        Cmd::Config { what } => {
+            let flags = config::Flags {
+                kubeconfig: cli.global.kubeconfig.clone(),
+                context: cli.global.context.clone(),
+                ..Default::default()
+            };
+            match what {
+                ConfigCmd::View { minify, raw } => misc::config_view(&flags, minify, raw),
+                ConfigCmd::GetContexts { no_headers, output } => {
+                    misc::get_contexts(&flags, no_headers, output.as_deref())
+                }
+                ConfigCmd::UseContext { name } => misc::use_context(&flags, &name),
+                ConfigCmd::CurrentContext => misc::current_context(&flags),
+            }
+        }
+    }
+}
+
+/// The `kubernetes.io/change-cause` value `--record` stores: `kubectl <command>` and the
+/// flags that were set, in command-line order, in cobra's `--long-name=value` form.
+fn record_cause(command: &str, _files: &[String], _recursive: bool) -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    record_cause_from(command, &args)
+}
+
+fn record_cause_from(command: &str, args: &[String]) -> String {
+    const BOOLS: &[&str] = &["recursive", "record", "all", "overwrite", "all-namespaces"];
+    let long = |short: &str| -> Option<&'static str> {
+        Some(match short {
+            "f" => "filename",
+            "R" => "recursive",
+            "n" => "namespace",
+            "l" => "selector",
+            "s" => "server",
+            "o" => "output",
+            "A" => "all-namespaces",
+            _ => return None,
+        })
+    };
+    let mut out = format!("kubectl {command}");
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        let (name, inline) = if let Some(rest) = a.strip_prefix("--") {
+            match rest.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (rest.to_string(), None),
+            }
+        } else if let Some(rest) = a.strip_prefix('-').filter(|r| !r.is_empty()) {
+            let (flag, tail) = rest.split_at(1);
+            let Some(n) = long(flag) else { continue };
+            let tail = tail.strip_prefix('=').unwrap_or(tail);
+            (n.to_string(), (!tail.is_empty()).then(|| tail.to_string()))
+        } else {
+            continue;
+        };
+        let value = if BOOLS.contains(&name.as_str()) {
+            inline.unwrap_or_else(|| "true".to_string())
+        } else {
+            match inline {
+                Some(v) => v,
+                None => {
+                    i += 1;
+                    args.get(i - 1).cloned().unwrap_or_default()
+                }
+            }
+        };
+        out.push_str(&format!(" --{name}={value}"));
+    }
+    out
+}
+
+/// `--validate` → the `fieldValidation` query value.
+fn validation(flag: &str) -> Result<String> {
+    Ok(match flag.to_lowercase().as_str() {
+        "strict" | "true" => "Strict",
+        "warn" => "Warn",
+        "ignore" | "false" => "Ignore",
+        other => {
+            return Err(anyhow::anyhow!(
+                "invalid - validate option \"{other}\"; must be one of: strict (or true), warn, ignore (or false)"
+            ))
+        }
+    }
+    .to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            mutate::print_error(&e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record_cause_from;
+
+    #[test]
+    fn record_cause_lists_flags_in_command_line_order_with_long_names() {
+        let args: Vec<String> = ["apply", "-R", "-f", "dir/", "--record", "-n", "default"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            record_cause_from("apply", &args),
+            "kubectl apply --recursive=true --filename=dir/ --record=true --namespace=default"
+        );
+    }
+}

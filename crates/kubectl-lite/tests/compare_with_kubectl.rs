@@ -1,0 +1,337 @@
+//! End to end: the same commands through the real kubectl and through kubectl-lite against
+//! one real `kube-lite up`, asserting equal stdout, stderr and exit code (AGE cells masked).
+//!
+//! Locating the server binary: cargo exposes only this package's binaries to its tests, so
+//! the test looks for `kube-lite` in (1) `$KUBE_LITE_BIN`, (2) the target directory holding
+//! kubectl-lite (`cargo build -p kube-lite` with the same `CARGO_TARGET_DIR` puts it there),
+//! (3) the workspace's `target/debug`. The real kubectl is `$KUBE_LITE_KUBECTL`, else
+//! `.tools/bin/kubectl` (testkit's rule). When either is missing the test says so and
+//! passes without comparing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use testkit::{run, KubeLite, Output};
+
+fn kube_lite_bin() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBE_LITE_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let here = Path::new(env!("CARGO_BIN_EXE_kubectl-lite"));
+    let beside = here.with_file_name("kube-lite");
+    if beside.exists() {
+        return Some(beside);
+    }
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/kube-lite");
+    ws.exists().then_some(ws)
+}
+
+fn kubectl_available() -> bool {
+    std::env::var_os("KUBE_LITE_KUBECTL").is_some()
+        || Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../.tools/bin/kubectl")
+            .exists()
+}
+
+/// kubectl-lite with the same isolated environment as `server.kubectl()`, but its own cache.
+fn lite(server: &KubeLite) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-lite"));
+    let home = server.dir.path().join("home-lite");
+    let _ = std::fs::create_dir_all(&home);
+    c.env("KUBECONFIG", server.kubeconfig())
+        .env("HOME", &home)
+        .env("KUBECACHEDIR", server.dir.path().join("kubecache-lite"));
+    c
+}
+
+fn is_age(tok: &str) -> bool {
+    let mut digits = false;
+    let mut units = 0;
+    for c in tok.chars() {
+        if c.is_ascii_digit() {
+            digits = true;
+        } else if "smhdy".contains(c) && digits {
+            units += 1;
+            digits = false;
+        } else {
+            return false;
+        }
+    }
+    units > 0 && !digits && units <= 2
+}
+
+/// Replaces every age-like token (and the padding after it) with `<age> `.
+fn mask(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut masked = String::new();
+        let mut rest = line;
+        while !rest.is_empty() {
+            let word_end = rest.find(' ').unwrap_or(rest.len());
+            let word = &rest[..word_end];
+            let after = &rest[word_end..];
+            let spaces = after.len() - after.trim_start_matches(' ').len();
+            if is_age(word) {
+                masked.push_str("<age> ");
+            } else {
+                masked.push_str(word);
+                masked.push_str(&after[..spaces]);
+            }
+            rest = &after[spaces..];
+        }
+        out.push_str(&masked);
+        out.push('\n');
+    }
+    out
+}
+
+fn same(server: &KubeLite, args: &[&str]) {
+    let outputs = || {
+        let want: Output = run(server.kubectl().args(args));
+        let got: Output = run(lite(server).args(args));
+        (
+            (got.code, mask(&got.stdout), mask(&got.stderr)),
+            (want.code, mask(&want.stdout), mask(&want.stderr)),
+        )
+    };
+    let (mut got, mut want) = outputs();
+    if got != want {
+        // The controllers (and a node simulator) may have changed a status in between.
+        settle(server);
+        (got, want) = outputs();
+    }
+    assert_eq!(got, want, "kubectl-lite {args:?} differs from kubectl");
+}
+
+/// Waits (up to 15 s) until the controllers stop changing what `get all` shows, so the two
+/// clients see the same state.
+fn settle(server: &KubeLite) {
+    let snapshot = || mask(&run(server.kubectl().args(["get", "all", "-A", "-o", "wide"])).stdout);
+    let mut last = snapshot();
+    let mut stable = 0;
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let now = snapshot();
+        stable = if now == last { stable + 1 } else { 0 };
+        if stable == 3 {
+            return;
+        }
+        last = now;
+    }
+}
+
+#[test]
+fn get_output_matches_the_real_kubectl() {
+    let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
+        eprintln!("skipped: kube-lite binary or kubectl not found (see module docs)");
+        return;
+    };
+    let server = KubeLite::start(&bin, &[]);
+    let setup = run(server.kubectl().args([
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+    ]));
+    assert_eq!(setup.code, 0, "{}", setup.stderr);
+    run(server
+        .kubectl()
+        .args(["create", "configmap", "cm1", "--from-literal=a=<b&c>"]));
+    run(server
+        .kubectl()
+        .args(["label", "configmap", "cm1", "tier=web"]));
+    // Strings that exercise every go-yaml quoting and folding rule.
+    let long = "word ".repeat(40);
+    let data = serde_json::json!({
+        "plain": long.trim(), "single": format!("*{}", long.trim()), "lead": " x", "trail": "x ",
+        "multi": "a\nb\n", "multi2": "a\nb", "multi3": "a\n\nb\n\n", "tab": "a\tb",
+        "uni": "héllo ✓", "nonbmp": "😀", "num": "0123", "float": "1e3", "bool": "yes",
+        "colon": "a: b", "hash": "a #b", "dash": "- x", "date": "2024-01-02", "hex": "0x1F",
+        "empty": "", "null": "null", "tilde": "~", "quote": "it's", "dq": "say \"hi\"",
+        "longdq": format!("2024-01-02 {long}"), "url": "http://x:80/a?b=c", "a10": "1", "a9": "2",
+        "A_b": "3", "_c": "4", "longword": "x".repeat(100), "spnl": "a \nb", "nbsp": "a\u{a0}b"
+    });
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "yamltest"}, "data": data});
+    let file = server.dir.path().join("yamltest.json");
+    std::fs::write(&file, cm.to_string()).unwrap();
+    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&file));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    settle(&server);
+    for args in [
+        &["get", "pods"][..],
+        &["get", "deploy"],
+        &["get", "rs,pods"],
+        &["get", "deploy,cm", "--no-headers"],
+        &["get", "cm,deploy,rs", "cm1"],
+        &["get", "sts,ds"],
+        &["get", "rs,pods,deploy", "-A", "-o", "wide"],
+        &["get", "pods", "-A"],
+        &["get", "namespaces"],
+        &["get", "all"],
+        &["get", "cm", "-o", "yaml"],
+        &["get", "cm", "-o", "json"],
+        &["get", "cm", "yamltest", "-o", "yaml"],
+        &["get", "cm", "yamltest", "-o", "json"],
+        &["get", "deploy", "web", "-o", "yaml"],
+        &["get", "deploy", "web", "-o", "json"],
+        &["get", "deployment.apps/web", "-o", "name"],
+        &["get", "pods", "-o", "name"],
+        &["get", "pods", "-o", "wide"],
+        &["get", "cm", "--show-labels"],
+        &["get", "cm", "-l", "tier=web"],
+        &["get", "cm", "--field-selector", "metadata.name=cm1"],
+        &["get", "pods", "-n", "kube-system"],
+        &["get", "foo"],
+        &["get", "pods", "nope"],
+        &["get", "cm", "cm1", "nope"],
+    ] {
+        same(&server, args);
+    }
+}
+
+#[test]
+fn age_masking_keeps_everything_but_the_age() {
+    assert_eq!(mask("a   12s   b\n"), "a   <age> b\n");
+    assert_eq!(mask("x   3m4s\n"), "x   <age> \n");
+    assert_eq!(mask("web-1   1/1\n"), "web-1   1/1\n");
+}
+
+fn deployment_yaml(name: &str, replicas: u32, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: nginx\n        image: {image}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-cm\ndata:\n  k: v\n"
+    )
+}
+
+/// Runs `args` (with `NAME` standing for the object name) through kubectl on `kubectl1`
+/// and through kubectl-lite on `klite01`, and compares with the names unified.
+fn same_on_own_objects(server: &KubeLite, dir: &Path, args: &[&str]) {
+    let subst = |name: &str| -> Vec<String> {
+        args.iter()
+            .map(|a| {
+                a.replace("NAME", name)
+                    .replace("DIR", &dir.display().to_string())
+            })
+            .collect()
+    };
+    let want = run(server.kubectl().args(subst("kubectl1")));
+    let got = run(lite(server).args(subst("klite01")));
+    // Server-assigned identity differs between the two objects; everything else must not.
+    let unify = |s: &str| {
+        let s = s.replace("kubectl1", "OBJ").replace("klite01", "OBJ");
+        let kept: Vec<&str> = s
+            .lines()
+            .filter(|l| {
+                !["uid:", "resourceVersion:", "creationTimestamp:"]
+                    .iter()
+                    .any(|k| l.trim_start().starts_with(k))
+            })
+            .collect();
+        mask(&kept.join("\n"))
+    };
+    assert_eq!(
+        (got.code, unify(&got.stdout), unify(&got.stderr)),
+        (want.code, unify(&want.stdout), unify(&want.stderr)),
+        "kubectl-lite {args:?} differs from kubectl"
+    );
+}
+
+#[test]
+fn write_commands_print_what_kubectl_prints() {
+    let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
+        eprintln!("skipped: kube-lite binary or kubectl not found (see module docs)");
+        return;
+    };
+    let server = KubeLite::start(&bin, &[]);
+    let dir = server.dir.path().join("manifests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |replicas, image| {
+        for name in ["kubectl1", "klite01"] {
+            std::fs::write(
+                dir.join(format!("{name}.yaml")),
+                deployment_yaml(name, replicas, image),
+            )
+            .unwrap();
+        }
+    };
+    write(2, "nginx:1.14");
+    let steps: &[&[&str]] = &[
+        &["apply", "-f", "DIR/NAME.yaml"],
+        &["apply", "-f", "DIR/NAME.yaml"],
+        &["get", "cm", "NAME-cm", "-o", "yaml"],
+    ];
+    for s in steps {
+        same_on_own_objects(&server, &dir, s);
+    }
+    write(3, "nginx:1.16");
+    let steps: &[&[&str]] = &[
+        &["apply", "-f", "DIR/NAME.yaml"],
+        &["create", "-f", "DIR/NAME.yaml"],
+        &["delete", "cm", "NAME-cm"],
+        &["create", "-f", "DIR/NAME.yaml"],
+        &["apply", "-f", "DIR/NAME.yaml"],
+        &["scale", "deploy/NAME", "--replicas=4"],
+        &["scale", "deployment", "NAME", "--replicas=1"],
+        &["set", "image", "deploy/NAME", "nginx=nginx:1.17"],
+        &["set", "image", "deploy/NAME", "nginx=nginx:1.17"],
+        &["label", "deploy", "NAME", "tier=web"],
+        &["label", "deploy", "NAME", "tier=db"],
+        &["label", "deploy", "NAME", "tier=db", "--overwrite"],
+        &["label", "deploy", "NAME", "tier-"],
+        &["label", "deploy", "NAME", "tier-"],
+        &["annotate", "deploy", "NAME", "note=hi"],
+        &["rollout", "history", "deploy/NAME"],
+        &["rollout", "undo", "deploy/NAME", "--to-revision=99"],
+        &["rollout", "restart", "deploy/NAME"],
+        &["delete", "-f", "DIR/NAME.yaml"],
+        &["delete", "deploy", "NAME"],
+        &["delete", "cm", "--all", "-l", "a=b"],
+        &["delete", "cm", "-l", "nothing=here"],
+        &["config", "get-contexts"],
+        &["config", "view"],
+    ];
+    for s in steps {
+        same_on_own_objects(&server, &dir, s);
+    }
+}
+
+#[test]
+fn discovery_is_cached_per_server_and_refetched_when_a_name_is_unknown() {
+    let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
+        eprintln!("skipped: kube-lite binary or kubectl not found (see module docs)");
+        return;
+    };
+    let server = KubeLite::start(&bin, &[]);
+    let out = run(lite(&server).args(["get", "pods"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let cache = server
+        .dir
+        .path()
+        .join("kubecache-lite/discovery")
+        .join(server.addr().replace(':', "_"))
+        .join("kubectl-lite-aggregated.json");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).expect("discovery cache written")).unwrap();
+    assert_eq!(doc["api"]["kind"], "APIGroupDiscoveryList");
+    // A stale cache that lacks every core resource: `get cm` must refetch, not fail.
+    std::fs::write(
+        &cache,
+        serde_json::to_vec(&serde_json::json!({"api": {"items": []}, "apis": doc["apis"]}))
+            .unwrap(),
+    )
+    .unwrap();
+    let out = run(lite(&server).args(["get", "cm", "-n", "kube-system"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let refreshed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    assert!(!refreshed["api"]["items"].as_array().unwrap().is_empty());
+    let out = run(lite(&server).args(["get", "nosuchkind"]));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            1,
+            "error: the server doesn't have a resource type \"nosuchkind\"\n"
+        )
+    );
+}
