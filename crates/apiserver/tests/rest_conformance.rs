@@ -934,6 +934,30 @@ fn creating_in_a_missing_namespace_is_404_and_in_a_terminating_one_is_403() {
 }
 
 #[test]
+fn the_system_namespaces_may_not_be_deleted_but_kube_node_lease_may() {
+    let s = Server::start();
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        if s.get(&format!("/api/v1/namespaces/{ns}")).code == 404 {
+            s.create_namespace(ns);
+        }
+    }
+    for ns in ["default", "kube-system", "kube-public"] {
+        let rv = s.current_rv();
+        let st = s.delete(&format!("/api/v1/namespaces/{ns}")).expect(403);
+        assert_eq!(st["reason"], "Forbidden");
+        assert_eq!(
+            st["message"],
+            format!("namespaces \"{ns}\" is forbidden: this namespace may not be deleted")
+        );
+        assert_eq!(st["details"]["name"], ns);
+        assert_eq!(s.current_rv(), rv, "{ns} was written");
+        let live = s.get(&format!("/api/v1/namespaces/{ns}")).expect(200);
+        assert_eq!(live["status"]["phase"], "Active");
+    }
+    s.delete("/api/v1/namespaces/kube-node-lease").expect(200);
+}
+
+#[test]
 fn cluster_scoped_kinds_live_at_cluster_paths_and_namespaced_kinds_list_across_namespaces() {
     let s = Server::start();
     for_each_kind(all_kinds, |kind| {

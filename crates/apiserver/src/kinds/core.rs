@@ -200,6 +200,14 @@ impl Strategy for NamespaceStrategy {
     fn on_delete(&self, obj: &mut Value) {
         super::util::obj_mut(obj, "status").insert("phase".into(), json!("Terminating"));
     }
+    fn delete_forbidden(&self, obj: &Value) -> Option<&'static str> {
+        // NamespaceLifecycle admission: the namespaces the cluster itself relies on.
+        const IMMORTAL: [&str; 3] = ["default", "kube-system", "kube-public"];
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str)?;
+        IMMORTAL
+            .contains(&name)
+            .then_some("this namespace may not be deleted")
+    }
     fn deletion_blocked(&self, obj: &Value) -> bool {
         obj.pointer("/spec/finalizers")
             .and_then(Value::as_array)

@@ -173,6 +173,11 @@ pub trait Strategy: Sync {
     }
     /// Called when a DELETE marks the object for deletion (Namespace: phase Terminating).
     fn on_delete(&self, _obj: &mut Value) {}
+    /// Why this object may never be deleted (admission, e.g. NamespaceLifecycle's immortal
+    /// namespaces), or `None`.
+    fn delete_forbidden(&self, _obj: &Value) -> Option<&'static str> {
+        None
+    }
     /// Whether something besides `metadata.finalizers` holds a deleted object (Namespace:
     /// `spec.finalizers`, emptied through `/finalize`).
     fn deletion_blocked(&self, _obj: &Value) -> bool {

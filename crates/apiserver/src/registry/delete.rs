@@ -142,6 +142,9 @@ impl Registry {
             let cur = self.storage.get(&key).map_err(|e| t.storage_err(e, name))?;
             let obj = cur.value();
             self.check_preconditions(t, name, &obj, opts)?;
+            if let Some(why) = kind.strategy.delete_forbidden(&obj) {
+                return Err(ApiError::forbidden(kind.plural, kind.group, name, why));
+            }
             let old_finalizers = finalizers(&obj);
             let new_finalizers =
                 finalizers_for_policy(kind.delete_propagation, opts, old_finalizers.clone());
