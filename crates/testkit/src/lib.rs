@@ -286,6 +286,16 @@ pub fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
     run(k.kubectl().args(args))
 }
 
+/// Assert that a finished command exited 0; `what` names it in the failure.
+#[track_caller]
+pub fn assert_success(o: &Output, what: &str) {
+    assert_eq!(
+        o.code, 0,
+        "{what}: exit {}\nstdout: {}\nstderr: {}",
+        o.code, o.stdout, o.stderr
+    );
+}
+
 /// Run kubectl with `args`, assert it succeeded, and return its stdout.
 pub fn kubectl_ok(k: &KubeLite, args: &[&str]) -> String {
     let o = kubectl(k, args);
