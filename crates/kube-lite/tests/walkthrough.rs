@@ -262,6 +262,23 @@ fn deployment_section_7_3_rolls_out_stalls_on_a_bad_tag_and_rolls_back() {
     assert!(stalled(&out), "the stalled rollout moved on:\n{out}");
     let deploy = ok(&k, &["get", "deployment", "mydeploy"]);
     assert_eq!(rows(&deploy)[0][1..4], ["8/10", "5", "8"], "{deploy}");
+    // Three ReplicaSets: 1.7.9 scaled to 0, 1.9.1 holding the 8 Running pods, 1.9.21 with the
+    // 5 that cannot pull.
+    let rs = ok(&k, &["get", "rs", "-o", "wide"]);
+    let mut by_image: Vec<(String, String, String)> = rows(&rs)
+        .into_iter()
+        .map(|r| (r[6].clone(), r[1].clone(), r[3].clone()))
+        .collect();
+    by_image.sort();
+    assert_eq!(
+        by_image,
+        [
+            ("nginx:1.7.9".to_string(), "0".to_string(), "0".to_string()),
+            ("nginx:1.9.1".to_string(), "8".to_string(), "8".to_string()),
+            ("nginx:1.9.21".to_string(), "5".to_string(), "0".to_string()),
+        ],
+        "{rs}"
+    );
 
     let h = history(&k);
     let revs: Vec<&str> = h.iter().map(|(r, _)| r.as_str()).collect();
@@ -475,6 +492,12 @@ fn statefulset_section_7_4_starts_pods_in_order_binds_claims_and_scales_down_in_
         "statefulset.apps/mysts scaled"
     );
     until_gone(&k, "pods");
+    // The claims outlive the pods (persistentVolumeClaimRetentionPolicy Retain).
+    let pvc = ok(&k, &["get", "pvc"]);
+    assert!(
+        rows(&pvc).len() == 3 && rows(&pvc).iter().all(|r| r[1] == "Bound"),
+        "{pvc}"
+    );
     // Reverse ordinal order: each pod starts terminating only once the higher one is gone.
     let events = until_events(&watch, |ev| {
         ev.iter().filter(|e| e.0 == "DELETED").count() == 3
@@ -637,6 +660,46 @@ fn job_section_7_6_runs_to_completion() {
     let out = ok(&k, &["delete", "job", "--all"]);
     assert!(out.starts_with("job.batch \"myjob\" deleted"), "{out}");
     until_gone(&k, "jobs,pods");
+
+    // Step 4, backoffLimit 2: the same Job whose program fails is retried twice more (after
+    // the controller's 10 s and 20 s back-off), then Failed.
+    let failing = std::fs::read_to_string(fixture("job"))
+        .unwrap()
+        .replace("name: myjob", "name: failjob")
+        .replace(
+            "args: ['3', 'softmax', '0.5']",
+            "command: ['sh', '-c', 'exit 1']",
+        )
+        .replace("image: nemo1107/train", "image: busybox");
+    assert!(failing.contains("exit 1") && failing.contains("busybox"));
+    assert_eq!(
+        kubectl_apply(&k, &failing).trim(),
+        "job.batch/failjob created"
+    );
+    let job = until(&k, &["get", "job"], "the job Failed", |o| {
+        rows(o)
+            .iter()
+            .any(|r| r[..3] == ["failjob", "Failed", "0/1"])
+    });
+    assert_eq!(rows(&job).len(), 1, "{job}");
+    let out = ok(&k, &["get", "pod"]);
+    let p = pods(&out);
+    assert_eq!(p.len(), 3, "one run and two retries:\n{out}");
+    for (name, ready, status) in &p {
+        assert!(is_generated(name, "failjob-"), "{out}");
+        assert_eq!((ready.as_str(), status.as_str()), ("0/1", "Error"), "{out}");
+    }
+    let reason = ok(
+        &k,
+        &[
+            "get",
+            "job",
+            "failjob",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}",
+        ],
+    );
+    assert_eq!(reason, "BackoffLimitExceeded");
 }
 
 #[test]
