@@ -370,6 +370,8 @@ fn deployment_section_7_3_rolls_out_stalls_on_a_bad_tag_and_rolls_back() {
 }
 
 /// A background `kubectl get pods -w --output-watch-events -o json`, collecting its output.
+/// `start` returns once kubectl's watch request has been answered (its `-v=6` request log),
+/// so no event after that point is missed.
 struct PodWatch {
     child: Child,
     out: Arc<Mutex<Vec<u8>>>,
@@ -379,24 +381,31 @@ impl PodWatch {
     fn start(k: &KubeLite) -> PodWatch {
         let mut child = k
             .kubectl()
-            .args(["get", "pods", "-w", "--output-watch-events", "-o", "json"])
+            .args([
+                "get",
+                "pods",
+                "-w",
+                "--output-watch-events",
+                "-o",
+                "json",
+                "-v=6",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("kubectl get pods -w");
-        let mut stdout = child.stdout.take().expect("stdout");
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let sink = out.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
+        let out = collect(child.stdout.take().expect("stdout"));
+        let log = collect(child.stderr.take().expect("stderr"));
+        let deadline = std::time::Instant::now() + testkit::UNTIL_DEADLINE;
+        while !String::from_utf8_lossy(&log.lock().unwrap()).contains("watch=true") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "kubectl get pods -w never watched: {}",
+                String::from_utf8_lossy(&log.lock().unwrap())
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         PodWatch { child, out }
     }
 
@@ -431,6 +440,22 @@ impl PodWatch {
     }
 }
 
+/// Read `r` to its end in a background thread into the returned buffer.
+fn collect(mut r: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    out
+}
+
 impl Drop for PodWatch {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -462,6 +487,10 @@ fn statefulset_section_7_4_starts_pods_in_order_binds_claims_and_scales_down_in_
             .iter()
             .position(|e| e.1 == next)
             .unwrap_or_else(|| panic!("no watch event for {next}: {events:?}"));
+        assert!(
+            events[created].0 == "ADDED" && !events[created].3,
+            "the watch did not see {next} created: {events:?}"
+        );
         assert!(
             events[..created]
                 .iter()
@@ -705,11 +734,15 @@ fn job_section_7_6_runs_to_completion() {
 #[test]
 fn cronjob_section_7_6_2_creates_a_job_every_minute() {
     let k = start();
+    // Not in a minute's last seconds, so the first `get cronjob` sees it before it fires.
+    while now_unix() % 60 >= 55 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let before_apply = now_unix();
     assert_eq!(
         ok(&k, &["apply", "-f", &fixture("cronjob")]).trim(),
         "cronjob.batch/hello created"
     );
-    let applied = now_unix();
     let cj = ok(&k, &["get", "cronjob"]);
     assert_eq!(
         header(&cj),
@@ -742,10 +775,10 @@ fn cronjob_section_7_6_2_creates_a_job_every_minute() {
         .unwrap_or_else(|| panic!("job name {job} is not hello-<minutes since epoch>"));
     let scheduled = minute * 60;
     assert!(
-        // The first schedule strictly after the CronJob's creation (second precision, at
-        // most a few seconds before `applied`), and not in the future.
-        scheduled + 5 > applied && scheduled <= now_unix(),
-        "{job}: scheduled at {scheduled}, applied at {applied}"
+        // The first schedule strictly after the CronJob's creation, not one before it, and
+        // not in the future.
+        scheduled > before_apply && scheduled <= now_unix(),
+        "{job}: scheduled at {scheduled}, applied at {before_apply}"
     );
 
     until(&k, &["get", "job", &job], "the job Complete", |o| {
