@@ -3,6 +3,9 @@
 //! (`KUBE_LITE_KUBECTL`) against the real `kube-lite up --fast` binary, with the chapter's own
 //! manifests from `fixtures/`. Each section runs on its own fresh server and asserts what the
 //! reader must see: kubectl's messages, the table columns, names, counts and statuses.
+//! Ordering claims (StatefulSet start-up and scale-down) are checked on the event stream of a
+//! background `kubectl get pods -w`. 7.6 step 4 (backoffLimit) uses the chapter's Job with a
+//! program that exits 1.
 //!
 //! Not covered here: `kubectl exec` (7.4 steps 3–4) and `kubectl logs` (7.5, 7.6, 7.6.2), which
 //! kube-lite does not serve yet.
