@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use testkit::{run, try_request, KubeLite, Output};
+use testkit::{assert_success as ok, kubectl, run, try_request, KubeLite};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kube-lite");
 
@@ -267,19 +267,6 @@ fn every_acknowledged_write_survives_kill_9_and_resource_versions_keep_growing()
         max_rv = rv_of(&obj);
     }
     assert!(all.len() >= TRIALS * ACKS_PER_TRIAL);
-}
-
-fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
-    run(k.kubectl().args(args))
-}
-
-#[track_caller]
-fn ok(o: &Output, what: &str) {
-    assert_eq!(
-        o.code, 0,
-        "kubectl {what}: exit {}\nstdout: {}\nstderr: {}",
-        o.code, o.stdout, o.stderr
-    );
 }
 
 #[test]

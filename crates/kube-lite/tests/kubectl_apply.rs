@@ -6,28 +6,16 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use testkit::{run, KubeLite, Output};
+use testkit::{assert_success as ok, kubectl, run, KubeLite};
 
 fn start() -> KubeLite {
     KubeLite::start(env!("CARGO_BIN_EXE_kube-lite"), &[])
-}
-
-fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
-    run(k.kubectl().args(args))
 }
 
 fn write(k: &KubeLite, name: &str, text: &str) -> PathBuf {
     let p = k.dir.path().join(name);
     std::fs::write(&p, text).expect("write manifest");
     p
-}
-
-fn ok(o: &Output, what: &str) {
-    assert_eq!(
-        o.code, 0,
-        "{what}: exit {}\nstdout: {}\nstderr: {}",
-        o.code, o.stdout, o.stderr
-    );
 }
 
 fn get_json(k: &KubeLite, what: &str) -> Value {

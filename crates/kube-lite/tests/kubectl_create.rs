@@ -4,19 +4,7 @@
 //! binary comes from `KUBE_LITE_KUBECTL` (default `kubectl`).
 
 use serde_json::{json, Value};
-use testkit::{run, KubeLite, Output};
-
-fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
-    run(k.kubectl().args(args))
-}
-
-fn ok(o: &Output, what: &str) {
-    assert_eq!(
-        o.code, 0,
-        "{what}: exit {}\nstdout: {}\nstderr: {}",
-        o.code, o.stdout, o.stderr
-    );
-}
+use testkit::{assert_success as ok, kubectl, KubeLite};
 
 fn create(k: &KubeLite, args: &[&str], expect: &str) {
     let mut full = vec!["create"];

@@ -4,79 +4,11 @@
 //! the nodes and pods surviving a restart.
 
 use serde_json::Value;
-use std::time::{Duration, Instant};
-use testkit::{run, KubeLite, Output};
+use std::time::Duration;
+use testkit::{kubectl_apply as apply, kubectl_ok as ok, rows, until, KubeLite};
 
 fn start() -> KubeLite {
     KubeLite::start(env!("CARGO_BIN_EXE_kube-lite"), &["--fast"])
-}
-
-fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
-    run(k.kubectl().args(args))
-}
-
-fn ok(k: &KubeLite, args: &[&str]) -> String {
-    let o = kubectl(k, args);
-    assert_eq!(
-        o.code,
-        0,
-        "kubectl {}: {}\n{}",
-        args.join(" "),
-        o.stdout,
-        o.stderr
-    );
-    o.stdout
-}
-
-fn apply(k: &KubeLite, yaml: &str) -> String {
-    let mut c = k.kubectl();
-    c.args(["apply", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().expect("kubectl");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(yaml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "apply: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Run kubectl until its output satisfies `pred` (30 s at most); returns that output.
-fn until(k: &KubeLite, args: &[&str], what: &str, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let o = kubectl(k, args);
-        if o.code == 0 && pred(&o.stdout) {
-            return o.stdout;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "timed out waiting for {what}; last `kubectl {}`:\n{}{}",
-                args.join(" "),
-                o.stdout,
-                o.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn rows(table: &str) -> Vec<Vec<String>> {
-    table
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
-        .collect()
 }
 
 #[test]

@@ -280,3 +280,102 @@ pub fn run(cmd: &mut Command) -> Output {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Run kubectl with `args` against `k` to completion.
+pub fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
+    run(k.kubectl().args(args))
+}
+
+/// Assert that a finished command exited 0; `what` names it in the failure.
+#[track_caller]
+pub fn assert_success(o: &Output, what: &str) {
+    assert_eq!(
+        o.code, 0,
+        "{what}: exit {}\nstdout: {}\nstderr: {}",
+        o.code, o.stdout, o.stderr
+    );
+}
+
+/// Run kubectl with `args`, assert it succeeded, and return its stdout.
+pub fn kubectl_ok(k: &KubeLite, args: &[&str]) -> String {
+    let o = kubectl(k, args);
+    assert_eq!(
+        o.code,
+        0,
+        "kubectl {}: {}\n{}",
+        args.join(" "),
+        o.stdout,
+        o.stderr
+    );
+    o.stdout
+}
+
+/// `kubectl apply -f -` with `yaml` on stdin; asserts success and returns stdout.
+pub fn kubectl_apply(k: &KubeLite, yaml: &str) -> String {
+    use std::io::Write;
+    let mut child = k
+        .kubectl()
+        .args(["apply", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(yaml.as_bytes())
+        .expect("write the manifest");
+    let out = child.wait_with_output().expect("kubectl apply");
+    assert!(
+        out.status.success(),
+        "apply: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// How long [`until`] polls before it fails the test: generous, CI has 2 cores.
+pub const UNTIL_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Run kubectl until it succeeds with an output that satisfies `pred` (within
+/// [`UNTIL_DEADLINE`]); returns that output. `what` names the awaited state in the failure.
+pub fn until(k: &KubeLite, args: &[&str], what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + UNTIL_DEADLINE;
+    loop {
+        let o = kubectl(k, args);
+        if o.code == 0 && pred(&o.stdout) {
+            return o.stdout;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "timed out waiting for {what}; last `kubectl {}`:\n{}{}",
+                args.join(" "),
+                o.stdout,
+                o.stderr
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The column names of a kubectl table (its first line, split on whitespace).
+pub fn header(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The rows of a kubectl table after its header, each split on whitespace.
+pub fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
