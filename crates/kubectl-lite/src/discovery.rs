@@ -158,7 +158,8 @@ impl Discovery {
         let (core, groups) = tokio::try_join!(
             api.json(Method::GET, "/api?timeout=32s", ACCEPT_DISCOVERY, None),
             api.json(Method::GET, "/apis?timeout=32s", ACCEPT_DISCOVERY, None)
-        )?;
+        )
+        .inspect_err(|e| log_refused(api, e))?;
         if core["kind"] != "APIGroupDiscoveryList" {
             return Err(anyhow!(
                 "the server does not serve aggregated discovery (apidiscovery.k8s.io/v2)"
@@ -221,6 +222,50 @@ impl Discovery {
             .cloned()
             .collect()
     }
+}
+
+/// kubectl (client-go's memcache discovery, retrying) logs a refused connection five times
+/// through klog before its own message; kubectl-lite prints the same lines.
+fn log_refused(api: &Api, e: &anyhow::Error) {
+    let Some(raw) = e.downcast_ref::<crate::client::RawError>() else {
+        return;
+    };
+    if !raw.0.starts_with("The connection to the server") {
+        return;
+    }
+    let base = api.server.trim_end_matches('/');
+    let hostport = base.split_once("://").map_or(base, |(_, h)| h);
+    for _ in 0..5 {
+        eprintln!(
+            "{} memcache.go:265] \"Unhandled Error\" err=\"couldn't get current server API group list: Get \\\"{base}/api?timeout=32s\\\": dial tcp {hostport}: connect: connection refused\"",
+            klog_header('E')
+        );
+    }
+}
+
+/// klog's line header: `E1203 17:53:37.010769   21349` (UTC).
+fn klog_header(severity: char) -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719468;
+    let doe = z.rem_euclid(146097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!(
+        "{severity}{month:02}{day:02} {:02}:{:02}:{:02}.{:06} {:>7}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_micros(),
+        std::process::id()
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::client::{Api, ServerError, ACCEPT_JSON, ACCEPT_TABLE};
 use crate::discovery::{Discovery, Resource};
 use crate::table::{table_lines, tabwrite, TableOptions};
-use crate::{gojson, goyaml, Ctx};
+use crate::{gojson, goyaml, jsonpath, Ctx};
 
 /// Options of `get`.
 #[derive(Clone, Debug, Default)]
@@ -299,6 +299,13 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
                         println!("{}/{}", name_prefix(&disc, it), it["metadata"]["name"].as_str().unwrap_or(""));
                     }
                 }
+                other if other.starts_with("jsonpath=") => {
+                    print!("{}", jsonpath::render(strip_quotes(&other["jsonpath=".len()..]), &doc)?)
+                }
+                other if other.starts_with("custom-columns=") => print!(
+                    "{}",
+                    jsonpath::custom_columns(&other["custom-columns=".len()..], &doc, a.no_headers)?
+                ),
                 other => {
                     return Err(anyhow!(
                         "unable to match a printer suitable for the output format \"{other}\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
@@ -311,6 +318,17 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
         eprintln!("{e}");
     }
     Ok(if errors.is_empty() { 0 } else { 1 })
+}
+
+/// kubectl drops one pair of quotes around a JSONPath template (`-o jsonpath='{...}'` typed
+/// inside other quotes).
+fn strip_quotes(t: &str) -> &str {
+    for q in ['\'', '"'] {
+        if let Some(inner) = t.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    t
 }
 
 /// `pod`, `deployment.apps` for an object, from its apiVersion and kind.

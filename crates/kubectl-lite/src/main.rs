@@ -8,6 +8,7 @@ mod edit;
 mod get;
 mod gojson;
 mod goyaml;
+mod jsonpath;
 mod manifest;
 mod misc;
 mod mutate;
@@ -164,7 +165,11 @@ enum Cmd {
 #[derive(Subcommand, Debug)]
 enum SetCmd {
     /// Update the image of a pod template.
-    Image { args: Vec<String> },
+    Image {
+        args: Vec<String>,
+        #[arg(long)]
+        record: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -269,11 +274,9 @@ async fn run(cli: Cli) -> Result<i32> {
         } => {
             let mut ctx = connect(&cli.global, "apply").await?;
             if record {
-                eprintln!(
-                    "Flag --record has been deprecated, --record will be removed in the future"
-                );
+                deprecated_record();
             }
-            let cause = record_cause("apply", &filename, recursive);
+            let cause = record_cause("apply");
             mutate::apply(
                 &mut ctx,
                 &mutate::FileArgs {
@@ -294,11 +297,9 @@ async fn run(cli: Cli) -> Result<i32> {
         } => {
             let mut ctx = connect(&cli.global, "create").await?;
             if record {
-                eprintln!(
-                    "Flag --record has been deprecated, --record will be removed in the future"
-                );
+                deprecated_record();
             }
-            let cause = record_cause("create", &filename, recursive);
+            let cause = record_cause("create");
             mutate::create(
                 &mut ctx,
                 &mutate::FileArgs {
@@ -348,10 +349,14 @@ async fn run(cli: Cli) -> Result<i32> {
             mutate::scale(&mut ctx, &args, replicas).await
         }
         Cmd::Set {
-            what: SetCmd::Image { args },
+            what: SetCmd::Image { args, record },
         } => {
             let mut ctx = connect(&cli.global, "set image").await?;
-            mutate::set_image(&mut ctx, &args).await
+            let cause = record.then(|| {
+                deprecated_record();
+                record_cause("set image")
+            });
+            mutate::set_image(&mut ctx, &args, cause.as_deref()).await
         }
         Cmd::Label { args, overwrite } => {
             let mut ctx = connect(&cli.global, "label").await?;
@@ -408,9 +413,14 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// The `kubernetes.io/change-cause` value `--record` stores: `kubectl <command>` and the
-/// flags that were set, in command-line order, in cobra's `--long-name=value` form.
-fn record_cause(command: &str, _files: &[String], _recursive: bool) -> String {
+fn deprecated_record() {
+    eprintln!("Flag --record has been deprecated, --record will be removed in the future");
+}
+
+/// The `kubernetes.io/change-cause` value `--record` stores: `kubectl <command>`, its
+/// positional arguments, and the flags that were set, in command-line order, in cobra's
+/// `--long-name=value` form.
+fn record_cause(command: &str) -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     record_cause_from(command, &args)
 }
@@ -429,7 +439,8 @@ fn record_cause_from(command: &str, args: &[String]) -> String {
             _ => return None,
         })
     };
-    let mut out = format!("kubectl {command}");
+    let mut flags = String::new();
+    let mut positional: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -445,6 +456,7 @@ fn record_cause_from(command: &str, args: &[String]) -> String {
             let tail = tail.strip_prefix('=').unwrap_or(tail);
             (n.to_string(), (!tail.is_empty()).then(|| tail.to_string()))
         } else {
+            positional.push(a);
             continue;
         };
         let value = if BOOLS.contains(&name.as_str()) {
@@ -458,9 +470,15 @@ fn record_cause_from(command: &str, args: &[String]) -> String {
                 }
             }
         };
-        out.push_str(&format!(" --{name}={value}"));
+        flags.push_str(&format!(" --{name}={value}"));
     }
-    out
+    // The leading positionals are the command path itself (`set image`).
+    let rest = positional
+        .get(command.split(' ').count()..)
+        .unwrap_or_default()
+        .join(" ");
+    let sep = if rest.is_empty() { "" } else { " " };
+    format!("kubectl {command}{sep}{rest}{flags}")
 }
 
 /// `--validate` → the `fieldValidation` query value.
@@ -478,8 +496,63 @@ fn validation(flag: &str) -> Result<String> {
     .to_string())
 }
 
+/// The command path (`get`, `set image`) of a command line, for kubectl's usage hints.
+fn command_path(args: &[String]) -> String {
+    const VALUED: &[&str] = &[
+        "--kubeconfig",
+        "--context",
+        "-s",
+        "--server",
+        "-n",
+        "--namespace",
+        "--request-timeout",
+    ];
+    let mut words = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if VALUED.contains(&a.as_str()) {
+            it.next();
+        } else if !a.starts_with('-') {
+            words.push(a.as_str());
+            if words.len() == 2 || !["set", "rollout", "config"].contains(&words[0]) {
+                break;
+            }
+        }
+    }
+    words.join(" ")
+}
+
+/// kubectl's (cobra's) report of an unknown flag, from clap's error.
+fn unknown_flag_message(arg: &str, args: &[String]) -> String {
+    let flag = arg.split_once('=').map_or(arg, |(f, _)| f);
+    let what = match flag.strip_prefix("--") {
+        Some(_) => format!("unknown flag: {flag}"),
+        None => {
+            let c = flag.trim_start_matches('-').chars().next().unwrap_or('-');
+            format!("unknown shorthand flag: '{c}' in {arg}")
+        }
+    };
+    format!(
+        "error: {what}\nSee 'kubectl {} --help' for usage.",
+        command_path(args)
+    )
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::{ContextKind, ContextValue, ErrorKind};
+            if e.kind() == ErrorKind::UnknownArgument {
+                if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
+                    let args: Vec<String> = std::env::args().skip(1).collect();
+                    eprintln!("{}", unknown_flag_message(arg, &args));
+                    return ExitCode::from(1);
+                }
+            }
+            e.exit()
+        }
+    };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -501,7 +574,23 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::record_cause_from;
+    use super::{record_cause_from, unknown_flag_message};
+
+    #[test]
+    fn unknown_flags_are_reported_like_cobra() {
+        let args: Vec<String> = ["-n", "x", "set", "image", "deploy/a", "--nope=1"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            unknown_flag_message("--nope=1", &args),
+            "error: unknown flag: --nope\nSee 'kubectl set image --help' for usage."
+        );
+        let args: Vec<String> = ["get", "pods", "-z"].map(String::from).to_vec();
+        assert_eq!(
+            unknown_flag_message("-z", &args),
+            "error: unknown shorthand flag: 'z' in -z\nSee 'kubectl get --help' for usage."
+        );
+    }
 
     #[test]
     fn record_cause_lists_flags_in_command_line_order_with_long_names() {
@@ -511,6 +600,22 @@ mod tests {
         assert_eq!(
             record_cause_from("apply", &args),
             "kubectl apply --recursive=true --filename=dir/ --record=true --namespace=default"
+        );
+        let args: Vec<String> = [
+            "-n",
+            "twin",
+            "set",
+            "image",
+            "deployment",
+            "mydeploy",
+            "nginx=nginx:1.9.1",
+            "--record",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            record_cause_from("set image", &args),
+            "kubectl set image deployment mydeploy nginx=nginx:1.9.1 --namespace=twin --record=true"
         );
     }
 }

@@ -70,23 +70,38 @@ pub fn load(paths: &[String], recursive: bool) -> Result<Vec<Manifest>> {
     Ok(out)
 }
 
+/// libyaml's parser errors, which go-yaml reports with a 0-based line (scanner errors: 1-based).
+fn is_parser_error(msg: &str) -> bool {
+    [
+        "did not find expected <document start>",
+        "did not find expected node content",
+        "did not find expected key",
+        "did not find expected '-' indicator",
+        "did not find expected ',' or ']'",
+        "did not find expected ',' or '}'",
+        "found duplicate %YAML directive",
+        "found incompatible YAML document",
+        "found duplicate %TAG directive",
+        "found undefined tag handle",
+    ]
+    .contains(&msg)
+}
+
 /// Splits a YAML (or JSON) stream into objects; `List` kinds contribute their items.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();
-    let mut docs: Vec<(usize, String)> = Vec::new();
+    let mut docs: Vec<String> = Vec::new();
     let mut cur = String::new();
-    let mut start = 1;
-    for (i, line) in text.lines().enumerate() {
+    for line in text.lines() {
         if line == "---" || line.starts_with("--- ") {
-            docs.push((start, std::mem::take(&mut cur)));
-            start = i + 2;
+            docs.push(std::mem::take(&mut cur));
             continue;
         }
         cur.push_str(line);
         cur.push('\n');
     }
-    docs.push((start, cur));
-    for (first_line, doc) in docs {
+    docs.push(cur);
+    for doc in docs {
         if doc
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
@@ -94,12 +109,11 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>> {
             continue;
         }
         let value: Value = serde_yaml::from_str(&doc).map_err(|e| {
-            let line = e
-                .location()
-                .map(|l| l.line() + first_line - 1)
-                .unwrap_or(first_line);
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            // Like go-yaml (which kubectl runs on each document alone): the line counts from
+            // the document's start, and parser (not scanner) errors report it 0-based.
+            let line = e.location().map_or(1, |l| l.line()) - usize::from(is_parser_error(&msg));
             anyhow!(
                 "error parsing {source}: error converting YAML to JSON: yaml: line {line}: {msg}"
             )
@@ -184,7 +198,15 @@ mod tests {
             err.starts_with("error parsing bad.yaml: error converting YAML to JSON: yaml: line "),
             "{err}"
         );
-        assert!(err.contains("line 5") || err.contains("line 6"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        // kubectl: `yaml: line 4: did not find expected key` (a parser error, 0-based line);
+        // `yaml: line 6: found character that cannot start any token` (scanner, 1-based).
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: [\n";
+        let err = parse("bad.yaml", text).unwrap_err().to_string();
+        assert_eq!(err, "error parsing bad.yaml: error converting YAML to JSON: yaml: line 4: did not find expected key");
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: @x\n";
+        let err = parse("bad.yaml", text).unwrap_err().to_string();
+        assert_eq!(err, "error parsing bad.yaml: error converting YAML to JSON: yaml: line 6: found character that cannot start any token");
     }
 
     #[test]

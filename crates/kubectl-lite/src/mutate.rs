@@ -496,7 +496,7 @@ fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
 }
 
 /// `set image TYPE/NAME container=image...`.
-pub async fn set_image(ctx: &mut Ctx, args: &[String]) -> Result<i32> {
+pub async fn set_image(ctx: &mut Ctx, args: &[String], record: Option<&str>) -> Result<i32> {
     let (objs, pairs): (Vec<String>, Vec<String>) =
         args.iter().cloned().partition(|a| !a.contains('='));
     if pairs.is_empty() {
@@ -530,6 +530,9 @@ pub async fn set_image(ctx: &mut Ctx, args: &[String]) -> Result<i32> {
                     return Err(anyhow!("unable to find container named \"{cname}\""));
                 }
             }
+        }
+        if let Some(cause) = record {
+            modified["metadata"]["annotations"][CHANGE_CAUSE] = json!(cause);
         }
         let cursor = schema.root(&definition_name(
             original["apiVersion"].as_str().unwrap_or(""),

@@ -8,125 +8,18 @@
 //! `.tools/bin/kubectl` (testkit's rule). When either is missing the test says so and
 //! passes without comparing.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use testkit::{run, KubeLite, Output};
+use std::path::Path;
 
-fn kube_lite_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("KUBE_LITE_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let here = Path::new(env!("CARGO_BIN_EXE_kubectl-lite"));
-    let beside = here.with_file_name("kube-lite");
-    if beside.exists() {
-        return Some(beside);
-    }
-    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/kube-lite");
-    ws.exists().then_some(ws)
-}
-
-fn kubectl_available() -> bool {
-    std::env::var_os("KUBE_LITE_KUBECTL").is_some()
-        || Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../.tools/bin/kubectl")
-            .exists()
-}
-
-/// kubectl-lite with the same isolated environment as `server.kubectl()`, but its own cache.
-fn lite(server: &KubeLite) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-lite"));
-    let home = server.dir.path().join("home-lite");
-    let _ = std::fs::create_dir_all(&home);
-    c.env("KUBECONFIG", server.kubeconfig())
-        .env("HOME", &home)
-        .env("KUBECACHEDIR", server.dir.path().join("kubecache-lite"));
-    c
-}
-
-fn is_age(tok: &str) -> bool {
-    let mut digits = false;
-    let mut units = 0;
-    for c in tok.chars() {
-        if c.is_ascii_digit() {
-            digits = true;
-        } else if "smhdy".contains(c) && digits {
-            units += 1;
-            digits = false;
-        } else {
-            return false;
-        }
-    }
-    units > 0 && !digits && units <= 2
-}
-
-/// Replaces every age-like token (and the padding after it) with `<age> `.
-fn mask(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut masked = String::new();
-        let mut rest = line;
-        while !rest.is_empty() {
-            let word_end = rest.find(' ').unwrap_or(rest.len());
-            let word = &rest[..word_end];
-            let after = &rest[word_end..];
-            let spaces = after.len() - after.trim_start_matches(' ').len();
-            if is_age(word) {
-                masked.push_str("<age> ");
-            } else {
-                masked.push_str(word);
-                masked.push_str(&after[..spaces]);
-            }
-            rest = &after[spaces..];
-        }
-        out.push_str(&masked);
-        out.push('\n');
-    }
-    out
-}
-
-fn same(server: &KubeLite, args: &[&str]) {
-    let outputs = || {
-        let want: Output = run(server.kubectl().args(args));
-        let got: Output = run(lite(server).args(args));
-        (
-            (got.code, mask(&got.stdout), mask(&got.stderr)),
-            (want.code, mask(&want.stdout), mask(&want.stderr)),
-        )
-    };
-    let (mut got, mut want) = outputs();
-    if got != want {
-        // The controllers (and a node simulator) may have changed a status in between.
-        settle(server);
-        (got, want) = outputs();
-    }
-    assert_eq!(got, want, "kubectl-lite {args:?} differs from kubectl");
-}
-
-/// Waits (up to 15 s) until the controllers stop changing what `get all` shows, so the two
-/// clients see the same state.
-fn settle(server: &KubeLite) {
-    let snapshot = || mask(&run(server.kubectl().args(["get", "all", "-A", "-o", "wide"])).stdout);
-    let mut last = snapshot();
-    let mut stable = 0;
-    for _ in 0..40 {
-        std::thread::sleep(std::time::Duration::from_millis(400));
-        let now = snapshot();
-        stable = if now == last { stable + 1 } else { 0 };
-        if stable == 3 {
-            return;
-        }
-        last = now;
-    }
-}
+use common::{lite, mask, same, settle, start_server};
+use testkit::{run, KubeLite};
 
 #[test]
 fn get_output_matches_the_real_kubectl() {
-    let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
-        eprintln!("skipped: kube-lite binary or kubectl not found (see module docs)");
+    let Some(server) = start_server(&[]) else {
         return;
     };
-    let server = KubeLite::start(&bin, &[]);
     let setup = run(server.kubectl().args([
         "create",
         "deployment",
@@ -239,11 +132,9 @@ fn same_on_own_objects(server: &KubeLite, dir: &Path, args: &[&str]) {
 
 #[test]
 fn write_commands_print_what_kubectl_prints() {
-    let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
-        eprintln!("skipped: kube-lite binary or kubectl not found (see module docs)");
+    let Some(server) = start_server(&[]) else {
         return;
     };
-    let server = KubeLite::start(&bin, &[]);
     let dir = server.dir.path().join("manifests");
     std::fs::create_dir_all(&dir).unwrap();
     let write = |replicas, image| {
@@ -298,11 +189,9 @@ fn write_commands_print_what_kubectl_prints() {
 
 #[test]
 fn discovery_is_cached_per_server_and_refetched_when_a_name_is_unknown() {
-    let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
-        eprintln!("skipped: kube-lite binary or kubectl not found (see module docs)");
+    let Some(server) = start_server(&[]) else {
         return;
     };
-    let server = KubeLite::start(&bin, &[]);
     let out = run(lite(&server).args(["get", "pods"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let cache = server
