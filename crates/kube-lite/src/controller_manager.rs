@@ -51,10 +51,11 @@ pub fn run(args: ControllerManagerArgs) -> anyhow::Result<()> {
             workers: args.workers,
             ..Default::default()
         };
+        let signalled = crate::up::shutdown_signal()?;
         println!("kube-lite controller-manager is running");
         tokio::select! {
             r = controller_manager::run_with(client, opts) => r,
-            _ = crate::up::shutdown_signal() => Ok(()),
+            _ = signalled => Ok(()),
         }
     })
 }

@@ -65,6 +65,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
         let url = format!("http://{addr}");
+        // Before the line that tells the user (and tests) the server is up.
+        let signalled = shutdown_signal()?;
         let written = kubeconfig::write(&url, args.kubeconfig.as_deref())?;
         println!(
             "kube-lite is serving the Kubernetes API at {url} (context \"{}\" in {})",
@@ -93,7 +95,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             }
         });
         let early = tokio::select! {
-            _ = shutdown_signal() => None,
+            _ = signalled => None,
             r = &mut server => Some(r),
         };
         controllers.abort();
@@ -112,24 +114,16 @@ pub fn local_client(url: &str) -> anyhow::Result<kube::Client> {
     Ok(kube::Client::try_from(config)?)
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the Ctrl-C and SIGTERM handlers now (so a signal that arrives before the caller
+/// first waits is not fatal) and returns a future that resolves on either.
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    })
 }

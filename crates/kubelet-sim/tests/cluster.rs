@@ -304,6 +304,17 @@ async fn the_image_backoff_is_timed_by_the_clock_seam() {
     c.ready_nodes(3).await;
     c.create_pod(json!({"metadata": {"name": "bad"}, "spec": {"containers": [{"name": "c", "image": "busybox:9.99"}]}}))
         .await;
+    // The scheduler's node cache may lag the API: a first attempt that found no node waits
+    // out a scheduling back-off on the same fake clock, so time moves until the pod is bound.
+    eventually("bad to be scheduled", || async {
+        let p = c.pods().get_opt("bad").await.ok().flatten()?;
+        if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
+            return Some(());
+        }
+        c.clock.advance(Duration::from_secs(1));
+        None
+    })
+    .await;
     c.wait_event("bad", "Failed").await;
     let pulls = |evs: &[Value]| {
         evs.iter()
