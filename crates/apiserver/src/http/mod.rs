@@ -3,6 +3,7 @@
 //! `ApiError::into_response`, the one place that happens.
 
 pub mod discovery;
+pub mod go_json;
 pub mod handlers;
 pub mod request;
 pub mod response;

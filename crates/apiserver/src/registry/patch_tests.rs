@@ -322,3 +322,24 @@ async fn field_validation_warn_and_ignore_drop_unknown_fields() {
         vec!["unknown field \"spec.bar\"".to_string()]
     );
 }
+
+#[test]
+fn a_json_patch_that_cannot_be_applied_is_invalid_with_the_generic_message() {
+    let r = Registry::new(Arc::new(MemoryStorage::new()), Arc::new(SystemClock));
+    let kind = r.kinds.get("apps", "v1", "deployments").unwrap();
+    let doc = deployment();
+    for patch in [
+        json!([{"op": "nope"}]),
+        json!([{"op": "remove", "path": "/spec/nope"}]),
+    ] {
+        let e = update::apply_patch(kind, PatchType::Json, &doc, &patch).unwrap_err();
+        assert_eq!((e.code, e.reason), (422, "Invalid"), "{patch}");
+        assert_eq!(
+            e.message,
+            "the server rejected our request due to an error in our request"
+        );
+    }
+    // Not a list of operations at all: a decoding error.
+    let e = update::apply_patch(kind, PatchType::Json, &doc, &json!({"op": "add"})).unwrap_err();
+    assert_eq!(e.code, 400);
+}

@@ -62,14 +62,20 @@ pub fn apply_patch(kind: &Kind, pt: PatchType, current: &Value, patch: &Value) -
             Ok(doc)
         }
         PatchType::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            // kube-apiserver decodes any array of objects as a JSON patch (evanphx/json-patch
+            // DecodePatch) and only fails when applying it (an unknown op, a missing path):
+            // 422 with NewGenericServerResponse's fixed message, without the cause.
+            const REJECTED: &str = "the server rejected our request due to an error in our request";
+            let ops: json_patch::Patch =
+                serde_json::from_value(patch.clone()).map_err(|e| match patch.as_array() {
+                    Some(ops) if ops.iter().all(Value::is_object) => {
+                        ApiError::new_invalid_patch(REJECTED.to_string())
+                    }
+                    _ => ApiError::bad_request(format!("error decoding patch: {e}")),
+                })?;
             let mut doc = current.clone();
-            json_patch::patch(&mut doc, &ops).map_err(|e| {
-                ApiError::new_invalid_patch(format!(
-                    "the server rejected our request due to an error in our request: {e}"
-                ))
-            })?;
+            json_patch::patch(&mut doc, &ops)
+                .map_err(|_| ApiError::new_invalid_patch(REJECTED.to_string()))?;
             Ok(doc)
         }
         PatchType::Strategic => crate::patch::strategic(kind, current, patch),

@@ -20,8 +20,16 @@ pub async fn handle(req: Request) -> ApiResult<Response> {
         e
     })?;
     let body = request::read_body(req.body).await?;
-    let patch: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let patch: Value = serde_json::from_slice(&body).map_err(|e| {
+        // kube-apiserver decodes a strategic merge or JSON patch with Go's encoding/json and
+        // answers a syntax error with its wording; a merge patch gets json-patch's
+        // ErrBadJSONPatch.
+        ApiError::bad_request(match (pt, crate::http::go_json::syntax_error(&body)) {
+            (PatchType::Merge, Some(_)) => "Invalid JSON Patch".to_string(),
+            (_, Some(msg)) => msg,
+            (_, None) => format!("error decoding patch: {e}"),
+        })
+    })?;
     if opts.field_validation != FieldValidation::Ignore {
         opts.duplicate_fields = request::duplicate_fields(&body);
     }
