@@ -2,6 +2,7 @@
 
 mod controller_manager;
 mod kubeconfig;
+mod node_agent;
 mod up;
 
 use clap::{Parser, Subcommand};

@@ -80,7 +80,16 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|s| *s).await;
         };
-        let mut server = tokio::spawn(apiserver::server::serve(listener, registry, store, drained));
+        let mut server = tokio::spawn(apiserver::server::serve(
+            listener,
+            registry.clone(),
+            store,
+            drained,
+        ));
+        let logs = kubelet_sim::logs::LogStore::new(&data_dir);
+        registry.set_node_agent(std::sync::Arc::new(
+            crate::node_agent::SimulatedKubelets::new(logs.clone()),
+        ));
         let client = local_client(&url)?;
         let controllers = tokio::spawn(controller_manager::run(client.clone()));
         let node_opts = kubelet_sim::Options {
@@ -88,6 +97,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             fast: args.fast,
             image_catalog: args.image_catalog.clone(),
             data_dir: data_dir.clone(),
+            logs: Some(logs),
         };
         let nodes = tokio::spawn(async move {
             if let Err(e) = kubelet_sim::run(client, node_opts).await {

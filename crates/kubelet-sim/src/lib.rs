@@ -4,7 +4,7 @@
 //!
 //! Layout: `node/` (registration, heartbeats, the node manager), `kubelet/` (routing pods to
 //! nodes, one worker per pod), `lifecycle/` (the pod state machine, one state per module, and
-//! the PodStatus it reports), `runtime/` (the container runtime seam: simulated and fake),
+//! the PodStatus it reports), `logs` (container log files, read as `pods/log` serves them), `runtime/` (the container runtime seam: simulated and fake),
 //! `images/` (references and the catalog), `scheduler/` (filters, scoring, messages),
 //! `services/` (EndpointSlices and Endpoints), `volumes/` (StorageClass and provisioner),
 //! `informer` (the shared pod watch), `events` (the event recorder), `network` (node and pod
@@ -16,6 +16,7 @@ pub mod images;
 pub mod informer;
 pub mod kubelet;
 pub mod lifecycle;
+pub mod logs;
 pub mod network;
 pub mod node;
 pub mod runtime;
@@ -39,8 +40,12 @@ pub struct Options {
     pub fast: bool,
     /// An image catalog to use instead of the embedded `fixtures/images.yaml`.
     pub image_catalog: Option<PathBuf>,
-    /// The cluster's data directory (volumes live under `<data_dir>/volumes`).
+    /// The cluster's data directory (volumes live under `<data_dir>/volumes`, container logs
+    /// under `<data_dir>/logs`).
     pub data_dir: PathBuf,
+    /// The container log files, shared with whoever serves `pods/log` (made from `data_dir`
+    /// when `None`).
+    pub logs: Option<Arc<logs::LogStore>>,
 }
 
 impl Default for Options {
@@ -50,6 +55,7 @@ impl Default for Options {
             fast: false,
             image_catalog: None,
             data_dir: std::env::temp_dir().join("kube-lite"),
+            logs: None,
         }
     }
 }
@@ -76,6 +82,10 @@ pub async fn run_with_clock(
         runtime::Timing::REALISTIC
     };
     let host = node::host::Host::detect(&opts.data_dir);
+    let logs = opts
+        .logs
+        .clone()
+        .unwrap_or_else(|| logs::LogStore::new(&opts.data_dir));
     let recorder = events::Recorder::spawn(client.clone(), clock.clone());
     // Cluster objects every cluster has (retried until the API answers).
     let mut tries = 0;
@@ -128,6 +138,7 @@ pub async fn run_with_clock(
         recorder,
         Arc::new(tokio::sync::Semaphore::new(64)),
         opts.workers,
+        logs,
     ));
     manager.run().await
 }

@@ -44,6 +44,7 @@ fn sub_name(s: Subresource) -> &'static str {
         Subresource::Scale => "scale",
         Subresource::Binding => "binding",
         Subresource::Finalize => "finalize",
+        Subresource::Log => "log",
     }
 }
 
@@ -52,6 +53,7 @@ fn sub_verbs(s: Subresource) -> &'static [&'static str] {
         Subresource::Status | Subresource::Scale => &["get", "patch", "update"],
         Subresource::Binding => &["create"],
         Subresource::Finalize => &["update"],
+        Subresource::Log => &["get"],
     }
 }
 

@@ -68,6 +68,7 @@ pub fn parse_path(kinds: &KindTable, path: &str) -> ApiResult<ResourcePath> {
                 "scale" => Subresource::Scale,
                 "binding" => Subresource::Binding,
                 "finalize" => Subresource::Finalize,
+                "log" => Subresource::Log,
                 _ => return Err(ApiError::page_not_found()),
             };
             if !kind.has(sr) {
@@ -106,7 +107,7 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
-    fn bool(&self, key: &str) -> ApiResult<bool> {
+    pub(crate) fn bool(&self, key: &str) -> ApiResult<bool> {
         match self.get(key) {
             None | Some("") | Some("false") | Some("0") => Ok(false),
             Some("true") | Some("1") => Ok(true),
@@ -116,7 +117,7 @@ impl Query {
         }
     }
 
-    fn int(&self, key: &str) -> ApiResult<Option<i64>> {
+    pub(crate) fn int(&self, key: &str) -> ApiResult<Option<i64>> {
         match self.get(key) {
             None | Some("") => Ok(None),
             Some(v) => v.parse::<i64>().map(Some).map_err(|_| {

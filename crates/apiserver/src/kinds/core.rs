@@ -27,7 +27,7 @@ pub static PODS: Kind = Kind {
     singular: "pod",
     short_names: &["po"],
     categories: &["all"],
-    subresources: &[Subresource::Status, Subresource::Binding],
+    subresources: &[Subresource::Status, Subresource::Binding, Subresource::Log],
     selectable_fields: &[
         "spec.nodeName",
         "spec.restartPolicy",

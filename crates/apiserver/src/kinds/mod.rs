@@ -22,6 +22,8 @@ pub enum Subresource {
     Scale,
     Binding,
     Finalize,
+    /// `pods/log`: served by the node agent.
+    Log,
 }
 
 /// When `metadata.generation` is bumped on update.

@@ -289,6 +289,8 @@ pub fn path_items(kind: &Kind) -> Vec<PathItem> {
                 &["post"],
             ),
             Subresource::Finalize => ("finalize", this_gvk.clone(), def.clone(), &["put"]),
+            // A plain-text stream, not an object: no schema to describe it with.
+            Subresource::Log => continue,
         };
         let sub_camel = camel(word);
         let mut ops = Vec::new();

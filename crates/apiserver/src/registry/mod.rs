@@ -48,6 +48,8 @@ pub struct Registry {
     pub clock: Arc<dyn Clock>,
     /// Set once the server shuts down (`end_watches`): open watches then end.
     shutting_down: tokio::sync::watch::Sender<bool>,
+    /// Who answers the kubelet subresources (`pods/log`); unset when no nodes run.
+    node_agent: std::sync::OnceLock<Arc<dyn crate::node_agent::NodeAgent>>,
 }
 
 /// Which objects a request is about: a kind, in a namespace (None for cluster-scoped kinds
@@ -85,7 +87,17 @@ impl Registry {
             kinds: KindTable::builtin(),
             clock,
             shutting_down: tokio::sync::watch::Sender::new(false),
+            node_agent: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Route the kubelet subresources to `agent` (once; later calls are ignored).
+    pub fn set_node_agent(&self, agent: Arc<dyn crate::node_agent::NodeAgent>) {
+        let _ = self.node_agent.set(agent);
+    }
+
+    pub fn node_agent(&self) -> Option<Arc<dyn crate::node_agent::NodeAgent>> {
+        self.node_agent.get().cloned()
     }
 
     /// End every open watch, now and as they are opened (graceful shutdown: a watch would

@@ -21,6 +21,8 @@ pub struct NodeContext {
     pub node_name: String,
     pub host_ip: String,
     pub runtime: Arc<dyn ContainerRuntime>,
+    /// Container log files (a deleted pod's are removed).
+    pub logs: Arc<crate::logs::LogStore>,
     pub ips: Mutex<IpPool>,
     pub timing: Timing,
     pub clock: SimClock,

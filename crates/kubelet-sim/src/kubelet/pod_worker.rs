@@ -101,6 +101,8 @@ fn forget(ctx: &NodeContext, m: &PodMachine) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .release(&m.spec.uid);
+    ctx.logs
+        .remove_pod(&m.spec.namespace, &m.spec.name, &m.spec.uid);
 }
 
 pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedReceiver<PodUpdate>) {
@@ -182,6 +184,8 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
             }
             // Wait for the deletion to be seen (or the node to go).
             while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
+            ctx.logs
+                .remove_pod(&m.spec.namespace, &m.spec.name, &m.spec.uid);
             return;
         }
         let sleep = async {

@@ -8,6 +8,7 @@ use super::host::Host;
 use crate::events::{ObjectRef, Recorder, Source};
 use crate::images::Catalog;
 use crate::kubelet::{self, router::Router, NodeContext};
+use crate::logs::LogStore;
 use crate::network::{index_of_cidr, node_ip, pod_cidr, IpPool};
 use crate::runtime::{ContainerRuntime, SimulatedRuntime, Timing};
 use crate::time::SimClock;
@@ -52,6 +53,7 @@ pub struct NodeManager {
     pub recorder: Recorder,
     pub writes: Arc<Semaphore>,
     pub workers: usize,
+    pub logs: Arc<LogStore>,
     agents: Mutex<HashMap<String, Agent>>,
 }
 
@@ -84,6 +86,7 @@ impl NodeManager {
         recorder: Recorder,
         writes: Arc<Semaphore>,
         workers: usize,
+        logs: Arc<LogStore>,
     ) -> NodeManager {
         NodeManager {
             client,
@@ -95,12 +98,15 @@ impl NodeManager {
             recorder,
             writes,
             workers,
+            logs,
             agents: Mutex::new(HashMap::new()),
         }
     }
 
     fn runtime(&self) -> Arc<dyn ContainerRuntime> {
-        Arc::new(SimulatedRuntime::new(self.catalog.clone(), self.timing))
+        Arc::new(
+            SimulatedRuntime::new(self.catalog.clone(), self.timing).with_logs(self.logs.clone()),
+        )
     }
 
     /// Register the default nodes that are missing, then simulate every node until dropped.
@@ -264,6 +270,7 @@ impl NodeManager {
             node_name: name.clone(),
             host_ip: ip.clone(),
             runtime,
+            logs: self.logs.clone(),
             ips: Mutex::new(
                 IpPool::new(&cidr).unwrap_or_else(|| IpPool::new(&pod_cidr(index)).expect("a /24")),
             ),

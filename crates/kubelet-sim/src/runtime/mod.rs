@@ -29,6 +29,19 @@ pub struct ContainerConfig {
     pub attempt: i32,
 }
 
+impl ContainerConfig {
+    /// Where this container's run `id` keeps its log.
+    pub fn log_key(&self, id: &str) -> crate::logs::LogKey {
+        crate::logs::LogKey {
+            namespace: self.namespace.clone(),
+            pod: self.pod_name.clone(),
+            pod_uid: self.pod_uid.clone(),
+            container: self.name.clone(),
+            container_id: id.to_string(),
+        }
+    }
+}
+
 /// A pull the runtime has begun: how long it takes and how it ends.
 #[derive(Clone, Debug)]
 pub struct PullPlan {

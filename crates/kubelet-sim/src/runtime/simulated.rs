@@ -6,6 +6,7 @@ use super::{
     ContainerConfig, ContainerRuntime, ContainerStatus, PullError, PullPlan, RuntimeError, Timing,
 };
 use crate::images::{random_id, Behaviour, Catalog, ImageInfo, ImageRef, Resolution};
+use crate::logs::LogStore;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -47,8 +48,8 @@ impl Container {
         }
     }
 
-    /// Settle the state as of `now`.
-    fn settle(&mut self, now: SystemTime) {
+    /// Settle the state as of `now`; true when the container exited just now.
+    fn settle(&mut self, now: SystemTime) -> bool {
         if let State::Running { started_at } = self.state {
             if let Some((at, code)) = self.exit(started_at).filter(|(at, _)| *at <= now) {
                 self.state = State::Exited {
@@ -56,8 +57,10 @@ impl Container {
                     finished_at: at,
                     code,
                 };
+                return true;
             }
         }
+        false
     }
 }
 
@@ -73,6 +76,7 @@ pub struct SimulatedRuntime {
     catalog: Arc<Catalog>,
     timing: Timing,
     node: Mutex<Node>,
+    logs: Option<Arc<LogStore>>,
 }
 
 impl SimulatedRuntime {
@@ -81,6 +85,19 @@ impl SimulatedRuntime {
             catalog,
             timing,
             node: Mutex::new(Node::default()),
+            logs: None,
+        }
+    }
+
+    /// Keep (empty) log files for containers in `logs`, so `kubectl logs` finds them.
+    pub fn with_logs(mut self, logs: Arc<LogStore>) -> SimulatedRuntime {
+        self.logs = Some(logs);
+        self
+    }
+
+    fn log_ended(&self, id: &str) {
+        if let Some(l) = &self.logs {
+            l.ended(id);
         }
     }
 
@@ -158,6 +175,12 @@ impl ContainerRuntime for SimulatedRuntime {
             &config.restart_policy,
         );
         let id = random_id();
+        if let Some(l) = &self.logs {
+            // Nothing runs that could write to it: the log stays empty.
+            l.create(&config.log_key(&id)).map_err(|e| {
+                RuntimeError::Failed(format!("failed to create container log: {e}"))
+            })?;
+        }
         let c = Container {
             behaviour,
             stop_exit_code: config.image.stop_exit_code,
@@ -181,6 +204,9 @@ impl ContainerRuntime for SimulatedRuntime {
             state: State::Running { started_at },
             stopping: None,
         };
+        if let Some(l) = &self.logs {
+            l.started(id);
+        }
         self.with(|n| {
             n.images.insert(config.image.reference.to_string());
             n.containers.insert(id.to_string(), c)
@@ -196,6 +222,9 @@ impl ContainerRuntime for SimulatedRuntime {
             match c.state {
                 State::Created => {
                     c.state = State::Running { started_at: now };
+                    if let Some(l) = &self.logs {
+                        l.started(id);
+                    }
                     Ok(())
                 }
                 State::Running { .. } => Err(RuntimeError::WrongState {
@@ -224,7 +253,9 @@ impl ContainerRuntime for SimulatedRuntime {
                 .containers
                 .get_mut(id)
                 .ok_or_else(|| RuntimeError::NotFound(id.into()))?;
-            c.settle(now);
+            if c.settle(now) {
+                self.log_ended(id);
+            }
             match c.state {
                 State::Created => {
                     c.state = State::Exited {
@@ -259,7 +290,9 @@ impl ContainerRuntime for SimulatedRuntime {
                 .containers
                 .get_mut(id)
                 .ok_or_else(|| RuntimeError::NotFound(id.into()))?;
-            c.settle(now);
+            if c.settle(now) {
+                self.log_ended(id);
+            }
             Ok(match c.state {
                 State::Created => ContainerStatus::Created,
                 State::Running { started_at } => ContainerStatus::Running { started_at },
@@ -289,6 +322,7 @@ impl ContainerRuntime for SimulatedRuntime {
 
     fn remove_container(&self, id: &str) {
         self.with(|n| n.containers.remove(id));
+        self.log_ended(id);
     }
 
     fn supports_exec(&self) -> bool {

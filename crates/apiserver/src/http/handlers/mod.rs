@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod get;
 mod list;
+mod log;
 mod patch;
 mod update;
 mod watch;
@@ -124,6 +125,8 @@ pub async fn dispatch(
         (Method::GET, true, Some(Subresource::Binding) | Some(Subresource::Finalize)) => {
             not_allowed()
         }
+        (Method::GET, true, Some(Subresource::Log)) => log::handle(req),
+        (_, _, Some(Subresource::Log)) => not_allowed(),
         (Method::GET, true, _) => get::handle(req),
         (Method::POST, false, None) => create::handle(req).await,
         (Method::POST, true, Some(Subresource::Binding)) => create::bind(req).await,
