@@ -883,7 +883,12 @@ fn describe_pod_and_node() {
         o.contains(" Started ")
     });
     let (_, events) = split_events(&out);
-    let sched = events.first().expect("events");
+    // kubectl sorts events by time at second resolution for the kubelet's: within one
+    // second the order of Scheduled and Pulling is not defined (sort.Sort is not stable).
+    let sched = events
+        .iter()
+        .find(|e| e.1 == "Scheduled")
+        .expect("a Scheduled event");
     assert_eq!(
         (sched.0.as_str(), sched.1.as_str(), sched.2.as_str()),
         ("Normal", "Scheduled", "default-scheduler"),

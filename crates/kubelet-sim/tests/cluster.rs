@@ -555,9 +555,15 @@ async fn a_pod_no_node_can_take_stays_pending_with_failed_scheduling() {
         "resources": {"requests": {"cpu": "1000"}}}]}}),
     )
     .await;
+    // The scheduler's node cache may lag the API by a node at first; the retry after the
+    // node event reports all three.
     let p = c
-        .pod_where("huge", "Unschedulable", |p| {
-            condition(p, "PodScheduled")["reason"] == "Unschedulable"
+        .pod_where("huge", "Unschedulable on all 3 nodes", |p| {
+            let cond = condition(p, "PodScheduled");
+            cond["reason"] == "Unschedulable"
+                && cond["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("0/3 nodes"))
         })
         .await;
     let msg = condition(&p, "PodScheduled")["message"]
