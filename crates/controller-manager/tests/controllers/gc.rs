@@ -166,3 +166,19 @@ async fn objects_whose_owner_does_not_exist_are_deleted() {
     })
     .await;
 }
+
+/// The collector's list of kinds is the API server's kinds table (events and views of another
+/// kind's storage aside), so no kind the server serves is left out of ownership.
+#[test]
+fn the_collector_knows_every_kind_the_api_server_stores() {
+    use controller_manager::gc::RESOURCES;
+    let mut served: Vec<(&str, &str, &str, &str, bool)> = apiserver::kinds::all()
+        .into_iter()
+        .filter(|k| k.kind != "Event" && k.storage.is_none())
+        .map(|k| (k.group, k.version, k.kind, k.plural, k.namespaced))
+        .collect();
+    let mut known = RESOURCES.to_vec();
+    served.sort();
+    known.sort();
+    assert_eq!(known, served);
+}
