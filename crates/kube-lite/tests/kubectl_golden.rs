@@ -791,10 +791,27 @@ fn describe_deployment_after_a_rollout() {
         format!("Scaled down replica set {old_rs} from 10 to 8"),
         "{out}"
     );
+    // The rollout ends with the old set scaled to 0 and the new one up to 10; which of the two
+    // steps comes last depends on when the last new pods turn ready.
+    let ends = |prefix: String, to: &str| {
+        scaling
+            .iter()
+            .any(|m| m.starts_with(&prefix) && m.ends_with(to))
+    };
+    assert!(
+        ends(format!("Scaled down replica set {old_rs} from "), " to 0"),
+        "{out}"
+    );
+    assert!(
+        ends(format!("Scaled up replica set {new_rs} from "), " to 10"),
+        "{out}"
+    );
     let last = scaling.last().unwrap();
     assert!(
-        last.starts_with(&format!("Scaled down replica set {old_rs} from "))
-            && last.ends_with(" to 0"),
+        (last.starts_with(&format!("Scaled down replica set {old_rs} from "))
+            && last.ends_with(" to 0"))
+            || (last.starts_with(&format!("Scaled up replica set {new_rs} from "))
+                && last.ends_with(" to 10")),
         "{out}"
     );
     // Every step is a well-formed scale message of one of the two ReplicaSets.
