@@ -5,9 +5,12 @@
 
 use crate::error::ApiError;
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use serde_json::Value;
+use std::pin::Pin;
 use std::time::SystemTime;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// `PodLogOptions` after validation, with the container resolved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,9 +30,72 @@ pub struct LogOptions {
 /// A log's bytes as they become available; the response ends with the stream.
 pub type LogStream = BoxStream<'static, Bytes>;
 
+/// `PodExecOptions` after validation, with the container resolved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecOptions {
+    pub container: String,
+    pub command: Vec<String>,
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tty: bool,
+}
+
+/// One direction of a byte stream between the API server and a process in a pod.
+pub type ByteReader = Pin<Box<dyn AsyncRead + Send>>;
+pub type ByteWriter = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// A process a node agent started in a container for `pods/exec`. The streams asked for in
+/// `ExecOptions` are `Some`; with a TTY, stderr is merged into stdout (as the kubelet does).
+pub struct ExecSession {
+    /// Dropping it (or shutting it down) closes the process's stdin.
+    pub stdin: Option<ByteWriter>,
+    pub stdout: Option<ByteReader>,
+    pub stderr: Option<ByteReader>,
+    /// Sets a TTY's size (columns, rows).
+    pub resize: Option<Box<dyn Fn(u16, u16) + Send + Sync>>,
+    /// Resolves when the process ends: its exit code, or why it could not be waited for.
+    pub exit: BoxFuture<'static, Result<i32, String>>,
+}
+
+/// A connection to a port inside a pod's network namespace (`pods/portforward`).
+pub struct PortConnection {
+    pub read: ByteReader,
+    pub write: ByteWriter,
+}
+
 /// The kubelet side of the API server.
 pub trait NodeAgent: Send + Sync {
     /// The log of `opts.container` of `pod` (the stored object, bound to a node), or the
     /// kubelet's error (e.g. `container "c" in pod "p" is waiting to start: ContainerCreating`).
     fn container_logs(&self, pod: &Value, opts: &LogOptions) -> Result<LogStream, ApiError>;
+
+    /// Start `opts.command` in `opts.container` of `pod` (running, bound to a node), or the
+    /// kubelet's error as a Status (e.g. a node whose runtime cannot exec).
+    fn exec(
+        &self,
+        pod: &Value,
+        opts: ExecOptions,
+    ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
+        let _ = (pod, opts);
+        Box::pin(async {
+            Err(ApiError::bad_request(
+                "this node cannot run commands in containers".to_string(),
+            ))
+        })
+    }
+
+    /// Connect to `port` on `pod`'s loopback (its network namespace).
+    fn port_forward(
+        &self,
+        pod: &Value,
+        port: u16,
+    ) -> BoxFuture<'static, Result<PortConnection, ApiError>> {
+        let _ = (pod, port);
+        Box::pin(async {
+            Err(ApiError::bad_request(
+                "this node cannot forward ports".to_string(),
+            ))
+        })
+    }
 }

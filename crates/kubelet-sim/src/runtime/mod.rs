@@ -8,7 +8,10 @@ pub mod fake;
 pub mod simulated;
 
 use crate::images::{ImageInfo, ImageRef};
+use futures::future::BoxFuture;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use fake::FakeRuntime;
 pub use simulated::SimulatedRuntime;
@@ -88,6 +91,35 @@ pub enum ContainerStatus {
     },
 }
 
+/// A command to run in a running container (CRI `Exec`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub command: Vec<String>,
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    /// Run under a pseudo-terminal; stderr then goes to stdout.
+    pub tty: bool,
+}
+
+/// A process started by `ContainerRuntime::exec`; the streams asked for are `Some`.
+pub struct ExecProcess {
+    /// Dropping it closes the process's stdin.
+    pub stdin: Option<Pin<Box<dyn AsyncWrite + Send>>>,
+    pub stdout: Option<Pin<Box<dyn AsyncRead + Send>>>,
+    pub stderr: Option<Pin<Box<dyn AsyncRead + Send>>>,
+    /// Sets the TTY's size (columns, rows).
+    pub resize: Option<Box<dyn Fn(u16, u16) + Send + Sync>>,
+    /// The exit code when the process ends.
+    pub exit: BoxFuture<'static, Result<i32, String>>,
+}
+
+/// A TCP connection into a pod's network namespace (port-forward).
+pub struct PortStream {
+    pub read: Pin<Box<dyn AsyncRead + Send>>,
+    pub write: Pin<Box<dyn AsyncWrite + Send>>,
+}
+
 /// The kubelet's container runtime.
 pub trait ContainerRuntime: Send + Sync {
     /// `containerd://2.1.0`-like name and version, for the node's `containerRuntimeVersion`.
@@ -125,6 +157,32 @@ pub trait ContainerRuntime: Send + Sync {
     fn remove_container(&self, id: &str);
     /// Whether `kubectl exec` can run commands in this runtime's containers.
     fn supports_exec(&self) -> bool;
+    /// Run a command in running container `id`, inside its pod's sandbox.
+    fn exec(
+        &self,
+        id: &str,
+        req: ExecRequest,
+    ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
+        let _ = (id, req);
+        Box::pin(async {
+            Err(RuntimeError::Failed(
+                "the container runtime of this node cannot run commands in containers".to_string(),
+            ))
+        })
+    }
+    /// Connect to `port` on the loopback of the pod whose sandbox is `sandbox_id`.
+    fn port_forward(
+        &self,
+        sandbox_id: &str,
+        port: u16,
+    ) -> BoxFuture<'static, Result<PortStream, RuntimeError>> {
+        let _ = (sandbox_id, port);
+        Box::pin(async {
+            Err(RuntimeError::Failed(
+                "the container runtime of this node cannot forward ports".to_string(),
+            ))
+        })
+    }
 }
 
 /// The delays of the simulated node (a cluster with a local registry mirror: pull ≈ 1 s,
