@@ -7,11 +7,11 @@
 pub mod schedule;
 
 use crate::shared::events::{EventType, Recorder};
-use crate::shared::informer::{Change, Informer};
+use crate::shared::informer::Informer;
 use crate::shared::pod_control::controller_ref;
 use crate::shared::pods::controller_ref as ctrl_of;
 use crate::shared::time::{from_time, to_time};
-use crate::shared::{error_message, is_already_exists, is_not_found, key, key_of, split_key};
+use crate::shared::{error_message, is_already_exists, is_not_found, split_key};
 use crate::Context;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
@@ -23,6 +23,7 @@ use schedule::{most_recent, Schedule, ScheduleError, MAX_MISSED};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::shared::owned::{self, Owned};
 use crate::shared::queue::{run_workers, Queue};
 
 /// The annotation with the scheduled time (RFC 3339 in the schedule's zone).
@@ -56,28 +57,16 @@ impl CronJobController {
         jobs: &mut Informer<Job>,
     ) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
-        {
-            let q = queue.clone();
-            let store = cronjobs.store.clone();
-            cronjobs.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => q.add(key_of(new)),
-                Change::Deleted(cj) => q.add(key_of(cj)),
-                Change::Resynced => store.state().iter().for_each(|c| q.add(key_of(c.as_ref()))),
-            });
+        owned::enqueue_owners(cronjobs, &queue, None);
+        Owned {
+            kind: "CronJob",
+            owners: cronjobs.store.clone(),
+            selector_of: None,
+            expectations: None,
+            queue: queue.clone(),
+            resync_all: false,
         }
-        {
-            let q = queue.clone();
-            let owner = |j: &Job| {
-                ctrl_of(&j.metadata)
-                    .filter(|r| r.kind == "CronJob")
-                    .map(|r| key(&j.namespace().unwrap_or_default(), &r.name))
-            };
-            jobs.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => owner(new).into_iter().for_each(|k| q.add(k)),
-                Change::Deleted(j) => owner(j).into_iter().for_each(|k| q.add(k)),
-                Change::Resynced => {}
-            });
-        }
+        .watch(jobs);
         Arc::new(CronJobController {
             ctx: ctx.clone(),
             cronjobs: cronjobs.store.clone(),

@@ -62,7 +62,8 @@ pub fn parse(schedule: &str, time_zone: Option<&str>) -> Result<(Schedule, bool)
     let unparseable =
         |e: String| ScheduleError::Unparseable(format!("unparseable schedule: {schedule:?} : {e}"));
     if let Some(d) = s.strip_prefix("@every ") {
-        let d = parse_go_duration(d.trim()).ok_or_else(|| unparseable("bad duration".into()))?;
+        let d = apimachinery::duration::parse_go(d.trim())
+            .ok_or_else(|| unparseable("bad duration".into()))?;
         // robfig rounds the delay down to whole seconds, at least one.
         let secs = d.as_secs().max(1);
         return Ok((Schedule::Every(Duration::from_secs(secs)), tz_prefix));
@@ -85,37 +86,6 @@ pub fn parse(schedule: &str, time_zone: Option<&str>) -> Result<(Schedule, bool)
         .parse(&s.replace('?', "*"))
         .map_err(|e| unparseable(e.to_string()))?;
     Ok((Schedule::Cron(Box::new(cron), tz), tz_prefix))
-}
-
-/// A Go duration string (`1h30m`, `90s`, `1.5h`, `500ms`).
-pub fn parse_go_duration(s: &str) -> Option<Duration> {
-    let mut rest = s;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let n = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let value: f64 = rest[..n].parse().ok()?;
-        rest = &rest[n..];
-        let u = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match &rest[..u] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[u..];
-        total += value * unit;
-    }
-    Some(Duration::from_secs_f64(total))
 }
 
 fn to_ts(t: SystemTime) -> Timestamp {
@@ -437,13 +407,5 @@ mod tests {
         let (s, _) = parse("* * * * *", Some("Europe/Berlin")).unwrap();
         assert_eq!(scheduled_timestamp(&s, t), "2026-11-27T11:01:00+01:00");
         assert_eq!(rfc1123z(&s, t), "Fri, 27 Nov 2026 11:01:00 +0100");
-    }
-
-    #[test]
-    fn go_durations_parse() {
-        assert_eq!(parse_go_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_go_duration("1.5h"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_go_duration("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_go_duration("x"), None);
     }
 }

@@ -8,14 +8,15 @@ pub mod util;
 use crate::deployment::util::compute_hash;
 use crate::shared::adoption::{self, Owner};
 use crate::shared::events::{EventType, Recorder};
-use crate::shared::expectations::{Expectations, Seen};
+use crate::shared::expectations::Expectations;
 use crate::shared::history::{self, History, NewRevision, REVISION_HASH_LABEL};
 use crate::shared::informer::{Change, Informer};
+use crate::shared::owned::{self, Owned};
 use crate::shared::pod_control::{controller_ref, pod_from_template, PodControl};
 use crate::shared::pods::{controller_ref as ctrl_of, is_available, is_ready};
 use crate::shared::queue::{run_workers, Queue};
 use crate::shared::slow_start::{slow_start_batch, INITIAL_BATCH};
-use crate::shared::{error_message, key, key_of, selector, split_key};
+use crate::shared::{error_message, key_of, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -69,27 +70,14 @@ impl DaemonSetController {
             pod_control: PodControl::new(ctx.client.clone()),
             history: History::new(ctx.client.clone()),
         });
-        {
-            let q = queue.clone();
-            let store = dss.store.clone();
-            let exp = c.expectations.clone();
-            dss.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => q.add(key_of(new)),
-                Change::Deleted(d) => {
-                    exp.delete(&key_of(d));
-                    q.add(key_of(d))
-                }
-                Change::Resynced => store.state().iter().for_each(|d| q.add(key_of(d.as_ref()))),
-            });
-        }
-        {
-            let weak = Arc::downgrade(&c);
-            pods.on_change(move |ch| {
-                if let Some(c) = weak.upgrade() {
-                    c.on_pod_change(ch)
-                }
-            });
-        }
+        owned::watch_pod_owner(
+            "DaemonSet",
+            dss,
+            pods,
+            |o: &DaemonSet| o.spec.as_ref().map(|s| &s.selector),
+            &queue,
+            &c.expectations,
+        );
         {
             // Any node change may change eligibility: resync every DaemonSet.
             let q = queue.clone();
@@ -111,72 +99,16 @@ impl DaemonSetController {
                 }
             });
         }
-        {
-            let q = queue.clone();
-            revisions.on_change(move |ch| match ch {
-                Change::Applied { new, .. } | Change::Deleted(new) => {
-                    if let Some(r) = ctrl_of(&new.metadata).filter(|r| r.kind == "DaemonSet") {
-                        q.add(key(&new.namespace().unwrap_or_default(), &r.name));
-                    }
-                }
-                Change::Resynced => {}
-            });
+        Owned {
+            kind: "DaemonSet",
+            owners: dss.store.clone(),
+            selector_of: None,
+            expectations: None,
+            queue,
+            resync_all: false,
         }
+        .watch(revisions);
         c
-    }
-
-    fn owners_of(&self, pod: &Pod) -> Vec<String> {
-        let ns = pod.namespace().unwrap_or_default();
-        if let Some(r) = ctrl_of(&pod.metadata) {
-            return if r.kind == "DaemonSet" {
-                vec![key(&ns, &r.name)]
-            } else {
-                Vec::new()
-            };
-        }
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        self.dss
-            .state()
-            .iter()
-            .filter(|d| d.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|d| {
-                d.spec
-                    .as_ref()
-                    .is_some_and(|s| selector(&s.selector).matches(&labels))
-            })
-            .map(|d| key_of(d.as_ref()))
-            .collect()
-    }
-
-    fn on_pod_change(&self, ch: Change<'_, Pod>) {
-        match ch {
-            Change::Applied { old, new } => {
-                let seen = if new.metadata.deletion_timestamp.is_some() {
-                    Seen::Deleting
-                } else {
-                    Seen::Present
-                };
-                let mut keys: HashSet<String> = self.owners_of(new).into_iter().collect();
-                for k in &keys {
-                    self.expectations.observe(k, &new.name_any(), seen);
-                }
-                if let Some(old) = old {
-                    keys.extend(self.owners_of(&old));
-                }
-                keys.into_iter().for_each(|k| self.queue.add(k));
-            }
-            Change::Deleted(pod) => {
-                for k in self.owners_of(pod) {
-                    self.expectations.observe(&k, &pod.name_any(), Seen::Absent);
-                    self.queue.add(k);
-                }
-            }
-            Change::Resynced => self
-                .dss
-                .state()
-                .iter()
-                .for_each(|d| self.queue.add(key_of(d.as_ref()))),
-        }
     }
 
     pub async fn run(self: Arc<Self>, workers: usize) {
@@ -186,14 +118,6 @@ impl DaemonSetController {
             async move { c.sync(&k).await }
         })
         .await
-    }
-
-    fn seen(&self, ns: &str, name: &str) -> Seen {
-        match self.pods.get(&ObjectRef::new(name).within(ns)) {
-            None => Seen::Absent,
-            Some(p) if p.metadata.deletion_timestamp.is_some() => Seen::Deleting,
-            Some(_) => Seen::Present,
-        }
     }
 
     /// `syncDaemonSet`.
@@ -254,7 +178,9 @@ impl DaemonSetController {
         let pods = self.claimed_pods(&ds).await?;
         let by_node = group_by_node(&pods);
         let nodes: Vec<Arc<Node>> = self.nodes.state();
-        let satisfied = self.expectations.satisfied(k, |n| self.seen(ns, n));
+        let satisfied = self
+            .expectations
+            .satisfied(k, |n| owned::seen(&self.pods, ns, n));
         let mut result = Ok(());
         if satisfied {
             result = self
@@ -498,35 +424,15 @@ impl DaemonSetController {
             let owner = controller_ref(ds);
             let owner = &owner;
             let name = &name;
-            let ns = &ns;
             let (ok, err) = slow_start_batch(n, INITIAL_BATCH, || {
                 let node = queue.lock().expect("nodes").next();
                 async move {
                     let Some(node) = node else { return Ok(()) };
                     let mut pod = pod_from_template(template, name, owner.clone());
                     pin_to_node(pod.spec.get_or_insert_with(Default::default), &node);
-                    match self.pod_control.create(ns, &pod).await {
-                        Ok(p) => {
-                            self.expectations.created(k, &p.name_any());
-                            self.recorder.event(
-                                ds,
-                                EventType::Normal,
-                                "SuccessfulCreate",
-                                format!("Created pod: {}", p.name_any()),
-                            );
-                            Ok(())
-                        }
-                        Err(e) => {
-                            let msg = error_message(&e);
-                            self.recorder.event(
-                                ds,
-                                EventType::Warning,
-                                "FailedCreate",
-                                format!("Error creating: {msg}"),
-                            );
-                            Err(msg)
-                        }
-                    }
+                    self.pod_control
+                        .create_for(ds, k, &pod, &self.expectations, &self.recorder)
+                        .await
                 }
             })
             .await;

@@ -2,6 +2,7 @@
 //! required node affinity, taints against tolerations including the ones the controller
 //! adds), the pinning affinity, the node a pod targets, and the rolling-update arithmetic.
 
+use crate::shared::scaled;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
@@ -234,22 +235,6 @@ pub fn should_run(ds: &DaemonSet, node: &Node) -> (bool, bool) {
     (run, keep)
 }
 
-/// `GetScaledValueFromIntOrPercent`.
-pub fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
-    match v {
-        IntOrString::Int(i) => *i,
-        IntOrString::String(s) => {
-            let p: f64 = s.trim_end_matches('%').parse().unwrap_or(0.0);
-            let x = p * total as f64 / 100.0;
-            if round_up {
-                x.ceil() as i32
-            } else {
-                x.floor() as i32
-            }
-        }
-    }
-}
-
 /// `updatedDesiredNodeCounts`: (maxSurge, maxUnavailable) over the desired count, both
 /// rounding up; both zero means maxUnavailable 1.
 pub fn surge_and_unavailable(ds: &DaemonSet, desired: i32) -> (i32, i32) {
@@ -264,8 +249,8 @@ pub fn surge_and_unavailable(ds: &DaemonSet, desired: i32) -> (i32, i32) {
     let ms = ru
         .and_then(|r| r.max_surge.clone())
         .unwrap_or(IntOrString::Int(0));
-    let surge = scaled(&ms, desired, true);
-    let mut unavailable = scaled(&mu, desired, true);
+    let surge = scaled(&ms, desired, true).unwrap_or(0);
+    let mut unavailable = scaled(&mu, desired, true).unwrap_or(0);
     if surge == 0 && unavailable == 0 && desired > 0 {
         unavailable = 1;
     }

@@ -17,10 +17,11 @@ pub mod util;
 use crate::shared::adoption::{self, Owner};
 use crate::shared::events::{EventType, Recorder};
 use crate::shared::informer::{Change, Informer};
+use crate::shared::owned::{self, Owned};
 use crate::shared::pod_control::controller_ref;
 use crate::shared::pods::controller_ref as ctrl_of;
 use crate::shared::queue::{run_workers, Queue};
-use crate::shared::{key, key_of, selector, split_key};
+use crate::shared::{key, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
@@ -63,37 +64,16 @@ impl DeploymentController {
                 ctx.clock.clone(),
             ),
         });
-        {
-            let q = queue.clone();
-            let store = deployments.store.clone();
-            deployments.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => q.add(key_of(new)),
-                Change::Deleted(d) => q.add(key_of(d)),
-                Change::Resynced => store.state().iter().for_each(|d| q.add(key_of(d.as_ref()))),
-            });
+        owned::enqueue_owners(deployments, &queue, None);
+        Owned {
+            kind: "Deployment",
+            owners: deployments.store.clone(),
+            selector_of: Some(|d: &Deployment| d.spec.as_ref().map(|s| &s.selector)),
+            expectations: None,
+            queue: queue.clone(),
+            resync_all: false,
         }
-        {
-            let weak = Arc::downgrade(&c);
-            rss.on_change(move |ch| {
-                if let Some(c) = weak.upgrade() {
-                    match ch {
-                        Change::Applied { old, new } => {
-                            c.enqueue_rs_owners(new);
-                            if let Some(old) = old {
-                                if old.metadata.labels != new.metadata.labels
-                                    || old.metadata.owner_references
-                                        != new.metadata.owner_references
-                                {
-                                    c.enqueue_rs_owners(&old);
-                                }
-                            }
-                        }
-                        Change::Deleted(rs) => c.enqueue_rs_owners(rs),
-                        Change::Resynced => {}
-                    }
-                }
-            });
-        }
+        .watch(rss);
         {
             // Recreate waits for old pods to go away: a pod deletion may unblock it.
             let weak = Arc::downgrade(&c);
@@ -112,27 +92,6 @@ impl DeploymentController {
             });
         }
         c
-    }
-
-    /// Queue the Deployment controlling `rs`, or for an orphan every Deployment selecting it.
-    fn enqueue_rs_owners(&self, rs: &ReplicaSet) {
-        let ns = rs.namespace().unwrap_or_default();
-        if let Some(r) = ctrl_of(&rs.metadata) {
-            if r.kind == "Deployment" {
-                self.queue.add(key(&ns, &r.name));
-            }
-            return;
-        }
-        let labels = rs.metadata.labels.clone().unwrap_or_default();
-        for d in self.deployments.state() {
-            if d.namespace().as_deref() == Some(ns.as_str())
-                && d.spec
-                    .as_ref()
-                    .is_some_and(|s| selector(&s.selector).matches(&labels))
-            {
-                self.queue.add(key_of(d.as_ref()));
-            }
-        }
     }
 
     pub async fn run(self: Arc<Self>, workers: usize) {

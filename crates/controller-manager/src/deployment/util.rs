@@ -3,7 +3,8 @@
 //! pod-template hash, semantic template equality, revisions and the annotations copied to
 //! ReplicaSets, and the Deployment conditions. No I/O; tested from tables.
 
-use apimachinery::intstr::{round_to_i32, scaled_value_from_int_or_percent};
+use crate::shared::scaled;
+use apimachinery::intstr::round_to_i32;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -67,13 +68,6 @@ pub fn rs_status(rs: &ReplicaSet) -> (i32, i32, i32) {
         .unwrap_or((0, 0, 0))
 }
 
-fn int_or_string(v: &IntOrString) -> Value {
-    match v {
-        IntOrString::Int(i) => Value::from(*i),
-        IntOrString::String(s) => Value::from(s.clone()),
-    }
-}
-
 pub fn is_rolling_update(d: &Deployment) -> bool {
     d.spec
         .as_ref()
@@ -89,16 +83,8 @@ pub fn resolve_fenceposts(
     desired: i32,
 ) -> Result<(i32, i32), String> {
     let pct25 = IntOrString::String("25%".into());
-    let surge = scaled_value_from_int_or_percent(
-        &int_or_string(max_surge.unwrap_or(&pct25)),
-        desired,
-        true,
-    )?;
-    let mut unavailable = scaled_value_from_int_or_percent(
-        &int_or_string(max_unavailable.unwrap_or(&pct25)),
-        desired,
-        false,
-    )?;
+    let surge = scaled(max_surge.unwrap_or(&pct25), desired, true)?;
+    let mut unavailable = scaled(max_unavailable.unwrap_or(&pct25), desired, false)?;
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }

@@ -10,14 +10,15 @@ pub mod util;
 
 use crate::shared::adoption::{self, Owner};
 use crate::shared::events::{EventType, Recorder};
-use crate::shared::expectations::{Expectations, Seen};
-use crate::shared::informer::{Change, Informer};
+use crate::shared::expectations::Expectations;
+use crate::shared::informer::Informer;
+use crate::shared::owned;
 use crate::shared::pod_control::{controller_ref, pod_from_template, PodControl};
-use crate::shared::pods::{controller_ref as ctrl_of, is_active, is_ready};
+use crate::shared::pods::{is_active, is_ready};
 use crate::shared::queue::{run_workers, Queue};
 use crate::shared::slow_start::{slow_start_batch, INITIAL_BATCH};
 use crate::shared::time::{from_time, to_time};
-use crate::shared::{error_message, is_not_found, key, key_of, ranking, selector, split_key};
+use crate::shared::{error_message, is_not_found, ranking, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::batch::v1::{Job, JobStatus, UncountedTerminatedPods};
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod};
@@ -71,60 +72,15 @@ impl JobController {
             recorder: Recorder::new(ctx.client.clone(), "job-controller", ctx.clock.clone()),
             pod_control: PodControl::new(ctx.client.clone()),
         });
-        {
-            let q = queue.clone();
-            let store = jobs.store.clone();
-            let exp = expectations.clone();
-            jobs.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => q.add(key_of(new)),
-                Change::Deleted(j) => {
-                    exp.delete(&key_of(j));
-                    q.add(key_of(j))
-                }
-                Change::Resynced => store.state().iter().for_each(|j| q.add(key_of(j.as_ref()))),
-            });
-        }
-        {
-            let weak = Arc::downgrade(&c);
-            pods.on_change(move |ch| {
-                if let Some(c) = weak.upgrade() {
-                    c.on_pod_change(ch)
-                }
-            });
-        }
+        owned::watch_pod_owner(
+            "Job",
+            jobs,
+            pods,
+            |j: &Job| j.spec.as_ref()?.selector.as_ref(),
+            &queue,
+            &expectations,
+        );
         c
-    }
-
-    fn owner_of(pod: &Pod) -> Option<String> {
-        let r = ctrl_of(&pod.metadata)?;
-        (r.kind == "Job").then(|| key(&pod.namespace().unwrap_or_default(), &r.name))
-    }
-
-    fn on_pod_change(&self, ch: Change<'_, Pod>) {
-        match ch {
-            Change::Applied { new, .. } => {
-                if let Some(k) = Self::owner_of(new) {
-                    let seen = if new.metadata.deletion_timestamp.is_some() {
-                        Seen::Deleting
-                    } else {
-                        Seen::Present
-                    };
-                    self.expectations.observe(&k, &new.name_any(), seen);
-                    self.queue.add(k);
-                }
-            }
-            Change::Deleted(pod) => {
-                if let Some(k) = Self::owner_of(pod) {
-                    self.expectations.observe(&k, &pod.name_any(), Seen::Absent);
-                    self.queue.add(k);
-                }
-            }
-            Change::Resynced => self
-                .jobs
-                .state()
-                .iter()
-                .for_each(|j| self.queue.add(key_of(j.as_ref()))),
-        }
     }
 
     pub async fn run(self: Arc<Self>, workers: usize) {
@@ -134,14 +90,6 @@ impl JobController {
             async move { c.sync(&k).await }
         })
         .await
-    }
-
-    fn seen(&self, ns: &str, name: &str) -> Seen {
-        match self.pods.get(&ObjectRef::new(name).within(ns)) {
-            None => Seen::Absent,
-            Some(p) if p.metadata.deletion_timestamp.is_some() => Seen::Deleting,
-            Some(_) => Seen::Present,
-        }
     }
 
     /// `syncJob`.
@@ -195,7 +143,9 @@ impl JobController {
             .await?;
             return self.ttl(&jobs_api, &job, now).await;
         }
-        let needs_sync = self.expectations.satisfied(k, |n| self.seen(ns, n));
+        let needs_sync = self
+            .expectations
+            .satisfied(k, |n| owned::seen(&self.pods, ns, n));
         let spec = job.spec.clone().unwrap_or_default();
         let mut status = job.status.clone().unwrap_or_default();
         let mut conds = status.conditions.clone().unwrap_or_default();
@@ -427,7 +377,7 @@ impl JobController {
                             pending_indexes(completions.unwrap_or(0), &completed, &held, n)
                         });
                         let n = indexes.as_ref().map_or(n, Vec::len);
-                        let created = self.create_pods(k, &job, ns, n, indexes).await;
+                        let created = self.create_pods(k, &job, n, indexes).await;
                         active_count += created.0 as i32;
                         if let Some(e) = created.1 {
                             anyhow::bail!("creating pods: {e}");
@@ -578,7 +528,6 @@ impl JobController {
         &self,
         k: &str,
         job: &Job,
-        ns: &str,
         n: usize,
         indexes: Option<Vec<i32>>,
     ) -> (usize, Option<String>) {
@@ -599,28 +548,9 @@ impl JobController {
             let index = indexes.as_ref().and_then(|v| v.get(i).copied());
             let pod = job_pod(&spec.template, &job_name, owner.clone(), index);
             async move {
-                match self.pod_control.create(ns, &pod).await {
-                    Ok(p) => {
-                        self.expectations.created(k, &p.name_any());
-                        self.recorder.event(
-                            job,
-                            EventType::Normal,
-                            "SuccessfulCreate",
-                            format!("Created pod: {}", p.name_any()),
-                        );
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let msg = error_message(&e);
-                        self.recorder.event(
-                            job,
-                            EventType::Warning,
-                            "FailedCreate",
-                            format!("Error creating: {msg}"),
-                        );
-                        Err(msg)
-                    }
-                }
+                self.pod_control
+                    .create_for(job, k, &pod, &self.expectations, &self.recorder)
+                    .await
             }
         })
         .await;

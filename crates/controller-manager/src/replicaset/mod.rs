@@ -8,13 +8,14 @@ mod status;
 
 use crate::shared::adoption::{self, Owner};
 use crate::shared::events::{EventType, Recorder};
-use crate::shared::expectations::{Expectations, Seen};
-use crate::shared::informer::{Change, Informer};
+use crate::shared::expectations::Expectations;
+use crate::shared::informer::Informer;
+use crate::shared::owned;
 use crate::shared::pod_control::{controller_ref, pod_from_template, PodControl};
 use crate::shared::pods::{controller_ref as ctrl_of, is_active};
 use crate::shared::queue::{run_workers, Queue};
 use crate::shared::slow_start::{slow_start_batch, INITIAL_BATCH};
-use crate::shared::{error_message, key, key_of, ranking, selector, split_key};
+use crate::shared::{error_message, ranking, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
@@ -64,91 +65,15 @@ impl ReplicaSetController {
             ),
             pod_control: PodControl::new(ctx.client.clone()),
         });
-        {
-            let q = queue.clone();
-            let store = rss.store.clone();
-            let exp = expectations.clone();
-            rss.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => q.add(key_of(new)),
-                Change::Deleted(rs) => {
-                    exp.delete(&key_of(rs));
-                    q.add(key_of(rs))
-                }
-                Change::Resynced => store
-                    .state()
-                    .iter()
-                    .for_each(|rs| q.add(key_of(rs.as_ref()))),
-            });
-        }
-        {
-            let weak = Arc::downgrade(&c);
-            pods.on_change(move |ch| {
-                if let Some(c) = weak.upgrade() {
-                    c.on_pod_change(ch)
-                }
-            });
-        }
+        owned::watch_pod_owner(
+            "ReplicaSet",
+            rss,
+            pods,
+            |rs: &ReplicaSet| rs.spec.as_ref().map(|s| &s.selector),
+            &queue,
+            &expectations,
+        );
         c
-    }
-
-    /// The RS keys a pod event concerns: its controller (if a ReplicaSet), else every RS in
-    /// the namespace that selects it (an adoption candidate).
-    fn owners_of(&self, pod: &Pod) -> Vec<String> {
-        let ns = pod.namespace().unwrap_or_default();
-        if let Some(r) = ctrl_of(&pod.metadata) {
-            return if r.kind == "ReplicaSet" {
-                vec![key(&ns, &r.name)]
-            } else {
-                Vec::new()
-            };
-        }
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        self.rss
-            .state()
-            .iter()
-            .filter(|rs| rs.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|rs| {
-                rs.spec
-                    .as_ref()
-                    .is_some_and(|s| selector(&s.selector).matches(&labels))
-            })
-            .map(|rs| key_of(rs.as_ref()))
-            .collect()
-    }
-
-    fn on_pod_change(&self, ch: Change<'_, Pod>) {
-        match ch {
-            Change::Applied { old, new } => {
-                let seen = if new.metadata.deletion_timestamp.is_some() {
-                    Seen::Deleting
-                } else {
-                    Seen::Present
-                };
-                let mut keys: HashSet<String> = self.owners_of(new).into_iter().collect();
-                for k in &keys {
-                    self.expectations.observe(k, &new.name_any(), seen);
-                }
-                if let Some(old) = old {
-                    if old.metadata.labels != new.metadata.labels
-                        || old.metadata.owner_references != new.metadata.owner_references
-                    {
-                        keys.extend(self.owners_of(&old));
-                    }
-                }
-                keys.into_iter().for_each(|k| self.queue.add(k));
-            }
-            Change::Deleted(pod) => {
-                for k in self.owners_of(pod) {
-                    self.expectations.observe(&k, &pod.name_any(), Seen::Absent);
-                    self.queue.add(k);
-                }
-            }
-            Change::Resynced => self
-                .rss
-                .state()
-                .iter()
-                .for_each(|rs| self.queue.add(key_of(rs.as_ref()))),
-        }
     }
 
     pub async fn run(self: Arc<Self>, workers: usize) {
@@ -158,14 +83,6 @@ impl ReplicaSetController {
             async move { c.sync(&k).await }
         })
         .await
-    }
-
-    fn seen(&self, ns: &str, name: &str) -> Seen {
-        match self.pods.get(&ObjectRef::new(name).within(ns)) {
-            None => Seen::Absent,
-            Some(p) if p.metadata.deletion_timestamp.is_some() => Seen::Deleting,
-            Some(_) => Seen::Present,
-        }
     }
 
     /// `syncReplicaSet`.
@@ -180,7 +97,9 @@ impl ReplicaSetController {
             return Ok(None);
         };
         let sel = selector(&spec.selector);
-        let needs_sync = self.expectations.satisfied(k, |n| self.seen(ns, n));
+        let needs_sync = self
+            .expectations
+            .satisfied(k, |n| owned::seen(&self.pods, ns, n));
         let candidates: Vec<Arc<Pod>> = self
             .pods
             .state()
@@ -264,32 +183,12 @@ impl ReplicaSetController {
             let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
             let (ok, err) = slow_start_batch(n, INITIAL_BATCH, || {
                 let pod = pod_from_template(&template, &rs_name, owner.clone());
-                let ns = ns.clone();
                 let errors = &errors;
                 async move {
-                    match self.pod_control.create(&ns, &pod).await {
-                        Ok(p) => {
-                            self.expectations.created(k, &p.name_any());
-                            self.recorder.event(
-                                rs,
-                                EventType::Normal,
-                                "SuccessfulCreate",
-                                format!("Created pod: {}", p.name_any()),
-                            );
-                            Ok(())
-                        }
-                        Err(e) => {
-                            let msg = error_message(&e);
-                            self.recorder.event(
-                                rs,
-                                EventType::Warning,
-                                "FailedCreate",
-                                format!("Error creating: {msg}"),
-                            );
-                            errors.lock().expect("errors").push(msg.clone());
-                            Err(msg)
-                        }
-                    }
+                    self.pod_control
+                        .create_for(rs, k, &pod, &self.expectations, &self.recorder)
+                        .await
+                        .inspect_err(|msg| errors.lock().expect("errors").push(msg.clone()))
                 }
             })
             .await;

@@ -7,6 +7,7 @@ pub mod events;
 pub mod expectations;
 pub mod history;
 pub mod informer;
+pub mod owned;
 pub mod pod_control;
 pub mod pods;
 pub mod queue;
@@ -16,6 +17,7 @@ pub mod time;
 
 use apimachinery::labels::Selector;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{Resource, ResourceExt};
 
 /// The queue key of a namespaced object: `namespace/name`.
@@ -38,6 +40,16 @@ pub fn selector(s: &LabelSelector) -> Selector {
         .ok()
         .and_then(|v| Selector::from_label_selector(&v).ok())
         .unwrap_or_else(Selector::nothing)
+}
+
+/// `GetScaledValueFromIntOrPercent` for an `IntOrString` field (maxSurge, maxUnavailable):
+/// an int as is, a percentage of `total` rounded up or down.
+pub fn scaled(v: &IntOrString, total: i32, round_up: bool) -> Result<i32, String> {
+    let v = match v {
+        IntOrString::Int(i) => serde_json::Value::from(*i),
+        IntOrString::String(s) => serde_json::Value::from(s.as_str()),
+    };
+    apimachinery::intstr::scaled_value_from_int_or_percent(&v, total, round_up)
 }
 
 /// Whether an API error is a 404.

@@ -2,6 +2,9 @@
 //! `<owner>-`, template labels, annotations and finalizers, a controller ownerReference with
 //! blockOwnerDeletion), created and deleted through the API.
 
+use super::error_message;
+use super::events::{EventType, Recorder};
+use super::expectations::Expectations;
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{DeleteParams, PostParams};
@@ -56,6 +59,42 @@ impl PodControl {
         Api::<Pod>::namespaced(self.client.clone(), namespace)
             .create(&PostParams::default(), pod)
             .await
+    }
+
+    /// `RealPodControl.CreatePods`: create `pod` for `owner` (queue key `key`), note the
+    /// created name in the owner's expectations and record `SuccessfulCreate` or
+    /// `FailedCreate`; the error is the API's message.
+    pub async fn create_for<K: Resource<DynamicType = ()>>(
+        &self,
+        owner: &K,
+        key: &str,
+        pod: &Pod,
+        expectations: &Expectations,
+        recorder: &Recorder,
+    ) -> Result<(), String> {
+        let namespace = owner.namespace().unwrap_or_default();
+        match self.create(&namespace, pod).await {
+            Ok(p) => {
+                expectations.created(key, &p.name_any());
+                recorder.event(
+                    owner,
+                    EventType::Normal,
+                    "SuccessfulCreate",
+                    format!("Created pod: {}", p.name_any()),
+                );
+                Ok(())
+            }
+            Err(e) => {
+                let msg = error_message(&e);
+                recorder.event(
+                    owner,
+                    EventType::Warning,
+                    "FailedCreate",
+                    format!("Error creating: {msg}"),
+                );
+                Err(msg)
+            }
+        }
     }
 
     /// Delete a pod; one that is already gone counts as deleted.

@@ -7,15 +7,14 @@ pub mod utils;
 
 use crate::shared::adoption::{self, Owner};
 use crate::shared::events::{EventType, Recorder};
-use crate::shared::expectations::{Expectations, Seen};
+use crate::shared::expectations::Expectations;
 use crate::shared::history::{self, History, NewRevision};
-use crate::shared::informer::{Change, Informer};
+use crate::shared::informer::Informer;
+use crate::shared::owned::{self, Owned};
 use crate::shared::pod_control::{controller_ref, PodControl};
 use crate::shared::pods::{controller_ref as ctrl_of, is_available};
 use crate::shared::queue::{run_workers, Queue};
-use crate::shared::{
-    error_message, is_already_exists, is_not_found, key, key_of, selector, split_key,
-};
+use crate::shared::{error_message, is_already_exists, is_not_found, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodTemplateSpec};
@@ -63,94 +62,24 @@ impl StatefulSetController {
             pod_control: PodControl::new(ctx.client.clone()),
             history: History::new(ctx.client.clone()),
         });
-        {
-            let q = queue.clone();
-            let store = sets.store.clone();
-            let exp = c.expectations.clone();
-            sets.on_change(move |ch| match ch {
-                Change::Applied { new, .. } => q.add(key_of(new)),
-                Change::Deleted(s) => {
-                    exp.delete(&key_of(s));
-                    q.add(key_of(s))
-                }
-                Change::Resynced => store.state().iter().for_each(|s| q.add(key_of(s.as_ref()))),
-            });
+        owned::watch_pod_owner(
+            "StatefulSet",
+            sets,
+            pods,
+            |o: &StatefulSet| o.spec.as_ref().map(|s| &s.selector),
+            &queue,
+            &c.expectations,
+        );
+        Owned {
+            kind: "StatefulSet",
+            owners: sets.store.clone(),
+            selector_of: None,
+            expectations: None,
+            queue,
+            resync_all: false,
         }
-        {
-            let weak = Arc::downgrade(&c);
-            pods.on_change(move |ch| {
-                if let Some(c) = weak.upgrade() {
-                    c.on_pod_change(ch)
-                }
-            });
-        }
-        {
-            let q = queue.clone();
-            revisions.on_change(move |ch| match ch {
-                Change::Applied { new, .. } | Change::Deleted(new) => {
-                    if let Some(r) = ctrl_of(&new.metadata).filter(|r| r.kind == "StatefulSet") {
-                        q.add(key(&new.namespace().unwrap_or_default(), &r.name));
-                    }
-                }
-                Change::Resynced => {}
-            });
-        }
+        .watch(revisions);
         c
-    }
-
-    /// The set keys a pod event concerns: its controller, else the sets selecting it.
-    fn owners_of(&self, pod: &Pod) -> Vec<String> {
-        let ns = pod.namespace().unwrap_or_default();
-        if let Some(r) = ctrl_of(&pod.metadata) {
-            return if r.kind == "StatefulSet" {
-                vec![key(&ns, &r.name)]
-            } else {
-                Vec::new()
-            };
-        }
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        self.sets
-            .state()
-            .iter()
-            .filter(|s| s.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|s| {
-                s.spec
-                    .as_ref()
-                    .is_some_and(|sp| selector(&sp.selector).matches(&labels))
-            })
-            .map(|s| key_of(s.as_ref()))
-            .collect()
-    }
-
-    fn on_pod_change(&self, ch: Change<'_, Pod>) {
-        match ch {
-            Change::Applied { old, new } => {
-                let seen = if new.metadata.deletion_timestamp.is_some() {
-                    Seen::Deleting
-                } else {
-                    Seen::Present
-                };
-                let mut keys: HashSet<String> = self.owners_of(new).into_iter().collect();
-                for k in &keys {
-                    self.expectations.observe(k, &new.name_any(), seen);
-                }
-                if let Some(old) = old {
-                    keys.extend(self.owners_of(&old));
-                }
-                keys.into_iter().for_each(|k| self.queue.add(k));
-            }
-            Change::Deleted(pod) => {
-                for k in self.owners_of(pod) {
-                    self.expectations.observe(&k, &pod.name_any(), Seen::Absent);
-                    self.queue.add(k);
-                }
-            }
-            Change::Resynced => self
-                .sets
-                .state()
-                .iter()
-                .for_each(|s| self.queue.add(key_of(s.as_ref()))),
-        }
     }
 
     pub async fn run(self: Arc<Self>, workers: usize) {
@@ -160,14 +89,6 @@ impl StatefulSetController {
             async move { c.sync(&k).await }
         })
         .await
-    }
-
-    fn seen(&self, ns: &str, name: &str) -> Seen {
-        match self.pods.get(&ObjectRef::new(name).within(ns)) {
-            None => Seen::Absent,
-            Some(p) if p.metadata.deletion_timestamp.is_some() => Seen::Deleting,
-            Some(_) => Seen::Present,
-        }
     }
 
     /// `syncStatefulSet`.
@@ -184,7 +105,10 @@ impl StatefulSetController {
         let Some(spec) = set.spec.clone() else {
             return Ok(None);
         };
-        if !self.expectations.satisfied(k, |n| self.seen(ns, n)) {
+        if !self
+            .expectations
+            .satisfied(k, |n| owned::seen(&self.pods, ns, n))
+        {
             // Our own creates/deletes are not in the cache yet; their events requeue us.
             return Ok(None);
         }

@@ -4,6 +4,7 @@
 use crate::shared::history::REVISION_HASH_LABEL;
 use crate::shared::pod_control::pod_from_template;
 use crate::shared::pods::{is_available, is_ready};
+use crate::shared::scaled;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume,
@@ -104,23 +105,7 @@ pub fn max_unavailable(set: &StatefulSet) -> i32 {
         .and_then(|u| u.rolling_update.as_ref())
         .and_then(|r| r.max_unavailable.clone())
         .unwrap_or(IntOrString::Int(1));
-    scaled(&v, replicas(set), false).max(1)
-}
-
-/// `GetScaledValueFromIntOrPercent`.
-pub fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
-    match v {
-        IntOrString::Int(i) => *i,
-        IntOrString::String(s) => {
-            let p: f64 = s.trim_end_matches('%').parse().unwrap_or(0.0);
-            let x = p * total as f64 / 100.0;
-            if round_up {
-                x.ceil() as i32
-            } else {
-                x.floor() as i32
-            }
-        }
-    }
+    scaled(&v, replicas(set), false).unwrap_or(0).max(1)
 }
 
 /// The revision (ControllerRevision name) a pod was created at.

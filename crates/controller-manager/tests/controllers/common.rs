@@ -75,6 +75,22 @@ impl Cluster {
         Api::namespaced(self.client.clone(), "default")
     }
 
+    /// Create `obj` in the default namespace (the test fails if the API refuses it).
+    pub async fn create<K>(&self, obj: &K) -> K
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + DeserializeOwned
+            + serde::Serialize
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        self.api::<K>()
+            .create(&kube::api::PostParams::default(), obj)
+            .await
+            .expect("create")
+    }
+
     /// Play the kubelet: every pod not yet handled gets the verdict of `policy`.
     pub fn run_kubelet(
         &mut self,

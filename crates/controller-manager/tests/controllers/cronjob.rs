@@ -2,7 +2,7 @@ use crate::common::*;
 use crate::job::{fake_clock, finish, running};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{ListParams, PostParams};
+use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -85,10 +85,7 @@ async fn event_notes(c: &Cluster, obj: &str, reason: &str) -> Vec<String> {
 async fn an_every_minute_cronjob_creates_hello_minutes_jobs_as_the_clock_advances() {
     let clock = fake_clock();
     let c = Cluster::start_with_clock(clock.clone()).await;
-    c.api::<CronJob>()
-        .create(&PostParams::default(), &cronjob("hello", json!({})))
-        .await
-        .unwrap();
+    c.create::<CronJob>(&cronjob("hello", json!({}))).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(job_names(&c).await.is_empty());
     clock.advance(Duration::from_secs(60));
@@ -138,20 +135,10 @@ async fn an_every_minute_cronjob_creates_hello_minutes_jobs_as_the_clock_advance
 async fn forbid_skips_while_a_job_runs_and_replace_replaces_it() {
     let clock = fake_clock();
     let c = Cluster::start_with_clock(clock.clone()).await;
-    c.api::<CronJob>()
-        .create(
-            &PostParams::default(),
-            &cronjob("forbid", json!({"concurrencyPolicy": "Forbid"})),
-        )
-        .await
-        .unwrap();
-    c.api::<CronJob>()
-        .create(
-            &PostParams::default(),
-            &cronjob("replace", json!({"concurrencyPolicy": "Replace"})),
-        )
-        .await
-        .unwrap();
+    c.create::<CronJob>(&cronjob("forbid", json!({"concurrencyPolicy": "Forbid"})))
+        .await;
+    c.create::<CronJob>(&cronjob("replace", json!({"concurrencyPolicy": "Replace"})))
+        .await;
     clock.advance(Duration::from_secs(60));
     has_job(&c, &format!("forbid-{}", T0_MIN + 1)).await;
     has_job(&c, &format!("replace-{}", T0_MIN + 1)).await;
@@ -202,13 +189,8 @@ async fn forbid_skips_while_a_job_runs_and_replace_replaces_it() {
 async fn a_schedule_missed_by_more_than_the_starting_deadline_is_skipped() {
     let clock = fake_clock();
     let c = Cluster::start_with_clock(clock.clone()).await;
-    c.api::<CronJob>()
-        .create(
-            &PostParams::default(),
-            &cronjob("late", json!({"startingDeadlineSeconds": 30})),
-        )
-        .await
-        .unwrap();
+    c.create::<CronJob>(&cronjob("late", json!({"startingDeadlineSeconds": 30})))
+        .await;
     // The 08:01 run is 45s late at the next look, beyond the 30s deadline: it is not started
     // (with the deadline, upstream only looks back startingDeadlineSeconds).
     clock.advance(Duration::from_secs(105));
@@ -222,10 +204,7 @@ async fn a_schedule_missed_by_more_than_the_starting_deadline_is_skipped() {
 async fn finished_jobs_are_pruned_to_three_successful_and_one_failed() {
     let clock = fake_clock();
     let c = Cluster::start_with_clock(clock.clone()).await;
-    c.api::<CronJob>()
-        .create(&PostParams::default(), &cronjob("hist", json!({})))
-        .await
-        .unwrap();
+    c.create::<CronJob>(&cronjob("hist", json!({}))).await;
     for i in 1..=6u64 {
         clock.advance(Duration::from_secs(60));
         let name = format!("hist-{}", T0_MIN + i);

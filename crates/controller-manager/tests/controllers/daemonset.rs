@@ -67,10 +67,7 @@ async fn a_daemon_set_follows_nodes_as_they_join_leave_and_get_tainted() {
     c.run_kubelet(|_| Some(Verdict::Ready));
     add_node(&c, "node-1").await;
     add_node(&c, "node-2").await;
-    c.api::<DaemonSet>()
-        .create(&PostParams::default(), &fluentd())
-        .await
-        .unwrap();
+    c.create::<DaemonSet>(&fluentd()).await;
     wait_for_nodes(&c, &["node-1", "node-2"]).await;
 
     let pod = &pods(&c, "name=fluentd").await[0];
@@ -171,10 +168,7 @@ async fn a_template_change_rolls_pods_node_by_node_to_the_new_revision() {
     for n in ["node-1", "node-2", "node-3"] {
         add_node(&c, n).await;
     }
-    c.api::<DaemonSet>()
-        .create(&PostParams::default(), &fluentd())
-        .await
-        .unwrap();
+    c.create::<DaemonSet>(&fluentd()).await;
     wait_for_nodes(&c, &["node-1", "node-2", "node-3"]).await;
     c.api::<DaemonSet>()
         .patch(

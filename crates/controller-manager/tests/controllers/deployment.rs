@@ -2,7 +2,7 @@ use crate::common::*;
 use apimachinery::clock::FakeClock;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -164,10 +164,7 @@ async fn undo(c: &Cluster, to: i64) {
 async fn a_deployment_creates_one_replicaset_named_by_its_template_hash() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &mydeploy(10, json!({})))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(10, json!({}))).await;
     let d = wait_rolled_out(&c).await;
     let rss = replica_sets(&c).await;
     assert_eq!(rss.len(), 1);
@@ -246,10 +243,7 @@ async fn a_deployment_creates_one_replicaset_named_by_its_template_hash() {
 async fn a_rolling_update_replaces_every_pod_and_records_the_revision() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &mydeploy(10, json!({})))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(10, json!({}))).await;
     wait_rolled_out(&c).await;
     set_image(&c, "nginx:1.9.1").await;
     let d = wait_rolled_out(&c).await;
@@ -273,10 +267,7 @@ async fn a_rolling_update_replaces_every_pod_and_records_the_revision() {
 async fn a_rollout_to_a_missing_image_stops_at_13_pods_with_8_old_available() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &mydeploy(10, json!({})))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(10, json!({}))).await;
     wait_rolled_out(&c).await;
     set_image(&c, "nginx:1.9.21").await;
     let (old, new) = eventually("the stuck state", || async {
@@ -311,10 +302,7 @@ async fn a_rollout_to_a_missing_image_stops_at_13_pods_with_8_old_available() {
 async fn undo_reuses_the_old_replicaset_as_the_newest_revision() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &mydeploy(10, json!({})))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(10, json!({}))).await;
     wait_rolled_out(&c).await;
     set_image(&c, "nginx:1.9.1").await;
     wait_rolled_out(&c).await;
@@ -383,10 +371,7 @@ async fn undo_reuses_the_old_replicaset_as_the_newest_revision() {
 async fn scaling_in_the_middle_of_a_rollout_is_proportional() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &mydeploy(10, json!({})))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(10, json!({}))).await;
     wait_rolled_out(&c).await;
     set_image(&c, "nginx:1.9.21").await;
     eventually("the stuck state", || async {
@@ -435,13 +420,8 @@ async fn scaling_in_the_middle_of_a_rollout_is_proportional() {
 async fn old_replicasets_beyond_the_history_limit_are_deleted() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(
-            &PostParams::default(),
-            &mydeploy(2, json!({"revisionHistoryLimit": 1})),
-        )
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(2, json!({"revisionHistoryLimit": 1})))
+        .await;
     wait_rolled_out(&c).await;
     for image in ["nginx:1.9.1", "nginx:1.9.2", "nginx:1.9.3"] {
         set_image(&c, image).await;
@@ -464,13 +444,8 @@ async fn a_rollout_that_stops_progressing_exceeds_its_deadline_on_the_clock() {
     ));
     let mut c = Cluster::start_with_clock(clock.clone()).await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(
-            &PostParams::default(),
-            &mydeploy(4, json!({"progressDeadlineSeconds": 60})),
-        )
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(4, json!({"progressDeadlineSeconds": 60})))
+        .await;
     wait_rolled_out(&c).await;
     set_image(&c, "nginx:1.9.21").await;
     let progressing = |d: &Deployment| {
@@ -528,16 +503,11 @@ async fn a_rollout_that_stops_progressing_exceeds_its_deadline_on_the_clock() {
 async fn a_recreate_deployment_removes_old_pods_before_creating_new_ones() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(
-            &PostParams::default(),
-            &mydeploy(
-                3,
-                json!({"strategy": {"type": "Recreate", "rollingUpdate": null}}),
-            ),
-        )
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(
+        3,
+        json!({"strategy": {"type": "Recreate", "rollingUpdate": null}}),
+    ))
+    .await;
     wait_rolled_out(&c).await;
     set_image(&c, "nginx:1.9.1").await;
     // Never both images at once.
@@ -572,10 +542,7 @@ async fn a_recreate_deployment_removes_old_pods_before_creating_new_ones() {
 async fn pausing_and_resuming_sets_the_progressing_condition() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &mydeploy(2, json!({})))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&mydeploy(2, json!({}))).await;
     wait_rolled_out(&c).await;
     let api = c.api::<Deployment>();
     let reason = |d: Deployment| {

@@ -23,10 +23,7 @@ fn web(replicas: i32) -> Deployment {
 
 async fn running_web(c: &mut Cluster) {
     c.run_kubelet(by_image);
-    c.api::<Deployment>()
-        .create(&PostParams::default(), &web(3))
-        .await
-        .unwrap();
+    c.create::<Deployment>(&web(3)).await;
     eventually("3 pods", || async {
         (pods(c, "app=web").await.len() == 3).then_some(())
     })

@@ -129,13 +129,8 @@ async fn events(c: &Cluster, obj: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_job_runs_one_pod_to_completion_and_reports_complete() {
     let c = Cluster::start().await;
-    c.api::<Job>()
-        .create(
-            &PostParams::default(),
-            &job("myjob", json!({"backoffLimit": 2})),
-        )
-        .await
-        .unwrap();
+    c.create::<Job>(&job("myjob", json!({"backoffLimit": 2})))
+        .await;
     let pod = wait_running(&c, "myjob", 1).await.remove(0);
     assert!(pod.name_any().starts_with("myjob-"));
     assert_eq!(
@@ -183,13 +178,8 @@ async fn a_job_runs_one_pod_to_completion_and_reports_complete() {
 #[tokio::test]
 async fn completions_3_with_parallelism_2_runs_at_most_two_pods_at_once() {
     let c = Cluster::start().await;
-    c.api::<Job>()
-        .create(
-            &PostParams::default(),
-            &job("par", json!({"completions": 3, "parallelism": 2})),
-        )
-        .await
-        .unwrap();
+    c.create::<Job>(&job("par", json!({"completions": 3, "parallelism": 2})))
+        .await;
     let first = wait_running(&c, "par", 2).await;
     finish(&c, first[0].clone(), true).await;
     finish(&c, first[1].clone(), true).await;
@@ -208,13 +198,8 @@ async fn completions_3_with_parallelism_2_runs_at_most_two_pods_at_once() {
 async fn failed_pods_are_retried_with_backoff_until_the_backoff_limit() {
     let clock = fake_clock();
     let c = Cluster::start_with_clock(clock.clone()).await;
-    c.api::<Job>()
-        .create(
-            &PostParams::default(),
-            &job("fail", json!({"backoffLimit": 2})),
-        )
-        .await
-        .unwrap();
+    c.create::<Job>(&job("fail", json!({"backoffLimit": 2})))
+        .await;
     for (i, delay) in [10u64, 20].iter().enumerate() {
         let p = wait_running(&c, "fail", 1).await.remove(0);
         finish(&c, p, false).await;
@@ -272,13 +257,8 @@ async fn failed_pods_are_retried_with_backoff_until_the_backoff_limit() {
 async fn a_job_past_its_active_deadline_fails_with_deadline_exceeded() {
     let clock = fake_clock();
     let c = Cluster::start_with_clock(clock.clone()).await;
-    c.api::<Job>()
-        .create(
-            &PostParams::default(),
-            &job("slow", json!({"activeDeadlineSeconds": 30})),
-        )
-        .await
-        .unwrap();
+    c.create::<Job>(&job("slow", json!({"activeDeadlineSeconds": 30})))
+        .await;
     wait_running(&c, "slow", 1).await;
     clock.advance(Duration::from_secs(31));
     let s = eventually("Failed", || async {
@@ -330,16 +310,11 @@ async fn a_suspended_job_deletes_its_pods_and_resumes() {
 #[tokio::test]
 async fn an_indexed_job_runs_one_pod_per_index_and_reports_completed_indexes() {
     let c = Cluster::start().await;
-    c.api::<Job>()
-        .create(
-            &PostParams::default(),
-            &job(
-                "idx",
-                json!({"completions": 3, "parallelism": 3, "completionMode": "Indexed"}),
-            ),
-        )
-        .await
-        .unwrap();
+    c.create::<Job>(&job(
+        "idx",
+        json!({"completions": 3, "parallelism": 3, "completionMode": "Indexed"}),
+    ))
+    .await;
     let mut pods = wait_running(&c, "idx", 3).await;
     pods.sort_by_key(|p| p.annotations()["batch.kubernetes.io/job-completion-index"].clone());
     for (i, p) in pods.iter().enumerate() {

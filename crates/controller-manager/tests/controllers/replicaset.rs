@@ -36,10 +36,7 @@ async fn rs_status(c: &Cluster) -> (i32, i32, i32, i64) {
 async fn a_replicaset_creates_its_pods_and_reports_them_ready() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<ReplicaSet>()
-        .create(&PostParams::default(), &myreplicaset(2))
-        .await
-        .unwrap();
+    c.create::<ReplicaSet>(&myreplicaset(2)).await;
     eventually("2 ready replicas", || async {
         (rs_status(&c).await == (2, 2, 2, 1)).then_some(())
     })
@@ -144,10 +141,7 @@ async fn scaling_a_replicaset_creates_then_deletes_not_ready_pods_first() {
 async fn a_deleted_pod_is_replaced_by_one_with_a_new_name() {
     let mut c = Cluster::start().await;
     c.run_kubelet(by_image);
-    c.api::<ReplicaSet>()
-        .create(&PostParams::default(), &myreplicaset(4))
-        .await
-        .unwrap();
+    c.create::<ReplicaSet>(&myreplicaset(4)).await;
     let before = eventually("4 pods", || async {
         let p = pods(&c, "run=nginx-rs").await;
         (p.len() == 4).then_some(p)
@@ -184,10 +178,7 @@ async fn orphans_are_adopted_and_pods_no_longer_selected_are_released() {
         .create(&PostParams::default(), &orphan)
         .await
         .unwrap();
-    c.api::<ReplicaSet>()
-        .create(&PostParams::default(), &myreplicaset(2))
-        .await
-        .unwrap();
+    c.create::<ReplicaSet>(&myreplicaset(2)).await;
     let rs = c.api::<ReplicaSet>().get("myreplicaset").await.unwrap();
     eventually("the stray pod adopted and one more created", || async {
         let p = podapi.get("stray").await.ok()?;
@@ -232,10 +223,7 @@ async fn pods_count_as_available_only_after_min_ready_seconds_on_the_clock() {
     c.run_kubelet(by_image);
     let mut rs = myreplicaset(2);
     rs.spec.as_mut().unwrap().min_ready_seconds = Some(30);
-    c.api::<ReplicaSet>()
-        .create(&PostParams::default(), &rs)
-        .await
-        .unwrap();
+    c.create::<ReplicaSet>(&rs).await;
     eventually("2 ready, none available", || async {
         (rs_status(&c).await == (2, 2, 0, 1)).then_some(())
     })

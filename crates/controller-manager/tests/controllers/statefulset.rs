@@ -2,9 +2,7 @@ use crate::common::*;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
-use kube::api::{
-    DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
-};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 use std::time::Duration;
@@ -67,10 +65,7 @@ fn names(pods: &[Pod]) -> Vec<String> {
 #[tokio::test]
 async fn ordered_ready_pods_start_one_at_a_time_in_ascending_ordinal_order() {
     let c = Cluster::start().await;
-    c.api::<StatefulSet>()
-        .create(&PostParams::default(), &mysts(3, json!({})))
-        .await
-        .unwrap();
+    c.create::<StatefulSet>(&mysts(3, json!({}))).await;
     for i in 0..3 {
         let name = format!("mysts-{i}");
         let p = eventually(&name, || async { pod(&c, &name).await }).await;
@@ -136,10 +131,7 @@ async fn ordered_ready_pods_start_one_at_a_time_in_ascending_ordinal_order() {
 async fn scale_down_removes_pods_in_reverse_ordinal_order_and_keeps_claims_for_reuse() {
     let mut c = Cluster::start().await;
     c.run_kubelet(|_| Some(Verdict::Ready));
-    c.api::<StatefulSet>()
-        .create(&PostParams::default(), &mysts(3, json!({})))
-        .await
-        .unwrap();
+    c.create::<StatefulSet>(&mysts(3, json!({}))).await;
     eventually("3 ready", || async {
         let s = c.api::<StatefulSet>().get("mysts").await.ok()?;
         (s.status?.ready_replicas == Some(3)).then_some(())
@@ -251,13 +243,11 @@ async fn scale_down_removes_pods_in_reverse_ordinal_order_and_keeps_claims_for_r
 async fn a_partitioned_rolling_update_only_replaces_pods_at_or_above_the_partition() {
     let mut c = Cluster::start().await;
     c.run_kubelet(|_| Some(Verdict::Ready));
-    c.api::<StatefulSet>()
-        .create(
-            &PostParams::default(),
-            &mysts(3, json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}})),
-        )
-        .await
-        .unwrap();
+    c.create::<StatefulSet>(&mysts(
+        3,
+        json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}),
+    ))
+    .await;
     eventually("3 ready", || async {
         let s = c.api::<StatefulSet>().get("mysts").await.ok()?;
         (s.status?.ready_replicas == Some(3)).then_some(())
@@ -337,10 +327,7 @@ async fn a_partitioned_rolling_update_only_replaces_pods_at_or_above_the_partiti
 async fn undo_by_applying_an_old_revision_reuses_it_with_the_next_revision_number() {
     let mut c = Cluster::start().await;
     c.run_kubelet(|_| Some(Verdict::Ready));
-    c.api::<StatefulSet>()
-        .create(&PostParams::default(), &mysts(2, json!({})))
-        .await
-        .unwrap();
+    c.create::<StatefulSet>(&mysts(2, json!({}))).await;
     let ready_at = |image: &'static str| {
         let c = &c;
         async move {
@@ -391,16 +378,10 @@ async fn undo_by_applying_an_old_revision_reuses_it_with_the_next_revision_numbe
 async fn claims_follow_the_retention_policy_on_scale_down() {
     let mut c = Cluster::start().await;
     c.run_kubelet(|_| Some(Verdict::Ready));
-    c.api::<StatefulSet>()
-        .create(
-            &PostParams::default(),
-            &mysts(
+    c.create::<StatefulSet>(&mysts(
                 2,
                 json!({"persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Delete"}}),
-            ),
-        )
-        .await
-        .unwrap();
+            )).await;
     eventually("2 ready", || async {
         let s = c.api::<StatefulSet>().get("mysts").await.ok()?;
         (s.status?.ready_replicas == Some(2)).then_some(())
