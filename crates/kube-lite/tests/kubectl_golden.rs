@@ -533,9 +533,9 @@ fn resource_messages_and_errors() {
         &args,
         &kubectl_stdin(&k, &args, &unknown),
     );
-    // TODO(issue 3): a wrong type (`replicas: "three"`) must read `Deployment in version "v1"
-    // cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field
-    // DeploymentSpec.spec.replicas of type int32`; kube-lite prints serde's wording.
+    // A wrong type reads as kube-apiserver's Go decoder words it.
+    let wrong = manifest.replace("  replicas: 10\n", "  replicas: \"three\"\n");
+    check("apply-wrong-type", &args, &kubectl_stdin(&k, &args, &wrong));
 
     golden(&k, "apply-created", &["apply", "-f", &file]);
     golden(&k, "apply-unchanged", &["apply", "-f", &file]);

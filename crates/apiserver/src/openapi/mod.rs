@@ -15,6 +15,7 @@
 
 pub mod definitions;
 pub mod fields;
+pub mod go_types;
 pub mod paths;
 pub mod serve;
 

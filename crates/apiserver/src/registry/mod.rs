@@ -251,9 +251,17 @@ pub fn decode_error(kind: &Kind, detail: &str) -> ApiError {
     ))
 }
 
-/// Check that the object decodes as its typed struct.
+/// Check that the object decodes as its typed struct; a wrong JSON type is reported in Go's
+/// words (as kube-apiserver's decoder reports it), anything else in the typed decoder's.
 fn decode_check(kind: &Kind, obj: &Value) -> ApiResult<()> {
-    (kind.decode_check)(obj).map_err(|e| decode_error(kind, &e))
+    (kind.decode_check)(obj).map_err(|e| {
+        let api = crate::openapi::get();
+        let detail = api
+            .definition_of(kind)
+            .and_then(|root| crate::openapi::go_types::type_error(api.definitions(), root, obj))
+            .unwrap_or(e);
+        decode_error(kind, &detail)
+    })
 }
 
 fn meta(obj: &Value) -> &Map<String, Value> {
