@@ -1,5 +1,6 @@
 //! Human-readable ages ("5m30s", "3d4h"), exactly as `k8s.io/apimachinery/pkg/util/duration`
-//! renders them for `kubectl get` AGE columns and events.
+//! renders them for `kubectl get` AGE columns and events; and Go's `time.ParseDuration`
+//! (`1h30m`, `90s`, `1.5h`, `500ms`) for flags and fields that take a Go duration.
 
 use std::time::Duration;
 
@@ -104,9 +105,63 @@ pub fn short_human_duration_nanos(nanos: i64) -> String {
     }
 }
 
+/// A Go duration string (`1h30m`, `90s`, `1.5h`, `500ms`, `0`), as `time.ParseDuration` reads it
+/// (non-negative only).
+pub fn parse_go(s: &str) -> Option<Duration> {
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest == "0" {
+        return Some(Duration::ZERO);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[u..];
+        total += value * unit;
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_parse_as_time_parse_duration_does() {
+        let cases = [
+            ("1h30m", Some(5400.0)),
+            ("1.5h", Some(5400.0)),
+            ("90s", Some(90.0)),
+            ("500ms", Some(0.5)),
+            ("0", Some(0.0)),
+            ("2m3.5s", Some(123.5)),
+            ("5", None),
+            ("x", None),
+            ("", None),
+            ("3d", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_go(text).map(|d| d.as_secs_f64()), want, "{text}");
+        }
+    }
 
     const S: i64 = 1;
     const M: i64 = 60 * S;

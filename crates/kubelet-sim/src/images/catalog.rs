@@ -116,22 +116,14 @@ pub enum CatalogError {
     Repo { repo: String, msg: String },
 }
 
-/// Parse `1s`, `250ms`, `2m`, `1.5s`.
+/// Parse a Go duration (`1s`, `250ms`, `2m`, `1.5s`) or a bare number of seconds (`sleep 5`).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    match s.parse::<f64>() {
+        Ok(secs) if secs >= 0.0 && secs.is_finite() => Some(Duration::from_secs_f64(secs)),
+        Ok(_) => None,
+        Err(_) => apimachinery::duration::parse_go(s),
+    }
 }
 
 /// Expand `1.9.{0..15}`, `{3.11,3.12}-slim` and nested `{1.15,1.15.{0..2}}` into every tag
