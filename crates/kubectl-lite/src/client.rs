@@ -24,7 +24,6 @@ pub struct Api {
 /// A failed API call: the server's Status, printed as `Error from server (Reason): message`.
 #[derive(Debug)]
 pub struct ServerError {
-    #[allow(dead_code)]
     pub code: u16,
     pub reason: String,
     pub message: String,
@@ -187,6 +186,11 @@ impl Api {
             return Ok(Value::Null);
         }
         Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    /// The kube-rs client, for the calls it speaks natively (exec's WebSocket).
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
     }
 
     pub async fn get(&self, path: &str) -> Result<Value> {

@@ -5,10 +5,12 @@ mod client;
 mod config;
 mod discovery;
 mod edit;
+mod exec;
 mod get;
 mod gojson;
 mod goyaml;
 mod jsonpath;
+mod logs;
 mod manifest;
 mod misc;
 mod mutate;
@@ -144,6 +146,40 @@ enum Cmd {
     },
     /// Edit a resource on the server.
     Edit { args: Vec<String> },
+    /// Execute a command in a container.
+    Exec {
+        /// POD (or pod/POD), then `--` and the command.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+        #[arg(short = 'c', long)]
+        container: Option<String>,
+        #[arg(short = 'i', long)]
+        stdin: bool,
+        #[arg(short = 't', long)]
+        tty: bool,
+        #[arg(short = 'q', long)]
+        quiet: bool,
+    },
+    /// Print the logs for a container in a pod.
+    Logs {
+        args: Vec<String>,
+        #[arg(short = 'c', long)]
+        container: Option<String>,
+        #[arg(short = 'f', long)]
+        follow: bool,
+        #[arg(short = 'p', long)]
+        previous: bool,
+        #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+        tail: i64,
+        #[arg(long)]
+        timestamps: bool,
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        since_time: Option<String>,
+        #[arg(long)]
+        limit_bytes: Option<i64>,
+    },
     /// Print the client and server version information.
     Version,
     /// Print the supported API resources on the server.
@@ -383,6 +419,48 @@ async fn run(cli: Cli) -> Result<i32> {
             let mut ctx = connect(&cli.global, "edit").await?;
             edit::run(&mut ctx, &args).await
         }
+        Cmd::Exec {
+            args,
+            container,
+            stdin,
+            tty,
+            quiet,
+        } => {
+            let mut ctx = connect(&cli.global, "exec").await?;
+            let a = exec::ExecArgs {
+                args,
+                container,
+                stdin,
+                tty,
+                quiet,
+            };
+            exec::run(&mut ctx, &a).await
+        }
+        Cmd::Logs {
+            args,
+            container,
+            follow,
+            previous,
+            tail,
+            timestamps,
+            since,
+            since_time,
+            limit_bytes,
+        } => {
+            let mut ctx = connect(&cli.global, "logs").await?;
+            let a = logs::LogsArgs {
+                args,
+                container,
+                follow,
+                previous,
+                tail,
+                timestamps,
+                since,
+                since_time,
+                limit_bytes,
+            };
+            logs::run(&mut ctx, &a).await
+        }
         Cmd::Version => {
             let ctx = connect(&cli.global, "version").await?;
             misc::version(&ctx).await
@@ -563,13 +641,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run(cli)) {
+    let code = match rt.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             mutate::print_error(&e);
             ExitCode::from(1)
         }
-    }
+    };
+    // A read of stdin (`exec -i`) may still be blocked on the terminal: do not wait for it.
+    rt.shutdown_background();
+    code
 }
 
 #[cfg(test)]

@@ -79,6 +79,11 @@ fn get_output_matches_the_real_kubectl() {
         &["get", "foo"],
         &["get", "pods", "nope"],
         &["get", "cm", "cm1", "nope"],
+        &["logs", "nope"],
+        &["logs", "pod/nope", "--tail=1"],
+        &["logs", "deploy/nope"],
+        &["logs"],
+        &["logs", "a", "b", "c"],
     ] {
         same(&server, args);
     }
