@@ -127,12 +127,8 @@ impl Container {
 
     fn signal(&self, signal: libc::c_int) {
         let g = self.lock();
-        if let Some(live) = &g.1 {
-            if let Some(stop) = &live.stop {
-                let _ = stop;
-            } else if let Some(fd) = &live.pidfd {
-                sys::pidfd_kill(fd, signal);
-            }
+        if let Some(fd) = g.1.as_ref().and_then(|l| l.pidfd.as_ref()) {
+            sys::pidfd_kill(fd, signal);
         }
     }
 
@@ -248,11 +244,17 @@ impl ProcessRuntime {
                 }
             })
             .expect("a thread for the sandbox spawner");
+        // The path as the container's lower layer has it: symlinks resolved, so the tmpfs
+        // that hides it lands inside the container's root.
+        let _ = std::fs::create_dir_all(data_dir);
+        let data_dir = std::fs::canonicalize(data_dir)
+            .or_else(|_| std::path::absolute(data_dir))
+            .unwrap_or_else(|_| data_dir.to_path_buf());
         ProcessRuntime {
             sim: SimulatedRuntime::new(catalog, timing).with_logs(logs.clone()),
             logs,
-            data_dir: data_dir.to_path_buf(),
             root: data_dir.join("runtime").join(node),
+            data_dir,
             tables: Mutex::new(Tables::default()),
             spawner: Mutex::new(tx),
         }
@@ -352,7 +354,8 @@ impl ProcessRuntime {
         }
     }
 
-    fn start_process(&self, c: &Arc<Container>) -> Result<(), RuntimeError> {
+    /// The root of container `c`: its pod's namespaces, its layer and its volume mounts.
+    fn root_plan(&self, c: &Container) -> Result<RootPlan, RuntimeError> {
         let (holder, binds) = self
             .with(|t| {
                 let sb = t.sandboxes.get(&c.sandbox)?;
@@ -371,13 +374,17 @@ impl ProcessRuntime {
                 Some((sb.holder.pid, binds))
             })
             .ok_or_else(|| RuntimeError::Failed(format!("sandbox {} is gone", c.sandbox)))?;
-        let plan = RootPlan {
+        Ok(RootPlan {
             holder,
             layer: c.layer.clone(),
             data_dir: self.data_dir.clone(),
             binds,
             working_dir: c.config.working_dir.clone(),
-        };
+        })
+    }
+
+    fn start_process(&self, c: &Arc<Container>) -> Result<(), RuntimeError> {
+        let plan = self.root_plan(c)?;
         let argv = command_line(&c.config);
         let env = environment(&c.config);
         let started = self
@@ -458,15 +465,39 @@ impl ProcessRuntime {
         let listener = nginx::listen(holder, 80).map_err(|e| {
             RuntimeError::Failed(format!("nginx: bind() to 0.0.0.0:80 failed: {e}"))
         })?;
+        // A process that holds the container's root and namespaces, so `kubectl exec` has
+        // somewhere to run (the server itself is not a process in the pod).
+        let plan = self.root_plan(c)?;
+        let keeper = self
+            .on_spawner(move || {
+                let mut cmd = Command::new("sleep");
+                cmd.arg("infinity")
+                    .env_clear()
+                    .env("PATH", DEFAULT_PATH)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                spawn::in_container(cmd, &plan)
+            })
+            .map_err(|e| {
+                RuntimeError::Failed(format!(
+                    "failed to create containerd task: failed to start container process: {e}"
+                ))
+            })?;
+        let Started {
+            child: mut keeper,
+            pid,
+            pidfd,
+        } = keeper;
         {
             let mut g = c.lock();
             g.0 = State::Running {
                 started_at: SystemTime::now(),
             };
             g.1 = Some(Live {
-                pid: holder,
-                pidfd: None,
-                outer: 0,
+                pid,
+                pidfd,
+                outer: keeper.id() as libc::pid_t,
                 stop: Some(stop),
             });
         }
@@ -477,6 +508,9 @@ impl ProcessRuntime {
         let version = nginx::version_of(c.config.image.reference.tag.as_deref());
         std::thread::spawn(move || {
             nginx::serve(listener, html, version, writer, stopped);
+            c.kill();
+            let _ = keeper.kill();
+            let _ = keeper.wait();
             logs.ended(&id);
             c.exit(c.config.image.stop_exit_code);
         });
@@ -573,7 +607,11 @@ impl ContainerRuntime for ProcessRuntime {
                 .map_err(RuntimeError::Failed)?;
             volumes.insert(v.name.clone(), d);
         }
-        let hostname = pod.hostname.clone();
+        // As the kubelet does: at most 63 characters, not ending in `-` or `.`.
+        let mut hostname: String = pod.hostname.chars().take(63).collect();
+        while hostname.ends_with(['-', '.']) {
+            hostname.pop();
+        }
         let holder = self
             .on_spawner(move || spawn::holder(&hostname))
             .map_err(|e| {
@@ -849,16 +887,13 @@ impl ContainerRuntime for ProcessRuntime {
         let target = self.container(id).and_then(|c| {
             let g = c.lock();
             let live = g.1.as_ref()?;
-            Some((live.pid, live.stop.is_some(), c.config.working_dir.clone()))
+            Some((live.pid, c.config.working_dir.clone()))
         });
         let r = match target {
             None => Err(RuntimeError::Failed(format!(
                 "container {id} is not running in a sandbox of this node"
             ))),
-            Some((_, true, _)) => Err(RuntimeError::Failed(
-                "the built-in nginx of this node has no processes to run commands beside".into(),
-            )),
-            Some((pid, false, wd)) => {
+            Some((pid, wd)) => {
                 let spawner = self.spawner_handle();
                 exec::start(spawner, pid, wd, req)
             }

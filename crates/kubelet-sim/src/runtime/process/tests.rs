@@ -257,6 +257,21 @@ fn nginx_serves_its_default_page_on_the_pods_own_localhost_and_logs_the_request(
             n.rt.port_forward(&other, 80).await.is_err(),
             "another pod's localhost has nothing on port 80"
         );
+        // The walkthrough's StatefulSet step: a page written through `exec` is served, and
+        // `curl` in the container reaches the server on the pod's localhost.
+        let req = ExecRequest {
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo \"$(hostname)\" > /usr/share/nginx/html/index.html && curl -s http://localhost".into(),
+            ],
+            stdout: true,
+            ..ExecRequest::default()
+        };
+        let mut p = n.rt.exec(&id, req).await.unwrap();
+        let mut out = String::new();
+        p.stdout.take().unwrap().read_to_string(&mut out).await.unwrap();
+        assert_eq!((p.exit.await.unwrap(), out.as_str()), (0, "web\n"));
     });
     let log = n.log(&config, &id);
     assert!(
