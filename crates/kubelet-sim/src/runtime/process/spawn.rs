@@ -137,6 +137,46 @@ pub fn container_path(p: &str) -> Option<PathBuf> {
     Some(out)
 }
 
+/// An in-container path with the symbolic links of the image (the host's root, the lower
+/// layer) resolved inside the container's root: `/var/run/x` → `/run/x` where `/var/run` is a
+/// link to `/run`. Links in volumes are not followed here; the mount refuses them.
+pub fn resolve_in_root(inside: &Path) -> PathBuf {
+    let mut todo: Vec<std::ffi::OsString> = inside
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            _ => None,
+        })
+        .rev()
+        .collect();
+    let mut out = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(name) = todo.pop() {
+        if name == ".." {
+            out.pop();
+            continue;
+        }
+        let next = out.join(&name);
+        match std::fs::read_link(&next) {
+            Ok(target) if hops < 40 => {
+                hops += 1;
+                if target.is_absolute() {
+                    out = PathBuf::from("/");
+                }
+                for c in target.components().rev() {
+                    match c {
+                        Component::Normal(n) => todo.push(n.to_os_string()),
+                        Component::ParentDir => todo.push("..".into()),
+                        _ => {}
+                    }
+                }
+            }
+            _ => out = next,
+        }
+    }
+    out
+}
+
 /// `merged` + an in-container path, and the directories to create on the way.
 fn under(merged: &Path, inside: &Path) -> io::Result<(CString, Vec<CString>)> {
     let mut dirs = Vec::new();
@@ -216,6 +256,7 @@ fn prepare(plan: &RootPlan) -> io::Result<Prepared> {
     let mut binds = Vec::new();
     for b in &plan.binds {
         let inside = container_path(&b.target)
+            .map(|p| resolve_in_root(&p))
             .ok_or_else(|| io::Error::other(format!("bad mountPath {:?}", b.target)))?;
         let (target, dirs) = under(&merged, &inside)?;
         let is_file = b.source.is_file();
@@ -318,9 +359,12 @@ fn enter_root(p: &Prepared) -> io::Result<()> {
             .split_last()
             .map_or((None, &[][..]), |(l, p)| (Some(l), p));
         for d in parents {
-            sys::mkdir(d, 0o755)?;
+            sys::mkdir_nofollow(d, 0o755)?;
         }
         if let Some(l) = last {
+            if sys::is_symlink(l) {
+                return Err(io::Error::from_raw_os_error(libc::ELOOP));
+            }
             if *is_file {
                 sys::touch(l)?;
             } else {

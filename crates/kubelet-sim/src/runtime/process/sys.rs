@@ -105,6 +105,24 @@ pub fn mkdir(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
     }
 }
 
+/// Whether `path` is a symbolic link (false when it does not exist).
+pub fn is_symlink(path: &CStr) -> bool {
+    // SAFETY: stat is plain data; the path is NUL-terminated.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let r = unsafe { libc::lstat(path.as_ptr(), &mut st) };
+    r == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFLNK
+}
+
+/// `mkdir` that refuses to go through a symbolic link (a volume's contents are the pod's to
+/// change: a link planted there must not lead a mount point out of the container's root).
+pub fn mkdir_nofollow(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
+    if is_symlink(path) {
+        return Err(io::Error::from_raw_os_error(libc::ELOOP));
+    }
+    mkdir(path, mode)
+}
+
 /// Create an empty file to bind a device onto.
 pub fn touch(path: &CStr) -> io::Result<()> {
     // SAFETY: NUL-terminated path; the descriptor is closed at once.

@@ -181,6 +181,51 @@ fn a_claims_directory_persists_across_pod_recreation() {
 }
 
 #[test]
+fn a_mount_path_through_a_link_planted_in_a_volume_is_refused_and_creates_nothing_on_the_host() {
+    let n = node();
+    let volumes = vec![PodVolume {
+        name: "v".into(),
+        source: VolumeSource::EmptyDir,
+    }];
+    n.sandbox("u", "p", volumes);
+    let target = format!("/tmp/kube-lite-escape-{}", random_id());
+    let mut plant = n.config("u", "busybox", &["ln", "-s", &target, "/vol/link"]);
+    plant.mounts = vec![("v".into(), "/vol".into(), false)];
+    assert_eq!(n.run_config(plant).0, 0);
+    let mut follow = n.config("u", "busybox", &["true"]);
+    follow.mounts = vec![
+        ("v".into(), "/vol".into(), false),
+        ("v".into(), "/vol/link/inner".into(), false),
+    ];
+    let id = n.rt.create_container(&follow).unwrap();
+    assert!(n.rt.start_container(&id, SystemTime::now()).is_err());
+    assert!(!Path::new(&target).exists());
+}
+
+#[test]
+fn a_mount_path_under_a_host_link_lands_where_the_link_points_inside_the_container() {
+    assert_eq!(
+        spawn::resolve_in_root(Path::new("/no-such-dir/x")),
+        PathBuf::from("/no-such-dir/x")
+    );
+    if std::fs::read_link("/var/run").is_ok_and(|t| t == Path::new("/run")) {
+        assert_eq!(
+            spawn::resolve_in_root(Path::new("/var/run/secrets")),
+            PathBuf::from("/run/secrets")
+        );
+    }
+}
+
+#[test]
+fn the_probe_says_why_sandboxes_cannot_be_made_here() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(unavailable_reason(&dir.path().join("data")), None);
+    let bad = dir.path().join("a,b");
+    let why = unavailable_reason(&bad).expect("overlayfs cannot take a comma");
+    assert!(why.contains("comma"), "{why}");
+}
+
+#[test]
 fn a_stopped_container_gets_sigterm_then_sigkill_after_its_grace() {
     let n = node();
     n.sandbox("u", "p", vec![]);
