@@ -250,10 +250,19 @@ impl ProcessRuntime {
         let data_dir = std::fs::canonicalize(data_dir)
             .or_else(|_| std::path::absolute(data_dir))
             .unwrap_or_else(|_| data_dir.to_path_buf());
+        let root = data_dir.join("runtime").join(node);
+        // Writable layers of containers whose processes died with an earlier kube-lite.
+        for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
         ProcessRuntime {
             sim: SimulatedRuntime::new(catalog, timing).with_logs(logs.clone()),
             logs,
-            root: data_dir.join("runtime").join(node),
+            root,
             data_dir,
             tables: Mutex::new(Tables::default()),
             spawner: Mutex::new(tx),

@@ -397,3 +397,42 @@ fn exec_runs_a_command_inside_the_running_container() {
         assert_eq!(p.exit.await.unwrap(), 0);
     });
 }
+
+#[test]
+fn exec_with_a_tty_gets_a_terminal_of_the_size_asked_for() {
+    let n = node();
+    n.sandbox("u", "p", vec![]);
+    let id = n.start(&n.config("u", "busybox", &["sleep", "1000"]));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let req = ExecRequest {
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                "read go; stty size; test -t 0 && echo interactive".into(),
+            ],
+            stdin: true,
+            stdout: true,
+            tty: true,
+            ..ExecRequest::default()
+        };
+        let mut p = n.rt.exec(&id, req).await.unwrap();
+        assert!(p.stderr.is_none(), "a tty merges stderr into stdout");
+        (p.resize.take().unwrap())(100, 30);
+        let mut stdin = p.stdin.take().unwrap();
+        stdin.write_all(b"go\n").await.unwrap();
+        stdin.flush().await.unwrap();
+        let mut out = String::new();
+        p.stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .await
+            .unwrap();
+        assert!(out.contains("30 100\r\ninteractive\r\n"), "{out:?}");
+        assert_eq!(p.exit.await.unwrap(), 0);
+    });
+}
