@@ -1,21 +1,52 @@
 //! The API server's `NodeAgent` for the simulated nodes of `kube-lite up`: `pods/log` reads the
 //! container log files the nodes' runtimes write (all nodes share this host's data dir), picking
-//! the container run as the kubelet does.
+//! the container run as the kubelet does; `pods/exec` and `pods/portforward` find the pod's node
+//! runtime and its container (or sandbox) and ask the runtime.
 
 use apiserver::error::ApiError;
-use apiserver::node_agent::{LogOptions, LogStream, NodeAgent};
+use apiserver::node_agent::{
+    ExecOptions, ExecSession, LogOptions, LogStream, NodeAgent, PortConnection,
+};
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use kubelet_sim::logs::{container_for_logs, LogKey, LogStore, ReadOptions, Stream};
+use kubelet_sim::runtime::{ContainerRuntime, ExecRequest};
+use kubelet_sim::NodeRuntimes;
 use serde_json::Value;
 use std::sync::Arc;
 
 pub struct SimulatedKubelets {
     logs: Arc<LogStore>,
+    runtimes: Arc<NodeRuntimes>,
 }
 
 impl SimulatedKubelets {
-    pub fn new(logs: Arc<LogStore>) -> SimulatedKubelets {
-        SimulatedKubelets { logs }
+    pub fn new(logs: Arc<LogStore>, runtimes: Arc<NodeRuntimes>) -> SimulatedKubelets {
+        SimulatedKubelets { logs, runtimes }
+    }
+
+    fn runtime(&self, pod: &Value) -> Result<Arc<dyn ContainerRuntime>, ApiError> {
+        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+        self.runtimes
+            .get(node)
+            .ok_or_else(|| ApiError::bad_request(format!("node {node:?} is not running")))
+    }
+}
+
+/// The id of `container`'s running process in `pod`, from its status (as the kubelet finds it).
+fn running_container(pod: &Value, container: &str) -> Result<String, ApiError> {
+    let name = pod["metadata"]["name"].as_str().unwrap_or("");
+    let status = ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .filter_map(|l| pod["status"][l].as_array())
+        .flatten()
+        .find(|s| s["name"] == container);
+    let running = status.filter(|s| s["state"].get("running").is_some());
+    match running.and_then(|s| s["containerID"].as_str()) {
+        Some(id) => Ok(id.trim_start_matches("containerd://").to_string()),
+        None => Err(ApiError::bad_request(format!(
+            "unable to upgrade connection: container not found (\"{container}\" in pod \"{name}\")"
+        ))),
     }
 }
 
@@ -49,5 +80,59 @@ impl NodeAgent for SimulatedKubelets {
             rx.recv().await.map(|chunk| (bytes::Bytes::from(chunk), rx))
         })
         .boxed())
+    }
+
+    fn exec(
+        &self,
+        pod: &Value,
+        opts: ExecOptions,
+    ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
+        let target = self
+            .runtime(pod)
+            .and_then(|rt| Ok((rt, running_container(pod, &opts.container)?)));
+        Box::pin(async move {
+            let (rt, id) = target?;
+            let req = ExecRequest {
+                command: opts.command,
+                stdin: opts.stdin,
+                stdout: opts.stdout,
+                stderr: opts.stderr,
+                tty: opts.tty,
+            };
+            let p = rt
+                .exec(&id, req)
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(ExecSession {
+                stdin: p.stdin,
+                stdout: p.stdout,
+                stderr: p.stderr,
+                resize: p.resize,
+                exit: p.exit,
+            })
+        })
+    }
+
+    fn port_forward(
+        &self,
+        pod: &Value,
+        port: u16,
+    ) -> BoxFuture<'static, Result<PortConnection, ApiError>> {
+        let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
+        let rt = self.runtime(pod);
+        Box::pin(async move {
+            let rt = rt?;
+            let sandbox = rt.sandbox_of(&uid).ok_or_else(|| {
+                ApiError::bad_request("this node cannot forward ports to the pod".to_string())
+            })?;
+            let s = rt
+                .port_forward(&sandbox, port)
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(PortConnection {
+                read: s.read,
+                write: s.write,
+            })
+        })
     }
 }

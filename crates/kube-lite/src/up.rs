@@ -26,6 +26,12 @@ pub struct UpArgs {
     /// The simulated registry's image catalog (YAML, as fixtures/images.yaml) instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub image_catalog: Option<PathBuf>,
+    /// The nodes' container runtime: `process` runs shell images and nginx as real processes in
+    /// per-pod Linux namespaces (falls back to `simulated`, with a Warning event on each node,
+    /// where sandboxes cannot be made); `simulated` runs nothing. Default: `process` on Linux,
+    /// `simulated` with --fast.
+    #[arg(long, env = "KUBE_LITE_RUNTIME", value_parser = ["process", "simulated"])]
+    pub runtime: Option<String>,
     /// Allow a non-loopback --listen address: anyone who can reach it has full control of the cluster.
     #[arg(long)]
     pub insecure_listen_on_network: bool,
@@ -87,8 +93,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             drained,
         ));
         let logs = kubelet_sim::logs::LogStore::new(&data_dir);
+        let runtimes = kubelet_sim::NodeRuntimes::new();
         registry.set_node_agent(std::sync::Arc::new(
-            crate::node_agent::SimulatedKubelets::new(logs.clone()),
+            crate::node_agent::SimulatedKubelets::new(logs.clone(), runtimes.clone()),
         ));
         let client = local_client(&url)?;
         let controllers = tokio::spawn(controller_manager::run(client.clone()));
@@ -98,6 +105,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             image_catalog: args.image_catalog.clone(),
             data_dir: data_dir.clone(),
             logs: Some(logs),
+            runtime: runtime_kind(args.runtime.as_deref(), args.fast),
+            runtimes: Some(runtimes),
         };
         let nodes = tokio::spawn(async move {
             if let Err(e) = kubelet_sim::run(client, node_opts).await {
@@ -116,6 +125,17 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             None => server.await?,
         }
     })
+}
+
+/// `--runtime`, or the default: real processes where Linux namespaces are (the runtime falls
+/// back by itself where they do not work), none with `--fast`.
+fn runtime_kind(flag: Option<&str>, fast: bool) -> kubelet_sim::RuntimeKind {
+    use kubelet_sim::RuntimeKind;
+    match flag.and_then(|f| f.parse().ok()) {
+        Some(k) => k,
+        None if fast || !cfg!(target_os = "linux") => RuntimeKind::Simulated,
+        None => RuntimeKind::Process,
+    }
 }
 
 /// A kube-rs client for the server this process serves.

@@ -4,7 +4,7 @@
 //!
 //! Layout: `node/` (registration, heartbeats, the node manager), `kubelet/` (routing pods to
 //! nodes, one worker per pod), `lifecycle/` (the pod state machine, one state per module, and
-//! the PodStatus it reports), `logs` (container log files, read as `pods/log` serves them), `runtime/` (the container runtime seam: simulated and fake),
+//! the PodStatus it reports), `logs` (container log files, read as `pods/log` serves them), `runtime/` (the container runtime seam: simulated, process and fake),
 //! `images/` (references and the catalog), `scheduler/` (filters, scoring, messages),
 //! `services/` (EndpointSlices and Endpoints), `volumes/` (StorageClass and provisioner),
 //! `informer` (the shared pod watch), `events` (the event recorder), `network` (node and pod
@@ -25,8 +25,9 @@ pub mod services;
 pub mod time;
 pub mod volumes;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use time::SimClock;
@@ -46,6 +47,92 @@ pub struct Options {
     /// The container log files, shared with whoever serves `pods/log` (made from `data_dir`
     /// when `None`).
     pub logs: Option<Arc<logs::LogStore>>,
+    /// The container runtime of the nodes.
+    pub runtime: RuntimeKind,
+    /// Where each node's runtime is published (for `exec`/`port-forward`).
+    pub runtimes: Option<Arc<NodeRuntimes>>,
+}
+
+/// The container runtime the nodes use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// No processes: behaviour from the image catalog.
+    #[default]
+    Simulated,
+    /// Real sandboxes and processes for shell images and nginx (Linux).
+    Process,
+}
+
+impl std::str::FromStr for RuntimeKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "simulated" => Ok(RuntimeKind::Simulated),
+            "process" => Ok(RuntimeKind::Process),
+            _ => Err(format!("unknown runtime {s:?} (process or simulated)")),
+        }
+    }
+}
+
+/// Every node's container runtime, by node name.
+#[derive(Default)]
+pub struct NodeRuntimes(Mutex<HashMap<String, Arc<dyn runtime::ContainerRuntime>>>);
+
+impl std::fmt::Debug for NodeRuntimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes: Vec<String> = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        f.debug_tuple("NodeRuntimes").field(&nodes).finish()
+    }
+}
+
+impl NodeRuntimes {
+    pub fn new() -> Arc<NodeRuntimes> {
+        Arc::new(NodeRuntimes::default())
+    }
+
+    pub fn get(&self, node: &str) -> Option<Arc<dyn runtime::ContainerRuntime>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(node)
+            .cloned()
+    }
+
+    fn insert(&self, node: &str, rt: Arc<dyn runtime::ContainerRuntime>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node.to_string(), rt);
+    }
+
+    fn remove(&self, node: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(node);
+    }
+}
+
+/// Whether the process runtime can make sandboxes here; `Err` says why not.
+pub fn process_runtime_works(data_dir: &std::path::Path) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        match runtime::process::unavailable_reason(data_dir) {
+            None => Ok(()),
+            Some(why) => Err(why),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = data_dir;
+        Err("pod sandboxes need Linux namespaces".into())
+    }
 }
 
 impl Default for Options {
@@ -56,6 +143,8 @@ impl Default for Options {
             image_catalog: None,
             data_dir: std::env::temp_dir().join("kube-lite"),
             logs: None,
+            runtime: RuntimeKind::Simulated,
+            runtimes: None,
         }
     }
 }
@@ -106,6 +195,27 @@ pub async fn run_with_clock(
             Err(e) => return Err(e),
         }
     }
+    let (kind, fallback) = match opts.runtime {
+        RuntimeKind::Process => {
+            let dir = opts.data_dir.clone();
+            match tokio::task::spawn_blocking(move || process_runtime_works(&dir)).await? {
+                Ok(()) => (RuntimeKind::Process, None),
+                Err(why) => {
+                    tracing::warn!(
+                        "the process runtime cannot run here ({why}); nodes simulate their pods"
+                    );
+                    (RuntimeKind::Simulated, Some(why))
+                }
+            }
+        }
+        k => (k, None),
+    };
+    let runtime = node::manager::RuntimeChoice {
+        kind,
+        data_dir: opts.data_dir.clone(),
+        fallback,
+        runtimes: opts.runtimes.clone().unwrap_or_default(),
+    };
     let informer = informer::PodInformer::new();
     let router = kubelet::router::Router::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -139,6 +249,7 @@ pub async fn run_with_clock(
         Arc::new(tokio::sync::Semaphore::new(64)),
         opts.workers,
         logs,
+        runtime,
     ));
     manager.run().await
 }

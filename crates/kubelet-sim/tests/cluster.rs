@@ -36,7 +36,7 @@ async fn start_with(clock: SimClock, fake: Option<Arc<FakeClock>>) -> Cluster {
         fast: true,
         image_catalog: None,
         data_dir: dir.path().to_path_buf(),
-        logs: None,
+        ..Options::default()
     };
     let c = client.clone();
     let sim_clock = clock.clone();

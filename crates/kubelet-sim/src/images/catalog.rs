@@ -41,6 +41,8 @@ pub struct ImageInfo {
     pub stop_exit_code: i32,
     /// Whether the repository is in the catalog.
     pub known: bool,
+    /// Files the image has (path → content), laid over the host's root by the process runtime.
+    pub files: Vec<(String, String)>,
 }
 
 /// The result of resolving a reference against the registry.
@@ -65,6 +67,7 @@ struct Repo {
     profile: Profile,
     command: Vec<String>,
     stop_exit_code: i32,
+    files: Vec<(String, String)>,
 }
 
 /// How images outside the catalog behave.
@@ -105,6 +108,8 @@ struct RepoFile {
     exit_code: i32,
     #[serde(default)]
     stop_exit_code: Option<i32>,
+    #[serde(default)]
+    files: std::collections::BTreeMap<String, String>,
 }
 
 /// Why a catalog file is rejected.
@@ -228,6 +233,7 @@ impl Catalog {
                     profile,
                     command: r.command,
                     stop_exit_code,
+                    files: r.files.into_iter().collect(),
                 },
             );
         }
@@ -272,6 +278,7 @@ impl Catalog {
                     command: repo.command.clone(),
                     stop_exit_code: repo.stop_exit_code,
                     known: true,
+                    files: repo.files.clone(),
                 })
             }
             None => Resolution::Found(ImageInfo {
@@ -281,6 +288,7 @@ impl Catalog {
                 command: Vec::new(),
                 stop_exit_code: 143,
                 known: false,
+                files: Vec::new(),
             }),
         }
     }

@@ -146,6 +146,8 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
     });
     drop(full_status);
     let mut written: Option<u64> = None;
+    // Real processes: their exits wake the worker (nothing to poll).
+    let changes = ctx.runtime.changes(&m.spec.uid);
     loop {
         let wake = step(&ctx, &mut m, &mut events, update.take());
         record(&ctx, &m.spec, &mut events);
@@ -194,7 +196,14 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
                 None => std::future::pending::<()>().await,
             }
         };
+        let changed = async {
+            match &changes {
+                Some(n) => n.notified().await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
+            _ = changed => {}
             u = rx.recv() => match u {
                 None | Some(PodUpdate::Deleted) => {
                     forget(&ctx, &m);

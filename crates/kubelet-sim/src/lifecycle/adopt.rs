@@ -8,7 +8,7 @@ use super::{
     Termination,
 };
 use crate::images::ImageRef;
-use crate::runtime::ContainerConfig;
+use crate::runtime::{ContainerConfig, SandboxConfig};
 use apimachinery::clock::parse_rfc3339;
 use serde_json::Value;
 
@@ -75,17 +75,7 @@ fn adopt_container(c: &mut ContainerMachine, status: &Value, pod: &PodSpecView, 
                 ContainerKind::Sidecar => "Always",
                 _ => pod.restart_policy.as_str(),
             };
-            let config = ContainerConfig {
-                pod_uid: pod.uid.clone(),
-                pod_name: pod.name.clone(),
-                namespace: pod.namespace.clone(),
-                name: c.spec.name.clone(),
-                image: info.clone(),
-                command: c.spec.command.clone(),
-                args: c.spec.args.clone(),
-                restart_policy: policy.into(),
-                attempt: restarts,
-            };
+            let config = ContainerConfig::new(pod, &c.spec, info.clone(), policy, restarts);
             env.runtime.adopt_container(&config, &id, started_at);
             let started_ok_at = started_at + c.spec.startup_delay.unwrap_or_default();
             let ready_at = match c.spec.readiness_delay {
@@ -131,8 +121,12 @@ pub fn adopt(spec: PodSpecView, status: &Value, env: &mut Env<'_>) -> PodMachine
         m.stage = Stage::Sandbox { ready_at: env.now };
         return m;
     };
+    let Ok(sandbox) = env.runtime.run_pod_sandbox(&SandboxConfig::of(&m.spec)) else {
+        m.stage = Stage::Sandbox { ready_at: env.now };
+        return m;
+    };
     m.pod_ip = Some(ip.to_string());
-    m.sandbox_id = Some(env.runtime.run_pod_sandbox(&m.spec.uid));
+    m.sandbox_id = Some(sandbox);
     let find = |list: &str, name: &str| {
         status
             .get(list)

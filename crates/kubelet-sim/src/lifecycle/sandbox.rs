@@ -1,8 +1,12 @@
 //! State `Sandbox`: the pod's sandbox (network namespace, pause container) is being created;
 //! when it is ready the pod has its IP and `PodReadyToStartContainers` turns True.
 
-use super::{Env, PodMachine, Stage};
-use std::time::SystemTime;
+use super::{Env, Event, PodMachine, Stage};
+use crate::runtime::SandboxConfig;
+use std::time::{Duration, SystemTime};
+
+/// How long after a failed sandbox creation it is tried again.
+pub const SANDBOX_RETRY: Duration = Duration::from_secs(2);
 
 /// Finish the sandbox once `ready_at` has come: take an IP from the node's podCIDR and move on
 /// to the init containers (or the containers).
@@ -15,7 +19,22 @@ pub fn step(m: &mut PodMachine, ready_at: SystemTime, env: &mut Env<'_>) -> bool
         return false;
     };
     m.pod_ip = Some(ip);
-    m.sandbox_id = Some(env.runtime.run_pod_sandbox(&m.spec.uid));
+    match env.runtime.run_pod_sandbox(&SandboxConfig::of(&m.spec)) {
+        Ok(id) => m.sandbox_id = Some(id),
+        Err(e) => {
+            // The kubelet's `FailedCreatePodSandBox`; tried again a little later.
+            env.events.push(Event {
+                warning: true,
+                reason: "FailedCreatePodSandBox",
+                message: format!("Failed to create pod sandbox: {e}"),
+                field_path: None,
+            });
+            m.stage = Stage::Sandbox {
+                ready_at: env.now + SANDBOX_RETRY,
+            };
+            return true;
+        }
+    }
     m.stage = if m.init.is_empty() {
         Stage::Main
     } else {

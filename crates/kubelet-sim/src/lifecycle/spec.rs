@@ -1,6 +1,7 @@
 //! What the lifecycle reads from a Pod: its identity, restart policy and containers (image,
 //! pull policy, command, probes' delays, mounts), taken from the API object once per update.
 
+use crate::runtime::{PodVolume, VolumeSource};
 use k8s_openapi::api::core::v1::{Container, Pod, Probe};
 use std::time::Duration;
 
@@ -67,6 +68,9 @@ pub struct ContainerSpec {
     /// With a startup probe: `started` this long after start.
     pub startup_delay: Option<Duration>,
     pub volume_mounts: Vec<(String, String, bool)>,
+    /// Environment variables with literal values (`valueFrom` is not resolved).
+    pub env: Vec<(String, String)>,
+    pub working_dir: Option<String>,
 }
 
 impl ContainerSpec {
@@ -95,6 +99,9 @@ pub struct PodSpecView {
     pub grace_seconds: i64,
     pub active_deadline_seconds: Option<i64>,
     pub generation: i64,
+    /// `spec.hostname` or the pod's name.
+    pub hostname: String,
+    pub volumes: Vec<PodVolume>,
 }
 
 impl PodSpecView {
@@ -149,6 +156,13 @@ impl PodSpecView {
                         )
                     })
                     .collect(),
+                env: c
+                    .env
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
+                    .collect(),
+                working_dir: c.working_dir.clone(),
             }
         };
         PodSpecView {
@@ -177,6 +191,28 @@ impl PodSpecView {
             grace_seconds: spec.termination_grace_period_seconds.unwrap_or(30),
             active_deadline_seconds: spec.active_deadline_seconds,
             generation: pod.metadata.generation.unwrap_or(0),
+            hostname: spec
+                .hostname
+                .clone()
+                .or_else(|| pod.metadata.name.clone())
+                .unwrap_or_default(),
+            volumes: spec
+                .volumes
+                .iter()
+                .flatten()
+                .map(|v| PodVolume {
+                    name: v.name.clone(),
+                    source: if v.empty_dir.is_some() {
+                        VolumeSource::EmptyDir
+                    } else if let Some(h) = &v.host_path {
+                        VolumeSource::HostPath(h.path.clone())
+                    } else if let Some(c) = &v.persistent_volume_claim {
+                        VolumeSource::Claim(c.claim_name.clone())
+                    } else {
+                        VolumeSource::Unsupported
+                    },
+                })
+                .collect(),
         }
     }
 }

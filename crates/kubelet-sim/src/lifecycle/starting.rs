@@ -21,17 +21,13 @@ pub fn step(c: &mut ContainerMachine, pod: &PodCtx<'_>, env: &mut Env<'_>) -> bo
     if env.now < at {
         return false;
     }
-    let config = ContainerConfig {
-        pod_uid: pod.spec.uid.clone(),
-        pod_name: pod.spec.name.clone(),
-        namespace: pod.spec.namespace.clone(),
-        name: c.spec.name.clone(),
-        image: image.clone(),
-        command: c.spec.command.clone(),
-        args: c.spec.args.clone(),
-        restart_policy: pod.policy_for(&c.spec).as_str().into(),
-        attempt: c.runs,
-    };
+    let config = ContainerConfig::new(
+        pod.spec,
+        &c.spec,
+        image.clone(),
+        pod.policy_for(&c.spec).as_str(),
+        c.runs,
+    );
     let id = match env.runtime.create_container(&config) {
         Ok(id) => id,
         Err(e) => {

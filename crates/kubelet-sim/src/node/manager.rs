@@ -54,7 +54,17 @@ pub struct NodeManager {
     pub writes: Arc<Semaphore>,
     pub workers: usize,
     pub logs: Arc<LogStore>,
+    pub runtime: RuntimeChoice,
     agents: Mutex<HashMap<String, Agent>>,
+}
+
+/// Which runtime the nodes get, and where each node's is published.
+pub struct RuntimeChoice {
+    pub kind: crate::RuntimeKind,
+    pub data_dir: std::path::PathBuf,
+    /// Why the process runtime asked for could not be used (a Warning event on each node).
+    pub fallback: Option<String>,
+    pub runtimes: Arc<crate::NodeRuntimes>,
 }
 
 fn node_index(node: &Node) -> Option<u32> {
@@ -87,6 +97,7 @@ impl NodeManager {
         writes: Arc<Semaphore>,
         workers: usize,
         logs: Arc<LogStore>,
+        runtime: RuntimeChoice,
     ) -> NodeManager {
         NodeManager {
             client,
@@ -99,14 +110,33 @@ impl NodeManager {
             writes,
             workers,
             logs,
+            runtime,
             agents: Mutex::new(HashMap::new()),
         }
     }
 
-    fn runtime(&self) -> Arc<dyn ContainerRuntime> {
-        Arc::new(
-            SimulatedRuntime::new(self.catalog.clone(), self.timing).with_logs(self.logs.clone()),
-        )
+    /// A node's runtime, published for the API server's `exec`/`port-forward`.
+    fn runtime_for(&self, node: &str) -> Arc<dyn ContainerRuntime> {
+        let rt: Arc<dyn ContainerRuntime> = match self.runtime.kind {
+            #[cfg(target_os = "linux")]
+            crate::RuntimeKind::Process => Arc::new(crate::runtime::ProcessRuntime::new(
+                node,
+                &self.runtime.data_dir,
+                self.catalog.clone(),
+                self.timing,
+                self.logs.clone(),
+            )),
+            _ => Arc::new(
+                SimulatedRuntime::new(self.catalog.clone(), self.timing)
+                    .with_logs(self.logs.clone()),
+            ),
+        };
+        self.runtime.runtimes.insert(node, rt.clone());
+        rt
+    }
+
+    fn runtime_version() -> String {
+        crate::runtime::simulated::RUNTIME_VERSION.to_string()
     }
 
     /// Register the default nodes that are missing, then simulate every node until dropped.
@@ -118,7 +148,7 @@ impl NodeManager {
             .iter()
             .filter_map(|n| n.metadata.name.clone())
             .collect();
-        let runtime_version = self.runtime().version();
+        let runtime_version = Self::runtime_version();
         for (i, name) in super::default_nodes(self.workers).into_iter().enumerate() {
             if have.contains(&name) {
                 continue;
@@ -213,7 +243,7 @@ impl NodeManager {
             .and_then(|s| s.pod_cidr.clone())
             .unwrap_or_else(|| pod_cidr(index));
         let api: Api<Node> = Api::all(self.client.clone());
-        let runtime = self.runtime();
+        let runtime = self.runtime_for(&name);
         // Registration: the labels and podCIDR a node created through the API lacks.
         let control_plane = node
             .metadata
@@ -328,6 +358,15 @@ impl NodeManager {
         if fresh {
             events.push(("NodeReady", status("NodeReady")));
         }
+        if let Some(why) = &self.runtime.fallback {
+            self.recorder.record(
+                obj.clone(),
+                &src,
+                true,
+                "ProcessRuntimeUnavailable",
+                format!("pods run in the simulated runtime: the process runtime cannot make pod sandboxes here: {why}"),
+            );
+        }
         for (reason, message) in events {
             self.recorder
                 .record(obj.clone(), &src, false, reason, message);
@@ -338,7 +377,7 @@ impl NodeManager {
     async fn heartbeat(self: Arc<Self>, name: String, uid: String, ip: String) {
         let leases: Api<Lease> = Api::namespaced(self.client.clone(), "kube-node-lease");
         let nodes: Api<Node> = Api::all(self.client.clone());
-        let version = self.runtime().version();
+        let version = Self::runtime_version();
         let mut last_status = self.clock.now();
         loop {
             let now = self.clock.now();
@@ -389,6 +428,7 @@ impl NodeManager {
             return;
         }
         drop(agent);
+        self.runtime.runtimes.remove(name);
         self.router.unregister(name);
         let pods: Api<Pod> = Api::all(self.client.clone());
         let lp = ListParams::default().fields(&format!("spec.nodeName={name}"));

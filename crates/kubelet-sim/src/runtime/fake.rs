@@ -3,6 +3,7 @@
 
 use super::{
     ContainerConfig, ContainerRuntime, ContainerStatus, PullError, PullPlan, RuntimeError,
+    SandboxConfig,
 };
 use crate::images::{Behaviour, ImageInfo, ImageRef};
 use std::collections::{HashMap, HashSet};
@@ -72,6 +73,7 @@ impl FakeRuntime {
             command: vec![],
             stop_exit_code: 0,
             known: true,
+            files: vec![],
         }
     }
 
@@ -120,9 +122,10 @@ impl ContainerRuntime for FakeRuntime {
         self.image_present(image).then(|| Self::info(image))
     }
 
-    fn run_pod_sandbox(&self, pod_uid: &str) -> String {
+    fn run_pod_sandbox(&self, pod: &SandboxConfig) -> Result<String, RuntimeError> {
+        let pod_uid = &pod.uid;
         self.with(|i| i.calls.push(format!("sandbox {pod_uid}")));
-        format!("sandbox-{pod_uid}")
+        Ok(format!("sandbox-{pod_uid}"))
     }
 
     fn stop_pod_sandbox(&self, sandbox_id: &str) {

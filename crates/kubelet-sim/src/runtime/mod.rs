@@ -1,10 +1,13 @@
 //! The container runtime seam (the kubelet's view of CRI): pull images, run pod sandboxes,
 //! create, start, stop and inspect containers. The pod lifecycle drives a runtime without knowing
 //! what it is: `simulated` (no processes; behaviour from the image catalog) is the one nodes use
-//! now, `fake` records calls and is scripted by tests; a runtime that runs real processes can be
-//! put beside them.
+//! by default with `--fast`, `process` runs shell images and nginx as real processes in per-pod
+//! Linux namespaces (the rest it leaves to `simulated`), `fake` records calls and is scripted
+//! by tests.
 
 pub mod fake;
+#[cfg(target_os = "linux")]
+pub mod process;
 pub mod simulated;
 
 use crate::images::{ImageInfo, ImageRef};
@@ -14,7 +17,52 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use fake::FakeRuntime;
+#[cfg(target_os = "linux")]
+pub use process::ProcessRuntime;
 pub use simulated::SimulatedRuntime;
+
+/// Where a pod volume's files come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VolumeSource {
+    /// A directory of the pod's own, removed with the pod.
+    EmptyDir,
+    /// `hostPath`: on a simulated node, a per-node directory under the data dir standing for
+    /// this path (never the real host path).
+    HostPath(String),
+    /// A PersistentVolumeClaim's bound volume (the provisioner's directory).
+    Claim(String),
+    /// A kind the runtime does not fill (configMap, secret, projected): an empty directory.
+    Unsupported,
+}
+
+/// One entry of `spec.volumes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodVolume {
+    pub name: String,
+    pub source: VolumeSource,
+}
+
+/// What the runtime needs to make a pod's sandbox (CRI `PodSandboxConfig`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SandboxConfig {
+    pub uid: String,
+    pub name: String,
+    pub namespace: String,
+    pub hostname: String,
+    pub volumes: Vec<PodVolume>,
+}
+
+impl SandboxConfig {
+    pub fn of(pod: &crate::lifecycle::PodSpecView) -> SandboxConfig {
+        SandboxConfig {
+            uid: pod.uid.clone(),
+            name: pod.name.clone(),
+            namespace: pod.namespace.clone(),
+            hostname: pod.hostname.clone(),
+            volumes: pod.volumes.clone(),
+        }
+    }
+}
 
 /// What the runtime needs to create a container.
 #[derive(Clone, Debug)]
@@ -30,9 +78,36 @@ pub struct ContainerConfig {
     pub restart_policy: String,
     /// How many times this container ran before (`attempt` in CRI).
     pub attempt: i32,
+    /// `(volume name, mountPath, readOnly)`.
+    pub mounts: Vec<(String, String, bool)>,
+    pub env: Vec<(String, String)>,
+    pub working_dir: Option<String>,
 }
 
 impl ContainerConfig {
+    pub fn new(
+        pod: &crate::lifecycle::PodSpecView,
+        c: &crate::lifecycle::ContainerSpec,
+        image: ImageInfo,
+        restart_policy: &str,
+        attempt: i32,
+    ) -> ContainerConfig {
+        ContainerConfig {
+            pod_uid: pod.uid.clone(),
+            pod_name: pod.name.clone(),
+            namespace: pod.namespace.clone(),
+            name: c.name.clone(),
+            image,
+            command: c.command.clone(),
+            args: c.args.clone(),
+            restart_policy: restart_policy.into(),
+            attempt,
+            mounts: c.volume_mounts.clone(),
+            env: c.env.clone(),
+            working_dir: c.working_dir.clone(),
+        }
+    }
+
     /// Where this container's run `id` keeps its log.
     pub fn log_key(&self, id: &str) -> crate::logs::LogKey {
         crate::logs::LogKey {
@@ -133,7 +208,7 @@ pub trait ContainerRuntime: Send + Sync {
     /// Resolve an image that is already present.
     fn present_image(&self, image: &ImageRef) -> Option<ImageInfo>;
     /// Create the pod's sandbox (network namespace, pause container); returns its id.
-    fn run_pod_sandbox(&self, pod_uid: &str) -> String;
+    fn run_pod_sandbox(&self, pod: &SandboxConfig) -> Result<String, RuntimeError>;
     fn stop_pod_sandbox(&self, sandbox_id: &str);
     /// Create a container; returns its id (64 hex digits).
     fn create_container(&self, config: &ContainerConfig) -> Result<String, RuntimeError>;
@@ -152,8 +227,20 @@ pub trait ContainerRuntime: Send + Sync {
     /// The container's state as of `now`.
     fn container_status(&self, id: &str, now: SystemTime) -> Result<ContainerStatus, RuntimeError>;
     /// When the container's state will next change by itself (a simulated exit), if known.
-    /// Runtimes with real processes return `None` and are polled.
+    /// Runtimes with real processes return `None` and notify through `changes`.
     fn next_change(&self, id: &str) -> Option<SystemTime>;
+    /// Notified whenever a container of pod `pod_uid` changes by itself (a real process
+    /// exited), so the pod's worker steps its machine then instead of polling. `None` for
+    /// runtimes whose changes `next_change` predicts.
+    fn changes(&self, pod_uid: &str) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        let _ = pod_uid;
+        None
+    }
+    /// The sandbox of a pod's container, for `exec`/`port_forward` callers that know the pod.
+    fn sandbox_of(&self, pod_uid: &str) -> Option<String> {
+        let _ = pod_uid;
+        None
+    }
     fn remove_container(&self, id: &str);
     /// Whether `kubectl exec` can run commands in this runtime's containers.
     fn supports_exec(&self) -> bool;

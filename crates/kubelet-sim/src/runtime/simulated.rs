@@ -3,7 +3,8 @@
 //! image's profile and command line say; SIGTERM ends it after `Timing::stop`.
 
 use super::{
-    ContainerConfig, ContainerRuntime, ContainerStatus, PullError, PullPlan, RuntimeError, Timing,
+    ContainerConfig, ContainerRuntime, ContainerStatus, PullError, PullPlan, RuntimeError,
+    SandboxConfig, Timing,
 };
 use crate::images::{random_id, Behaviour, Catalog, ImageInfo, ImageRef, Resolution};
 use crate::logs::LogStore;
@@ -105,6 +106,15 @@ impl SimulatedRuntime {
         f(&mut self.node.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// What the registry has for `image` (tests).
+    #[cfg(test)]
+    pub fn catalog_resolve(&self, image: &str) -> Resolution {
+        match ImageRef::parse(image) {
+            Ok(r) => self.catalog.resolve(&r),
+            Err(_) => panic!("bad reference {image}"),
+        }
+    }
+
     /// The containerd error for a tag the registry does not have.
     pub fn not_found_message(image: &ImageRef) -> String {
         format!(
@@ -157,10 +167,10 @@ impl ContainerRuntime for SimulatedRuntime {
         }
     }
 
-    fn run_pod_sandbox(&self, _pod_uid: &str) -> String {
+    fn run_pod_sandbox(&self, _pod: &SandboxConfig) -> Result<String, RuntimeError> {
         let id = random_id();
         self.with(|n| n.sandboxes.insert(id.clone()));
-        id
+        Ok(id)
     }
 
     fn stop_pod_sandbox(&self, sandbox_id: &str) {
@@ -356,6 +366,9 @@ mod tests {
             args: vec![],
             restart_policy: policy.into(),
             attempt: 0,
+            mounts: vec![],
+            env: vec![],
+            working_dir: None,
         }
     }
 

@@ -84,6 +84,26 @@ pub fn volume_for(claim: &PersistentVolumeClaim, class: &StorageClass, dir: &str
     })
 }
 
+/// The directory of the volume the provisioner made for claim `namespace/claim`
+/// (`<data dir>/volumes/pvc-<claim uid>_<namespace>_<claim>`; the newest if an old one is
+/// still being reclaimed). It outlives the pods that use it.
+pub fn claim_dir(data_dir: &std::path::Path, namespace: &str, claim: &str) -> Option<PathBuf> {
+    let suffix = format!("_{namespace}_{claim}");
+    std::fs::read_dir(data_dir.join("volumes"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with("pvc-")
+                && n.ends_with(&suffix)
+                && !n[..n.len() - suffix.len()].contains('_')
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, p)| p)
+}
+
 enum Input {
     Claim(Box<watcher::Event<PersistentVolumeClaim>>),
     Volume(Box<watcher::Event<PersistentVolume>>),

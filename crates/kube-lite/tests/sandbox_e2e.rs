@@ -1,0 +1,215 @@
+//! The process runtime end to end: the real `kube-lite up --fast --runtime=process` binary
+//! and the real kubectl (`KUBE_LITE_KUBECTL`). Busybox containers are real processes in pod
+//! sandboxes: their output is `kubectl logs`, their exit codes drive Jobs and the crash-loop
+//! back-off, and none outlives kube-lite. Waits are `kubectl wait` (a watch), not polls.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use testkit::{kubectl, kubectl_apply, kubectl_ok, KubeLite};
+
+fn start() -> KubeLite {
+    KubeLite::start(
+        env!("CARGO_BIN_EXE_kube-lite"),
+        &["--fast", "--runtime=process"],
+    )
+}
+
+fn wait(k: &KubeLite, what: &str, condition: &str, timeout: &str) {
+    kubectl_ok(
+        k,
+        &[
+            "wait",
+            what,
+            &format!("--for={condition}"),
+            &format!("--timeout={timeout}"),
+        ],
+    );
+}
+
+fn job(name: &str, script: &str, backoff_limit: u32) -> String {
+    format!(
+        r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+spec:
+  backoffLimit: {backoff_limit}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox:1.36
+        command: ["sh", "-c", "{script}"]
+"#
+    )
+}
+
+#[test]
+fn a_busybox_jobs_logs_show_what_its_process_printed() {
+    let k = start();
+    kubectl_apply(
+        &k,
+        &job(
+            "hello",
+            "echo Hello from the Kubernetes cluster; hostname",
+            6,
+        ),
+    );
+    wait(&k, "job/hello", "condition=Complete", "90s");
+    let logs = kubectl_ok(&k, &["logs", "job/hello"]);
+    let mut lines = logs.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Hello from the Kubernetes cluster"),
+        "{logs}"
+    );
+    assert!(
+        lines.next().is_some_and(|h| h.starts_with("hello-")),
+        "the pod's own hostname: {logs}"
+    );
+}
+
+#[test]
+fn a_job_whose_container_exits_1_ends_backoff_limit_exceeded_after_three_failed_pods() {
+    let k = start();
+    kubectl_apply(&k, &job("fails", "echo failing; exit 1", 2));
+    wait(&k, "job/fails", "condition=Failed", "180s");
+    let reason = kubectl_ok(
+        &k,
+        &[
+            "get",
+            "job/fails",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason} {.status.failed}",
+        ],
+    );
+    assert_eq!(reason, "BackoffLimitExceeded 3");
+    let pods = kubectl_ok(
+        &k,
+        &[
+            "get",
+            "pods",
+            "-l",
+            "job-name=fails",
+            "-o",
+            "jsonpath={range .items[*]}{.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}{end}",
+        ],
+    );
+    assert_eq!(pods.lines().collect::<Vec<_>>(), ["Failed 1"; 3], "{pods}");
+}
+
+#[test]
+fn a_crashing_pod_reaches_crash_loop_back_off_and_logs_previous_shows_the_last_run() {
+    let k = start();
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: crasher
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "echo run $(cat /proc/sys/kernel/hostname); exit 2"]
+"#,
+    );
+    wait(
+        &k,
+        "pod/crasher",
+        "jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff",
+        "90s",
+    );
+    let last = kubectl_ok(
+        &k,
+        &[
+            "get",
+            "pod/crasher",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].lastState.terminated.reason}",
+        ],
+    );
+    assert_eq!(last, "2 Error");
+    assert_eq!(
+        kubectl_ok(&k, &["logs", "crasher", "--previous"]),
+        "run crasher\n"
+    );
+}
+
+/// Every process descended from `root` (by the parent pids in `/proc`).
+fn descendants(root: u32) -> HashSet<u32> {
+    let mut parent = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent.push((pid, ppid));
+        }
+    }
+    let mut found = HashSet::from([root]);
+    loop {
+        let before = found.len();
+        for (pid, ppid) in &parent {
+            if found.contains(ppid) {
+                found.insert(*pid);
+            }
+        }
+        if found.len() == before {
+            found.remove(&root);
+            return found;
+        }
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        // A zombie runs nothing.
+        !s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn after_kube_lite_stops_no_pod_process_remains() {
+    let mut k = start();
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: sleeper
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "3600"]
+"#,
+    );
+    wait(&k, "pod/sleeper", "condition=Ready", "90s");
+    let pods = descendants(k.pid());
+    assert!(
+        pods.iter()
+            .any(|p| std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c == b"sleep\x003600\x00")),
+        "the container runs as a process of kube-lite's: {pods:?}"
+    );
+    assert!(k.stop().is_some_and(|s| s.success()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: Vec<u32> = pods.iter().copied().filter(|p| alive(*p)).collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pod processes left: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = kubectl(&k, &["version"]);
+}
