@@ -45,6 +45,7 @@ fn sub_name(s: Subresource) -> &'static str {
         Subresource::Binding => "binding",
         Subresource::Finalize => "finalize",
         Subresource::Log => "log",
+        Subresource::Exec => "exec",
     }
 }
 
@@ -54,6 +55,7 @@ fn sub_verbs(s: Subresource) -> &'static [&'static str] {
         Subresource::Binding => &["create"],
         Subresource::Finalize => &["update"],
         Subresource::Log => &["get"],
+        Subresource::Exec => &["create", "get"],
     }
 }
 
@@ -62,6 +64,7 @@ fn sub_kind(k: &Kind, s: Subresource) -> (&'static str, &'static str, &'static s
     match s {
         Subresource::Scale => ("autoscaling", "v1", "Scale"),
         Subresource::Binding => ("", "v1", "Binding"),
+        Subresource::Exec => ("", "v1", "PodExecOptions"),
         _ => (k.group, k.version, k.kind),
     }
 }

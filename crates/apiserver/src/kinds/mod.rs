@@ -24,6 +24,8 @@ pub enum Subresource {
     Finalize,
     /// `pods/log`: served by the node agent.
     Log,
+    /// `pods/exec`: a command in a container over a WebSocket, run by the node agent.
+    Exec,
 }
 
 /// When `metadata.generation` is bumped on update.
