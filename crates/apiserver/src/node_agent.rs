@@ -1,5 +1,5 @@
 //! The seam from the API server to the node agents (kubelets) that run pods: the subresources
-//! a kubelet serves (`pods/log`, `pods/exec`) are answered by a `NodeAgent` set on the registry by
+//! a kubelet serves (`pods/log`, `pods/exec`, `pods/portforward`) are answered by a `NodeAgent` set on the registry by
 //! whoever runs the nodes (`kube-lite up` wires in its simulated nodes). The API server checks
 //! the request against the pod object and stays unaware of how nodes keep logs or run
 //! processes (`pods/exec` and `pods/portforward`).
@@ -95,7 +95,9 @@ pub trait NodeAgent: Send + Sync {
         })
     }
 
-    /// Connect to `port` on `pod`'s loopback (its network namespace).
+    /// Connect to `port` on `pod`'s loopback (its network namespace). An error's message is
+    /// sent to the client as the kubelet words it: `error forwarding port 80 to pod p, uid
+    /// <uid>: <message>`.
     fn port_forward(
         &self,
         pod: &Value,

@@ -1,11 +1,13 @@
-//! `pods/exec` over WebSocket, end to end: an in-process API server whose node agent runs the
-//! command as a host process (a pty for `tty`), driven by the real kubectl v1.35 (channel
-//! protocol v5 with its SPDY fallback), by kube-rs, and by a raw WebSocket client for v4,
-//! resize and the requests that must be refused before the upgrade.
+//! `pods/exec` and `pods/portforward` over WebSocket, end to end: an in-process API server
+//! whose node agent runs the command as a host process (a pty for `tty`) and forwards ports to
+//! this host's loopback, driven by the real kubectl v1.35 (channel protocol v5 with its SPDY
+//! fallback), by kube-rs, and by a raw WebSocket client for v4, resize and the requests that
+//! must be refused before the upgrade.
 
 use apiserver::error::ApiError;
 use apiserver::node_agent::{
     ByteReader, ByteWriter, ExecOptions, ExecSession, LogOptions, LogStream, NodeAgent,
+    PortConnection,
 };
 use apiserver::server::InProcess;
 use futures::future::BoxFuture;
@@ -18,7 +20,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -44,6 +46,24 @@ impl NodeAgent for HostAgent {
     ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
         let dropped = self.dropped.clone();
         Box::pin(async move { spawn(opts, dropped) })
+    }
+
+    /// The pod's loopback is this host's.
+    fn port_forward(
+        &self,
+        _pod: &Value,
+        port: u16,
+    ) -> BoxFuture<'static, Result<PortConnection, ApiError>> {
+        Box::pin(async move {
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .map_err(|e| ApiError::internal(format!("dial tcp 127.0.0.1:{port}: {e}")))?;
+            let (read, write) = tcp.into_split();
+            Ok(PortConnection {
+                read: Box::pin(read),
+                write: Box::pin(write),
+            })
+        })
     }
 }
 
@@ -727,11 +747,9 @@ fn an_exec_request_that_is_no_websocket_upgrade_is_refused_with_a_status() {
             .send_empty(),
     );
     assert_eq!(code, 400);
-    assert!(
-        message.starts_with(
-            "unable to upgrade connection: upgrading to \"SPDY/3.1\" is not supported"
-        ),
-        "{message}"
+    assert_eq!(
+        message,
+        "the server supports WebSocket upgrades only, not \"SPDY/3.1\""
     );
     assert_eq!(
         status(agent.put(&url).send_empty()),
@@ -743,7 +761,7 @@ fn an_exec_request_that_is_no_websocket_upgrade_is_refused_with_a_status() {
 }
 
 #[test]
-fn discovery_lists_pods_exec() {
+fn discovery_lists_pods_exec_and_portforward() {
     let c = Cluster::start();
     let o = c.kubectl(&["get", "--raw", "/api/v1"]);
     let list: Value = serde_json::from_str(&o.stdout).expect("APIResourceList");
@@ -759,5 +777,140 @@ fn discovery_lists_pods_exec() {
             json!({"name": "pods/exec", "singularName": "", "namespaced": true,
                     "kind": "PodExecOptions", "verbs": ["create", "get"]})
         )
+    );
+    let forward = list["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == "pods/portforward")
+        .cloned();
+    assert_eq!(
+        forward,
+        Some(
+            json!({"name": "pods/portforward", "singularName": "", "namespaced": true,
+                    "kind": "PodPortForwardOptions", "verbs": ["create", "get"]})
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Port forwarding.
+
+/// A TCP echo server on a free loopback port; returns the port.
+async fn echo_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = conn.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn kube_rs_port_forward_reaches_the_pods_port() {
+    let c = Cluster::start();
+    c.running_pod("p");
+    let pods = c.pods();
+    c.rt.block_on(async {
+        let port = echo_server().await;
+        let mut pf = pods.portforward("p", &[port]).await.expect("portforward");
+        let mut stream = pf.take_stream(port).expect("stream");
+        stream.write_all(b"ping\n").await.expect("write");
+        let mut buf = [0u8; 5];
+        stream.read_exact(&mut buf).await.expect("read the echo");
+        assert_eq!(&buf, b"ping\n");
+        drop(stream);
+        pf.join().await.expect("the forwarder ends cleanly");
+    });
+}
+
+#[test]
+fn a_port_nobody_listens_on_gets_the_kubelets_error_message() {
+    let c = Cluster::start();
+    c.running_pod("p");
+    let pods = c.pods();
+    c.rt.block_on(async {
+        let uid = pods
+            .get("p")
+            .await
+            .expect("pod")
+            .metadata
+            .uid
+            .unwrap_or_default();
+        // A port that was free a moment ago and is closed now.
+        let port = {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let mut pf = pods.portforward("p", &[port]).await.expect("portforward");
+        let error = pf.take_error(port).expect("error channel").await;
+        let error = error.expect("an error message");
+        let prefix = format!("error forwarding port {port} to pod p, uid {uid}: ");
+        assert!(error.starts_with(&prefix), "{error}");
+        assert!(
+            error.contains(&format!("dial tcp 127.0.0.1:{port}")),
+            "{error}"
+        );
+    });
+}
+
+#[test]
+fn bad_port_forward_requests_are_refused_with_a_status_before_any_upgrade() {
+    let c = Cluster::start();
+    c.running_pod("p");
+    c.pod("unbound", &["app"], "", &[]);
+    let base = "/api/v1/namespaces/default/pods";
+    let cases: &[(&str, &str, u16, &str)] = &[
+        ("/nope/portforward?ports=80", "v4.channel.k8s.io", 404, "pods \"nope\" not found"),
+        (
+            "/unbound/portforward?ports=80",
+            "v4.channel.k8s.io",
+            400,
+            "pod unbound does not have a host assigned",
+        ),
+        ("/p/portforward", "v4.channel.k8s.io", 400, "query parameter \"port\" is required"),
+        ("/p/portforward?ports=http", "v4.channel.k8s.io", 400, "unable to parse \"http\" as a port"),
+        ("/p/portforward?ports=80,0", "v4.channel.k8s.io", 400, "port \"0\" must be > 0"),
+        (
+            "/p/portforward?ports=80",
+            "v5.channel.k8s.io",
+            403,
+            "requested protocol(s) are not supported: [v5.channel.k8s.io]; supports [v4.channel.k8s.io v4.base64.channel.k8s.io channel.k8s.io base64.channel.k8s.io]",
+        ),
+    ];
+    c.rt.block_on(async {
+        for (path, protocols, code, message) in cases {
+            let Err((got, body)) = open(&c, &format!("{base}{path}"), protocols).await else {
+                panic!("{path} was upgraded");
+            };
+            assert_eq!(
+                (got, body["message"].as_str()),
+                (*code, Some(*message)),
+                "{path}"
+            );
+        }
+    });
+}
+
+#[test]
+fn kubectl_port_forward_is_refused_with_a_clear_error_until_spdy_is_served() {
+    // kubectl 1.35 tunnels SPDY through a WebSocket (`SPDY/3.1+portforward.k8s.io`), then falls
+    // back to a SPDY upgrade; neither is served yet.
+    let c = Cluster::start();
+    c.running_pod("p");
+    let o = c.kubectl(&["port-forward", "pod/p", ":80"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(
+        o.stderr,
+        "error: error upgrading connection: the server supports WebSocket upgrades only, not \"SPDY/3.1\"\n"
     );
 }

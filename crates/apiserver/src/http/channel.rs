@@ -34,6 +34,14 @@ pub enum Protocol {
     V1Base64,
 }
 
+/// The protocols of `pods/portforward` (the kubelet's: no v5).
+pub const PORT_FORWARD_PROTOCOLS: [Protocol; 4] = [
+    Protocol::V4,
+    Protocol::V4Base64,
+    Protocol::V1,
+    Protocol::V1Base64,
+];
+
 /// Every protocol, in the order the error message lists them.
 pub const PROTOCOLS: [Protocol; 5] = [
     Protocol::V5,
@@ -62,15 +70,23 @@ impl Protocol {
     /// the server speaks. No offer at all means `channel.k8s.io`, answered without a
     /// `Sec-WebSocket-Protocol` header (the `None` of the second field).
     pub fn negotiate(offered: &[String]) -> Result<(Protocol, Option<&'static str>), String> {
+        Protocol::negotiate_among(offered, &PROTOCOLS)
+    }
+
+    /// [`Protocol::negotiate`] among `supported` only (port forwarding has no v5).
+    pub fn negotiate_among(
+        offered: &[String],
+        supported: &[Protocol],
+    ) -> Result<(Protocol, Option<&'static str>), String> {
         if offered.is_empty() {
             return Ok((Protocol::V1, None));
         }
         offered
             .iter()
-            .find_map(|o| Protocol::from_name(o))
+            .find_map(|o| Protocol::from_name(o).filter(|p| supported.contains(p)))
             .map(|p| (p, Some(p.name())))
             .ok_or_else(|| {
-                let supported: Vec<&str> = PROTOCOLS.iter().map(|p| p.name()).collect();
+                let supported: Vec<&str> = supported.iter().map(|p| p.name()).collect();
                 format!(
                     "requested protocol(s) are not supported: [{}]; supports [{}]",
                     offered.join(" "),
@@ -349,6 +365,19 @@ mod tests {
                 "{offered:?}"
             );
         }
+    }
+
+    #[test]
+    fn port_forwarding_answers_kube_rs_offer_with_v4() {
+        let offered = offer(&["v5.channel.k8s.io", "v4.channel.k8s.io"]);
+        assert_eq!(
+            Protocol::negotiate_among(&offered, &PORT_FORWARD_PROTOCOLS),
+            Ok((Protocol::V4, Some("v4.channel.k8s.io")))
+        );
+        assert!(
+            Protocol::negotiate_among(&offer(&["v5.channel.k8s.io"]), &PORT_FORWARD_PROTOCOLS)
+                .is_err()
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod channel;
 pub mod discovery;
+pub mod forwarding;
 pub mod go_json;
 pub mod handlers;
 pub mod remotecommand;

@@ -34,7 +34,7 @@ pub struct Command {
     pub stderr: bool,
 }
 
-fn message(frame: channel::Frame) -> Message {
+pub(crate) fn message(frame: channel::Frame) -> Message {
     if frame.text {
         Message::Text(String::from_utf8_lossy(&frame.data).into_owned().into())
     } else {
@@ -50,17 +50,8 @@ pub async fn serve(
     start: BoxFuture<'static, Result<ExecSession, ApiError>>,
 ) {
     let protocol = command.protocol;
-    let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Message>(16);
-    // The writer owns the sending half; everything else queues messages for it in order.
-    let writer = tokio::spawn(async move {
-        while let Some(m) = out_rx.recv().await {
-            let closing = matches!(m, Message::Close(_));
-            if sink.send(m).await.is_err() || closing {
-                break;
-            }
-        }
-    });
+    let (sink, mut stream) = socket.split();
+    let (out_tx, writer) = spawn_writer(sink);
     // Tell the client the connection is established: an empty message on the lowest
     // writable channel, as the kubelet and kube-apiserver do.
     let first = if command.stdout {
@@ -92,16 +83,41 @@ pub async fn serve(
             .send(message(channel::encode(protocol, channel::ERROR, &status)))
             .await;
     }
-    let _ = out_tx
+    close(out_tx, writer, &mut stream).await;
+}
+
+/// The sending half of a socket in a task of its own: everything else queues messages for it,
+/// in order. It ends after sending a close frame, or when every sender is gone.
+pub(crate) fn spawn_writer(
+    mut sink: futures::stream::SplitSink<Socket, Message>,
+) -> (mpsc::Sender<Message>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Message>(16);
+    let task = tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            let closing = matches!(m, Message::Close(_));
+            if sink.send(m).await.is_err() || closing {
+                break;
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// Close the socket normally (code 1000), then read on until the client answers the close
+/// (which ends the stream), so the last output is not lost to a reset, but not forever.
+pub(crate) async fn close(
+    out: mpsc::Sender<Message>,
+    writer: tokio::task::JoinHandle<()>,
+    stream: &mut futures::stream::SplitStream<Socket>,
+) {
+    let _ = out
         .send(Message::Close(Some(CloseFrame {
             code: CloseCode::Normal,
             reason: "".into(),
         })))
         .await;
-    drop(out_tx);
+    drop(out);
     let _ = writer.await;
-    // Read on until the client answers the close (which ends the stream), so the last output
-    // is not lost to a reset, but not forever.
     let _ = tokio::time::timeout(FINISH_TIMEOUT, async {
         while let Some(Ok(_)) = stream.next().await {}
     })
@@ -172,7 +188,7 @@ async fn pump_output(
     }
 }
 
-/// Read the client's messages until it goes away (the stream ends, fails or closes): stdin
+/// Read the client's messages until it goes away (the stream ends or fails, or closes): stdin
 /// bytes to the process, v5 close signals, resize events. Pings are answered by the socket.
 async fn read_client(
     stream: &mut futures::stream::SplitStream<Socket>,
@@ -184,7 +200,7 @@ async fn read_client(
         let payload: &[u8] = match &msg {
             Message::Binary(b) => b,
             Message::Text(t) => t.as_bytes(),
-            Message::Close(_) => return,
+            // Reading on lets the socket answer the close; the stream ends after that.
             _ => continue,
         };
         match channel::decode(protocol, payload) {

@@ -67,8 +67,7 @@ pub fn check(
         .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
     {
         return Err(ApiError::bad_request(format!(
-            "unable to upgrade connection: upgrading to {upgrade:?} is not supported, only to \
-             \"websocket\" with the v5.channel.k8s.io or v4.channel.k8s.io subprotocol"
+            "the server supports WebSocket upgrades only, not {upgrade:?}"
         )));
     }
     if method != Method::GET {
@@ -196,7 +195,7 @@ mod tests {
                 Method::POST,
                 spdy,
                 400,
-                "unable to upgrade connection: upgrading to \"SPDY/3.1\"",
+                "the server supports WebSocket upgrades only, not \"SPDY/3.1\"",
             ),
             (
                 Method::POST,

@@ -32,6 +32,7 @@ pub static PODS: Kind = Kind {
         Subresource::Binding,
         Subresource::Exec,
         Subresource::Log,
+        Subresource::PortForward,
     ],
     selectable_fields: &[
         "spec.nodeName",

@@ -8,6 +8,7 @@ mod get;
 mod list;
 mod log;
 mod patch;
+mod portforward;
 mod update;
 mod watch;
 
@@ -136,6 +137,10 @@ pub async fn dispatch(
             exec::handle(req, method).await
         }
         (_, _, Some(Subresource::Exec)) => not_allowed(),
+        (Method::GET | Method::POST, true, Some(Subresource::PortForward)) => {
+            portforward::handle(req, method).await
+        }
+        (_, _, Some(Subresource::PortForward)) => not_allowed(),
         (Method::GET, true, _) => get::handle(req),
         (Method::POST, false, None) => create::handle(req).await,
         (Method::POST, true, Some(Subresource::Binding)) => create::bind(req).await,
