@@ -25,7 +25,8 @@ const FINISH_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most output bytes one message carries (client-go reads 32 KiB frames).
 const CHUNK: usize = 32 * 1024;
 
-/// What a finished session ran: the command (for the status message) and its streams.
+/// The command a session runs (its argv words the final status) and the output channels the
+/// client asked for.
 pub struct Command {
     pub protocol: Protocol,
     pub argv: Vec<String>,
