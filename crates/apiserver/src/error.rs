@@ -207,6 +207,12 @@ impl ApiError {
         ApiError::new(403, "Forbidden", msg).about(resource, group, name)
     }
 
+    /// `Forbidden` (403) without a resource: e.g. a WebSocket subprotocol the server does
+    /// not speak.
+    pub fn forbidden_request(message: impl Into<String>) -> Self {
+        ApiError::new(403, "Forbidden", message)
+    }
+
     pub fn method_not_allowed(message: impl Into<String>) -> Self {
         ApiError::new(405, "MethodNotAllowed", message)
     }

@@ -1,7 +1,8 @@
 //! The seam from the API server to the node agents (kubelets) that run pods: the subresources
-//! a kubelet serves (`pods/log` now) are answered by a `NodeAgent` set on the registry by
+//! a kubelet serves (`pods/log`, `pods/exec`, `pods/portforward`) are answered by a `NodeAgent` set on the registry by
 //! whoever runs the nodes (`kube-lite up` wires in its simulated nodes). The API server checks
-//! the request against the pod object and stays unaware of how nodes keep logs.
+//! the request against the pod object and stays unaware of how nodes keep logs or run
+//! processes (`pods/exec` and `pods/portforward`).
 
 use crate::error::ApiError;
 use bytes::Bytes;
@@ -64,6 +65,13 @@ pub struct PortConnection {
     pub write: ByteWriter,
 }
 
+/// A kubelet's refusal of a streaming request (`container not found ("c")`) as kube-apiserver
+/// v1.35 reports it to a WebSocket client: kubectl prints
+/// `error: Internal error occurred: unable to upgrade connection: container not found ("c")`.
+pub fn upgrade_refused(kubelet_message: &str) -> ApiError {
+    ApiError::internal(format!("unable to upgrade connection: {kubelet_message}"))
+}
+
 /// The kubelet side of the API server.
 pub trait NodeAgent: Send + Sync {
     /// The log of `opts.container` of `pod` (the stored object, bound to a node), or the
@@ -71,7 +79,9 @@ pub trait NodeAgent: Send + Sync {
     fn container_logs(&self, pod: &Value, opts: &LogOptions) -> Result<LogStream, ApiError>;
 
     /// Start `opts.command` in `opts.container` of `pod` (running, bound to a node), or the
-    /// kubelet's error as a Status (e.g. a node whose runtime cannot exec).
+    /// kubelet's error as a Status (e.g. a node whose runtime cannot exec). The API server
+    /// calls this after switching to the WebSocket and reports an error on the error channel,
+    /// as kube-apiserver v1.35 does; [`upgrade_refused`] words a kubelet refusal the same way.
     fn exec(
         &self,
         pod: &Value,
@@ -85,7 +95,9 @@ pub trait NodeAgent: Send + Sync {
         })
     }
 
-    /// Connect to `port` on `pod`'s loopback (its network namespace).
+    /// Connect to `port` on `pod`'s loopback (its network namespace). An error's message is
+    /// sent to the client as the kubelet words it: `error forwarding port 80 to pod p, uid
+    /// <uid>: <message>`.
     fn port_forward(
         &self,
         pod: &Value,

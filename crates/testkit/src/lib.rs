@@ -212,19 +212,58 @@ impl KubeLite {
     /// binary is `$KUBE_LITE_KUBECTL`, else the one `scripts/install-kubectl` put in
     /// `.tools/bin`, else `kubectl` from PATH.
     pub fn kubectl(&self) -> Command {
-        let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/kubectl");
-        let bin = std::env::var_os("KUBE_LITE_KUBECTL")
-            .map(PathBuf::from)
-            .or_else(|| installed.exists().then_some(installed))
-            .unwrap_or_else(|| PathBuf::from("kubectl"));
-        let mut c = Command::new(bin);
-        let home = self.dir.path().join("home");
-        let _ = std::fs::create_dir_all(&home);
-        c.env("KUBECONFIG", self.kubeconfig())
-            .env("HOME", &home)
-            .env("KUBECACHEDIR", self.dir.path().join("kubecache"))
-            .env_remove("KUBECTL_EXTERNAL_DIFF");
-        c
+        kubectl_command(self.dir.path(), &self.kubeconfig())
+    }
+}
+
+/// The real kubectl: `$KUBE_LITE_KUBECTL`, else the one `scripts/install-kubectl` put in
+/// `.tools/bin`, else `kubectl` from PATH.
+pub fn kubectl_binary() -> PathBuf {
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/kubectl");
+    std::env::var_os("KUBE_LITE_KUBECTL")
+        .map(PathBuf::from)
+        .or_else(|| installed.exists().then_some(installed))
+        .unwrap_or_else(|| PathBuf::from("kubectl"))
+}
+
+/// A kubectl command with `kubeconfig`, and HOME and cache isolated under `dir`.
+fn kubectl_command(dir: &Path, kubeconfig: &Path) -> Command {
+    let mut c = Command::new(kubectl_binary());
+    let home = dir.join("home");
+    let _ = std::fs::create_dir_all(&home);
+    c.env("KUBECONFIG", kubeconfig)
+        .env("HOME", &home)
+        .env("KUBECACHEDIR", dir.join("kubecache"))
+        .env_remove("KUBECTL_EXTERNAL_DIFF");
+    c
+}
+
+/// The real kubectl pointed at any API server URL (e.g. one running inside the test), with its
+/// own kubeconfig, HOME and cache in a temporary directory.
+pub struct Kubectl {
+    pub dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    pub fn new(url: &str) -> Kubectl {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}\n\
+             contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: default\n\
+             current-context: test\nusers:\n- name: test\n  user: {{}}\n"
+        );
+        std::fs::write(dir.path().join("kubeconfig"), config).expect("write the kubeconfig");
+        Kubectl { dir }
+    }
+
+    /// `kubectl` with no arguments yet.
+    pub fn command(&self) -> Command {
+        kubectl_command(self.dir.path(), &self.dir.path().join("kubeconfig"))
+    }
+
+    /// Run `kubectl args...` to completion with stdin from /dev/null.
+    pub fn run(&self, args: &[&str]) -> Output {
+        run(self.command().args(args))
     }
 }
 

@@ -45,6 +45,8 @@ fn sub_name(s: Subresource) -> &'static str {
         Subresource::Binding => "binding",
         Subresource::Finalize => "finalize",
         Subresource::Log => "log",
+        Subresource::Exec => "exec",
+        Subresource::PortForward => "portforward",
     }
 }
 
@@ -54,6 +56,7 @@ fn sub_verbs(s: Subresource) -> &'static [&'static str] {
         Subresource::Binding => &["create"],
         Subresource::Finalize => &["update"],
         Subresource::Log => &["get"],
+        Subresource::Exec | Subresource::PortForward => &["create", "get"],
     }
 }
 
@@ -62,6 +65,8 @@ fn sub_kind(k: &Kind, s: Subresource) -> (&'static str, &'static str, &'static s
     match s {
         Subresource::Scale => ("autoscaling", "v1", "Scale"),
         Subresource::Binding => ("", "v1", "Binding"),
+        Subresource::Exec => ("", "v1", "PodExecOptions"),
+        Subresource::PortForward => ("", "v1", "PodPortForwardOptions"),
         _ => (k.group, k.version, k.kind),
     }
 }

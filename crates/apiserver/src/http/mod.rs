@@ -1,18 +1,23 @@
 //! The HTTP surface: `app()` builds the router (health, version, discovery, and one fallback
-//! that hands every resource path to the per-verb handlers). Errors become `Status` bodies in
-//! `ApiError::into_response`, the one place that happens.
+//! that hands every resource path to the per-verb handlers, with hyper's upgrade handle for
+//! the WebSocket subresources). Errors become `Status` bodies in `ApiError::into_response`,
+//! the one place that happens.
 
+pub mod channel;
 pub mod discovery;
+pub mod forwarding;
 pub mod go_json;
 pub mod handlers;
+pub mod remotecommand;
 pub mod request;
 pub mod response;
+pub mod websocket;
 
 use crate::error::ApiError;
 use crate::registry::Registry;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -78,13 +83,10 @@ fn discovery(registry: &Registry, path: &str, headers: &HeaderMap) -> Option<Res
     Some(response::value_response(StatusCode::OK, &doc))
 }
 
-async fn resource(
-    State(registry): State<Arc<Registry>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn resource(State(registry): State<Arc<Registry>>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let path = uri.path();
     if method == Method::GET {
         if let Some(r) = discovery(&registry, path, &headers) {
@@ -106,7 +108,7 @@ async fn resource(
             return r;
         }
     };
-    match handlers::dispatch(registry, method, path, uri.query(), headers, body).await {
+    match handlers::dispatch(registry, method, path, uri.query(), headers, body, upgrade).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }

@@ -69,6 +69,8 @@ pub fn parse_path(kinds: &KindTable, path: &str) -> ApiResult<ResourcePath> {
                 "binding" => Subresource::Binding,
                 "finalize" => Subresource::Finalize,
                 "log" => Subresource::Log,
+                "exec" => Subresource::Exec,
+                "portforward" => Subresource::PortForward,
                 _ => return Err(ApiError::page_not_found()),
             };
             if !kind.has(sr) {

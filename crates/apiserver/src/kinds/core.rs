@@ -27,7 +27,13 @@ pub static PODS: Kind = Kind {
     singular: "pod",
     short_names: &["po"],
     categories: &["all"],
-    subresources: &[Subresource::Status, Subresource::Binding, Subresource::Log],
+    subresources: &[
+        Subresource::Status,
+        Subresource::Binding,
+        Subresource::Exec,
+        Subresource::Log,
+        Subresource::PortForward,
+    ],
     selectable_fields: &[
         "spec.nodeName",
         "spec.restartPolicy",

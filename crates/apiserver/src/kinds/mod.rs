@@ -24,6 +24,10 @@ pub enum Subresource {
     Finalize,
     /// `pods/log`: served by the node agent.
     Log,
+    /// `pods/exec`: a command in a container over a WebSocket, run by the node agent.
+    Exec,
+    /// `pods/portforward`: connections to a pod's ports over a WebSocket, by the node agent.
+    PortForward,
 }
 
 /// When `metadata.generation` is bumped on update.

@@ -289,8 +289,8 @@ pub fn path_items(kind: &Kind) -> Vec<PathItem> {
                 &["post"],
             ),
             Subresource::Finalize => ("finalize", this_gvk.clone(), def.clone(), &["put"]),
-            // A plain-text stream, not an object: no schema to describe it with.
-            Subresource::Log => continue,
+            // A plain-text stream and a WebSocket, not objects: no schema to describe them with.
+            Subresource::Log | Subresource::Exec | Subresource::PortForward => continue,
         };
         let sub_camel = camel(word);
         let mut ops = Vec::new();

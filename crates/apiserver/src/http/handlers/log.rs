@@ -122,8 +122,9 @@ fn names(pod: &Value, field: &str) -> Vec<String> {
         .collect()
 }
 
-/// The container a log request is about, as kube-apiserver's `LogLocation` resolves it.
-fn container(pod: &Value, name: &str, asked: &str) -> ApiResult<String> {
+/// The container a log or exec request is about, as kube-apiserver's `LogLocation` and
+/// `streamLocation` resolve it.
+pub(super) fn container(pod: &Value, name: &str, asked: &str) -> ApiResult<String> {
     let main = names(pod, "containers");
     if asked.is_empty() {
         return match main.len() {

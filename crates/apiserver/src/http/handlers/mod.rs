@@ -3,10 +3,12 @@
 
 mod create;
 mod delete;
+mod exec;
 mod get;
 mod list;
 mod log;
 mod patch;
+mod portforward;
 mod update;
 mod watch;
 
@@ -30,6 +32,8 @@ pub struct Request {
     pub body: Body,
     pub rep: Representation,
     pub include: IncludeObject,
+    /// hyper's handle on the connection, for a request that asked to upgrade it.
+    pub upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
 impl Request {
@@ -88,6 +92,7 @@ pub async fn dispatch(
     query: Option<&str>,
     headers: HeaderMap,
     body: Body,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> ApiResult<Response> {
     let parsed = parse_path(&registry.kinds, path)?;
     let query = Query::parse(query);
@@ -103,6 +108,7 @@ pub async fn dispatch(
         body,
         rep,
         include,
+        upgrade,
     };
     let not_allowed = || {
         Err(ApiError::method_not_allowed(
@@ -119,7 +125,7 @@ pub async fn dispatch(
             return not_allowed();
         }
     }
-    match (method, has_name, sub) {
+    match (method.clone(), has_name, sub) {
         (Method::GET, false, None) if req.query.is_watch()? => watch::handle(req),
         (Method::GET, false, None) => list::handle(req),
         (Method::GET, true, Some(Subresource::Binding) | Some(Subresource::Finalize)) => {
@@ -127,6 +133,14 @@ pub async fn dispatch(
         }
         (Method::GET, true, Some(Subresource::Log)) => log::handle(req),
         (_, _, Some(Subresource::Log)) => not_allowed(),
+        (Method::GET | Method::POST, true, Some(Subresource::Exec)) => {
+            exec::handle(req, method).await
+        }
+        (_, _, Some(Subresource::Exec)) => not_allowed(),
+        (Method::GET | Method::POST, true, Some(Subresource::PortForward)) => {
+            portforward::handle(req, method).await
+        }
+        (_, _, Some(Subresource::PortForward)) => not_allowed(),
         (Method::GET, true, _) => get::handle(req),
         (Method::POST, false, None) => create::handle(req).await,
         (Method::POST, true, Some(Subresource::Binding)) => create::bind(req).await,
