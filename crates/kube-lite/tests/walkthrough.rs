@@ -7,8 +7,9 @@
 //! background `kubectl get pods -w`. 7.6 step 4 (backoffLimit) uses the chapter's Job with a
 //! program that exits 1.
 //!
-//! Not covered here: `kubectl exec` (7.4 steps 3–4) and `kubectl logs` (7.5, 7.6, 7.6.2), which
-//! kube-lite does not serve yet.
+//! Pods run under the process runtime (`--runtime=process`), so `kubectl exec` and `kubectl logs`
+//! show what really ran: busybox's shell, nginx's pages. Images without a runnable profile
+//! (fluentd, the training image) stay simulated and log nothing.
 
 use serde_json::Value;
 use std::io::Read;
@@ -21,7 +22,10 @@ use testkit::{header, kubectl, kubectl_apply, kubectl_ok as ok, rows, until, Kub
 const SUFFIX_ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
 
 fn start() -> KubeLite {
-    let k = KubeLite::start(env!("CARGO_BIN_EXE_kube-lite"), &["--fast"]);
+    let k = KubeLite::start(
+        env!("CARGO_BIN_EXE_kube-lite"),
+        &["--fast", "--runtime=process"],
+    );
     until(&k, &["get", "nodes"], "3 Ready nodes", |o| {
         o.matches(" Ready ").count() == 3
     });
@@ -502,8 +506,47 @@ fn statefulset_section_7_4_starts_pods_in_order_binds_claims_and_scales_down_in_
         );
     }
 
-    // 7.4 steps 3-4 (`kubectl exec ... hostname`, writing index.html and curling it) are
-    // skipped: kube-lite does not serve `exec` yet.
+    // 7.4 steps 3-4: each pod's hostname is its name; each pod's own volume holds the page its
+    // nginx serves on the pod's own localhost.
+    for n in 0..3 {
+        let pod = format!("mysts-{n}");
+        assert_eq!(
+            ok(&k, &["exec", &pod, "--", "hostname"]),
+            format!("{pod}\n")
+        );
+    }
+    let write_page = r#"echo "$(hostname)" > /usr/share/nginx/html/index.html"#;
+    for pod in ["mysts-0", "mysts-1"] {
+        assert_eq!(ok(&k, &["exec", pod, "--", "sh", "-c", write_page]), "");
+    }
+    let page = |pod: &str| ok(&k, &["exec", pod, "--", "curl", "-s", "http://localhost"]);
+    assert_eq!(page("mysts-0"), "mysts-0\n");
+    assert_eq!(page("mysts-1"), "mysts-1\n");
+    // Nothing was written into mysts-2's (empty) volume: its nginx answers 403, as nginx does.
+    assert!(page("mysts-2").contains("403 Forbidden"));
+    // Nothing a pod wrote reached the host's filesystem.
+    let host_page = std::fs::read_to_string("/usr/share/nginx/html/index.html").unwrap_or_default();
+    assert!(!host_page.contains("mysts-"), "{host_page}");
+    // stdin, exit codes.
+    let echoed = testkit::run_with_input(
+        k.kubectl().args(["exec", "-i", "mysts-0", "--", "cat"]),
+        b"typed\n",
+    );
+    assert_eq!(
+        (echoed.code, echoed.stdout.as_str()),
+        (0, "typed\n"),
+        "{}",
+        echoed.stderr
+    );
+    let failed = kubectl(&k, &["exec", "mysts-0", "--", "sh", "-c", "exit 3"]);
+    assert_eq!(failed.code, 3, "{}", failed.stderr);
+    assert!(
+        failed
+            .stderr
+            .contains("command terminated with exit code 3"),
+        "{}",
+        failed.stderr
+    );
 
     let pvc = until(&k, &["get", "pvc"], "3 Bound claims", |o| {
         let r = rows(o);
@@ -551,6 +594,18 @@ fn statefulset_section_7_4_starts_pods_in_order_binds_claims_and_scales_down_in_
             "{lower} terminated before {higher} was gone: {events:?}"
         );
     }
+
+    // A re-created mysts-0 gets the same claim, so the page it wrote is still there.
+    ok(&k, &["scale", "sts", "mysts", "--replicas=1"]);
+    until(
+        &k,
+        &["get", "pod", "mysts-0"],
+        "mysts-0 Running again",
+        |o| rows(o).iter().any(|r| r[1] == "1/1" && r[2] == "Running"),
+    );
+    assert_eq!(page("mysts-0"), "mysts-0\n");
+    ok(&k, &["scale", "sts", "mysts", "--replicas=0"]);
+    until_gone(&k, "pods");
 
     assert!(ok(&k, &["delete", "sts", "mysts"]).starts_with("statefulset.apps \"mysts\" deleted"));
     assert!(ok(&k, &["delete", "svc", "mysts"]).starts_with("service \"mysts\" deleted"));
@@ -627,7 +682,9 @@ fn daemonset_section_7_5_runs_one_pod_per_worker_and_follows_new_nodes() {
     }
     assert_eq!(nodes_of(&out), ["kube-lite-worker", "kube-lite-worker2"]);
 
-    // 7.5 step 2 (`kubectl logs fluentd-xxxxx`) is skipped: kube-lite does not serve logs yet.
+    // 7.5 step 2: `kubectl logs fluentd-xxxxx` answers (the simulated fluentd writes nothing).
+    let (fluentd, _, _) = pods(&out)[0].clone();
+    assert_eq!(ok(&k, &["logs", &fluentd]), "");
 
     // A node that joins later gets its own pod.
     kubectl_apply(
@@ -675,7 +732,12 @@ fn job_section_7_6_runs_to_completion() {
     );
     assert_eq!(rows(&job)[0][..3], ["myjob", "Running", "0/1"], "{job}");
 
-    // 7.6 step 2 (`kubectl logs -f`) is skipped: kube-lite does not serve logs yet.
+    // 7.6 step 2: `kubectl logs -f` follows the container until it ends, then returns.
+    let followed = kubectl(&k, &["logs", "-f", &pod]);
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+    until(&k, &["get", "pod", &pod], "the job's pod Completed", |o| {
+        rows(o).iter().any(|r| r[2] == "Completed")
+    });
 
     let job = until(&k, &["get", "job"], "the job Complete", |o| {
         rows(o)
@@ -796,7 +858,20 @@ fn cronjob_section_7_6_2_creates_a_job_every_minute() {
     let cj = ok(&k, &["get", "cronjob", "hello"]);
     assert_ne!(rows(&cj)[0][9], "<none>", "LAST SCHEDULE: {cj}");
 
-    // 7.6.2 step 3 (`kubectl logs hello-...`) is skipped: kube-lite does not serve logs yet.
+    // 7.6.2 step 3: the pod's busybox shell really ran `date; echo Hello ...`.
+    let (hello, _, _) = pods(&out)
+        .into_iter()
+        .find(|(n, _, s)| is_generated(n, &format!("{job}-")) && s == "Completed")
+        .unwrap();
+    let log = ok(&k, &["logs", &hello]);
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines[1], "Hello from the Kubernetes cluster");
+    // `date`'s default format: `Sun Dec  6 10:00:00 UTC 2026`.
+    assert!(
+        lines[0].split_whitespace().count() >= 5 && lines[0].contains(':'),
+        "{log}"
+    );
 
     let out = ok(&k, &["delete", "cronjob", "--all"]);
     assert!(out.starts_with("cronjob.batch \"hello\" deleted"), "{out}");

@@ -10,14 +10,17 @@ use kube::api::AttachParams;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use crate::client::ServerError;
 use crate::logs::default_container;
 use crate::Ctx;
 
 /// The flags of `kubectl exec`.
 #[derive(Debug, Default)]
 pub struct ExecArgs {
-    /// `POD` or `TYPE/NAME`, then the command after `--`.
+    /// `POD` or `pod/NAME`.
     pub args: Vec<String>,
+    /// What to run (after `--`).
+    pub command: Vec<String>,
     pub container: Option<String>,
     pub stdin: bool,
     pub tty: bool,
@@ -27,8 +30,10 @@ pub struct ExecArgs {
 const USAGE: &str = "See 'kubectl exec -h' for help and examples";
 
 pub async fn run(ctx: &mut Ctx, a: &ExecArgs) -> Result<i32> {
-    let Some((target, command)) = a.args.split_first() else {
-        bail!("exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\n{USAGE}");
+    let (target, command) = match a.args.as_slice() {
+        [target] => (target, &a.command),
+        [] => bail!("expected 'exec (POD | TYPE/NAME) COMMAND [ARG1] [ARG2] ... [ARGN]'.\nPOD or TYPE/NAME is a required argument for the exec command\n{USAGE}"),
+        _ => bail!("exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\n{USAGE}"),
     };
     if command.is_empty() {
         bail!("you must specify at least one command for the container\n{USAGE}");
@@ -60,7 +65,13 @@ pub async fn run(ctx: &mut Ctx, a: &ExecArgs) -> Result<i32> {
         }
     };
     if !has_container(&pod, &container) {
-        bail!("unable to upgrade connection: container not found (\"{container}\")");
+        // kube-apiserver's answer (`ExecLocation`); kube-rs would only report the failed upgrade.
+        return Err(ServerError {
+            code: 400,
+            reason: "BadRequest".into(),
+            message: format!("container {container} is not valid for pod {name}"),
+        }
+        .into());
     }
     // kubectl drops the TTY when stdin is not a terminal, and says so.
     let tty = a.tty && a.stdin && std::io::stdin().is_terminal();

@@ -148,9 +148,11 @@ enum Cmd {
     Edit { args: Vec<String> },
     /// Execute a command in a container.
     Exec {
-        /// POD (or pod/POD), then `--` and the command.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        /// POD (or pod/POD).
         args: Vec<String>,
+        /// The command, after `--`.
+        #[arg(last = true)]
+        command: Vec<String>,
         #[arg(short = 'c', long)]
         container: Option<String>,
         #[arg(short = 'i', long)]
@@ -421,6 +423,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Exec {
             args,
+            command,
             container,
             stdin,
             tty,
@@ -429,6 +432,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let mut ctx = connect(&cli.global, "exec").await?;
             let a = exec::ExecArgs {
                 args,
+                command,
                 container,
                 stdin,
                 tty,

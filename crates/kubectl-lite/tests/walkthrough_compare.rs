@@ -49,6 +49,17 @@ impl Walk {
         }
     }
 
+    /// The name of the first pod (by name) in `default` whose name starts with `prefix`.
+    fn first_pod(&self, prefix: &str) -> String {
+        let out = run(self.server.kubectl().args(["get", "pods", "-o", "name"]));
+        out.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("pod/"))
+            .find(|n| n.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no pod {prefix}*: {}", out.stdout))
+            .to_string()
+    }
+
     /// The real kubectl working on the twin namespace.
     fn twin(&self) -> Command {
         let mut c = self.server.kubectl();
@@ -186,7 +197,7 @@ impl Walk {
 
 #[test]
 fn the_walkthrough_prints_what_kubectl_prints() {
-    let Some(server) = start_server(&["--fast"]) else {
+    let Some(server) = start_server(&["--fast", "--runtime=process"]) else {
         return;
     };
     let w = Walk::new(server);
@@ -316,8 +327,24 @@ fn the_walkthrough_prints_what_kubectl_prints() {
     w.read(&["get", "statefulset"]);
     w.read(&["get", "pod"]);
     w.read(&["get", "pvc"]);
-    // Steps 3–4 (`exec mysts-N -- hostname`, writing and curling index.html) are skipped:
-    // exec is not implemented server-side yet (the sandbox issue).
+    // Steps 3–4: hostnames, a page written into each pod's volume, served on its localhost.
+    for n in 0..3 {
+        w.read(&["exec", &format!("mysts-{n}"), "--", "hostname"]);
+    }
+    let write_page = r#"echo "$(hostname)" > /usr/share/nginx/html/index.html"#;
+    for pod in ["mysts-0", "mysts-1"] {
+        w.write(&["exec", pod, "--", "sh", "-c", write_page]);
+        w.read(&["exec", pod, "--", "curl", "-s", "http://localhost"]);
+    }
+    w.read(&[
+        "exec",
+        "mysts-0",
+        "--",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+    ]);
+    w.read(&["exec", "mysts-0", "-c", "nope", "--", "true"]);
     w.write(&["scale", "sts", "mysts", "--replicas=0"]);
     w.wait_pods(0);
     w.read(&["get", "pod"]);
@@ -345,7 +372,9 @@ fn the_walkthrough_prints_what_kubectl_prints() {
     settle(&w.server);
     w.read(&["get", "daemonset"]);
     w.read(&["get", "pod"]);
-    // Step 2 (`logs fluentd-xxxxx`) is skipped: logs are not implemented server-side yet.
+    // Step 2: `logs fluentd-xxxxx` (the simulated fluentd writes nothing).
+    w.read(&["logs", &w.first_pod("fluentd-")]);
+    w.read(&["logs", "ds/fluentd", "--tail=5"]);
     w.write(&["delete", "ds", "--all"]);
     w.wait_pods(0);
 
@@ -356,7 +385,8 @@ fn the_walkthrough_prints_what_kubectl_prints() {
     });
     w.read(&["get", "job"]);
     w.read(&["get", "pod"]);
-    // Step 2 (`logs -f myjob-xxxxx`) is skipped: logs are not implemented server-side yet.
+    // Step 2: `logs -f myjob-xxxxx` follows until the program ends.
+    w.read(&["logs", "-f", &w.first_pod("myjob-")]);
     w.wait_field("job/myjob", "{.status.succeeded}", "1");
     w.wait_pods(1);
     w.read(&["get", "pod"]);
@@ -381,7 +411,11 @@ fn the_walkthrough_prints_what_kubectl_prints() {
     w.read(&["get", "cronjob"]);
     w.read(&["get", "job"]);
     w.read(&["get", "pod"]);
-    // Step 3 (`logs hello-xxxxxxxx-xxxxx`) is skipped: logs are not implemented server-side yet.
+    // Step 3: `logs hello-xxxxxxxx-xxxxx` prints the date and the greeting.
+    let hello = w.first_pod("hello-");
+    w.read(&["logs", &hello]);
+    let job = format!("job/{}", hello.rsplit_once('-').unwrap().0);
+    w.read(&["logs", &job, "--timestamps"]);
     w.write(&["delete", "cronjob", "--all"]);
     w.read(&["get", "cronjob"]);
     eprintln!("walkthrough compared in {:?}", started.elapsed());

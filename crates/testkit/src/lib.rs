@@ -320,6 +320,30 @@ pub fn run(cmd: &mut Command) -> Output {
     }
 }
 
+/// Run `cmd` to completion with `input` as its stdin.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run command");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // Write from a thread so a command that answers before reading everything cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for command");
+    let _ = writer.join();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Run kubectl with `args` against `k` to completion.
 pub fn kubectl(k: &KubeLite, args: &[&str]) -> Output {
     run(k.kubectl().args(args))

@@ -529,14 +529,17 @@ impl ProcessRuntime {
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// `command` (or the image's) then `args`; a bare shell when there is nothing.
+/// The argv as a container runtime builds it: `command` then `args`; without `command`, the
+/// `args` replace the image's CMD (the runnable images — shells, python — have no ENTRYPOINT,
+/// and the catalog's `command` is their CMD); a bare shell when there is nothing.
 fn command_line(c: &ContainerConfig) -> Vec<String> {
-    let mut argv = if c.command.is_empty() {
-        c.image.command.clone()
+    let mut argv = if !c.command.is_empty() {
+        c.command.iter().chain(&c.args).cloned().collect()
+    } else if !c.args.is_empty() {
+        c.args.clone()
     } else {
-        c.command.clone()
+        c.image.command.clone()
     };
-    argv.extend(c.args.iter().cloned());
     if argv.is_empty() {
         argv.push("sh".into());
     }

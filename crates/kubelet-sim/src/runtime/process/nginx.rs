@@ -204,6 +204,11 @@ fn respond(
             return r;
         }
         file.push("index.html");
+        // nginx without autoindex: a directory with no index page is 403 Forbidden (an empty
+        // volume mounted over the html directory, as in the walkthrough's StatefulSet).
+        if !file.exists() {
+            return page(StatusCode::FORBIDDEN);
+        }
     }
     // Files only inside the served directory: a symlink must not lead out of it (this
     // server runs in kube-lite's own process, which sees the host).

@@ -436,3 +436,24 @@ fn exec_with_a_tty_gets_a_terminal_of_the_size_asked_for() {
         assert_eq!(p.exit.await.unwrap(), 0);
     });
 }
+
+#[test]
+fn args_without_a_command_replace_the_images_cmd_as_a_container_runtime_does() {
+    let n = node();
+    n.sandbox("args", "args", vec![]);
+    let mut c = n.config("args", "busybox", &[]);
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // The walkthrough's CronJob: `args: [/bin/sh, -c, ...]` and no command.
+    c.args = s(&["/bin/sh", "-c", "echo Hello from the Kubernetes cluster"]);
+    assert_eq!(command_line(&c), c.args);
+    let (code, out) = n.run_config(c.clone());
+    assert_eq!((code, out), (0, s(&["Hello from the Kubernetes cluster"])));
+    // command + args; command alone; neither (the image's CMD).
+    c.command = s(&["echo"]);
+    c.args = s(&["a", "b"]);
+    assert_eq!(command_line(&c), s(&["echo", "a", "b"]));
+    c.args.clear();
+    assert_eq!(command_line(&c), s(&["echo"]));
+    c.command.clear();
+    assert_eq!(command_line(&c), c.image.command);
+}
