@@ -524,9 +524,27 @@ fn statefulset_section_7_4_starts_pods_in_order_binds_claims_and_scales_down_in_
     assert_eq!(page("mysts-1"), "mysts-1\n");
     // Nothing was written into mysts-2's (empty) volume: its nginx answers 403, as nginx does.
     assert!(page("mysts-2").contains("403 Forbidden"));
-    // Nothing a pod wrote reached the host's filesystem.
+    // Nothing a pod wrote reached the host's filesystem: not the page, not a file in /tmp
+    // (which the pod sees, as the host's root is its read-only base).
     let host_page = std::fs::read_to_string("/usr/share/nginx/html/index.html").unwrap_or_default();
     assert!(!host_page.contains("mysts-"), "{host_page}");
+    let marker = format!("/tmp/kube-lite-walkthrough-{}", std::process::id());
+    ok(
+        &k,
+        &[
+            "exec",
+            "mysts-0",
+            "--",
+            "sh",
+            "-c",
+            &format!("echo x > {marker}"),
+        ],
+    );
+    assert_eq!(ok(&k, &["exec", "mysts-0", "--", "cat", &marker]), "x\n");
+    assert!(
+        !std::path::Path::new(&marker).exists(),
+        "{marker} is on the host"
+    );
     // stdin, exit codes.
     let echoed = testkit::run_with_input(
         k.kubectl().args(["exec", "-i", "mysts-0", "--", "cat"]),
