@@ -6,18 +6,15 @@
 //! away drops them all.
 
 use super::channel::{self, Inbound, Protocol};
-use super::remotecommand::{close, message, spawn_writer};
+use super::remotecommand::{close, message, pump_output, spawn_writer};
 use super::websocket::Socket;
 use crate::error::ApiError;
-use crate::node_agent::{ByteReader, ByteWriter, PortConnection};
+use crate::node_agent::{ByteWriter, PortConnection};
 use futures::future::BoxFuture;
 use futures::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
-
-const CHUNK: usize = 32 * 1024;
 
 /// One forwarded port: its number and the node agent's connection to it (being made).
 pub struct Forward {
@@ -53,7 +50,7 @@ pub async fn serve(
         match f.connect.await {
             Ok(PortConnection { read, write }) => {
                 writers.push(Some(write));
-                pumps.spawn(pump(read, data_channel(i), protocol, out.clone()));
+                pumps.spawn(pump_output(read, data_channel(i), protocol, out.clone()));
             }
             Err(e) => {
                 writers.push(None);
@@ -84,22 +81,6 @@ pub async fn serve(
 fn data_channel(index: usize) -> u8 {
     // A request names at most 127 ports (checked by the handler), so this cannot wrap.
     (2 * index) as u8
-}
-
-/// Copy what the pod's port sends to its data channel, until it ends.
-async fn pump(mut reader: ByteReader, ch: u8, protocol: Protocol, out: mpsc::Sender<Message>) {
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                let m = message(channel::encode(protocol, ch, &buf[..n]));
-                if out.send(m).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
 }
 
 /// Write the client's data-channel bytes to the ports' connections until the client goes away.

@@ -169,7 +169,8 @@ async fn run(
     }
 }
 
-async fn pump_output(
+/// Copy a stream (a process's stdout/stderr, a forwarded port) to channel `ch`, until it ends.
+pub(super) async fn pump_output(
     mut reader: ByteReader,
     ch: u8,
     protocol: Protocol,
