@@ -901,16 +901,83 @@ fn bad_port_forward_requests_are_refused_with_a_status_before_any_upgrade() {
     });
 }
 
-#[test]
-fn kubectl_port_forward_is_refused_with_a_clear_error_until_spdy_is_served() {
-    // kubectl 1.35 tunnels SPDY through a WebSocket (`SPDY/3.1+portforward.k8s.io`), then falls
-    // back to a SPDY upgrade; neither is served yet.
+/// `kubectl port-forward pod/p :PORT` to an echo server behind the node agent; `spdy` turns
+/// off kubectl's WebSocket tunnel, so it falls back to a plain SPDY upgrade.
+fn kubectl_port_forward_echoes(spdy: bool) {
     let c = Cluster::start();
     c.running_pod("p");
-    let o = c.kubectl(&["port-forward", "pod/p", ":80"]);
-    assert_eq!(o.code, 1, "{}", o.stderr);
+    let port = c.rt.block_on(echo_server());
+    let mut cmd = c.kubectl.command();
+    cmd.args(["port-forward", "pod/p", &format!(":{port}")]);
+    if spdy {
+        cmd.env("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false");
+    }
+    let pf = testkit::PortForward::start(&mut cmd);
+    // Two connections in a row: each is its own pair of streams on the one connection.
+    for text in ["first\n", "second, longer line\n"] {
+        assert_eq!(pf.exchange(text.as_bytes()), text.as_bytes());
+    }
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(pf.exchange(&big), big, "200 kB both ways");
+    let (stdout, stderr) = pf.stop();
     assert_eq!(
-        o.stderr,
-        "error: error upgrading connection: the server supports WebSocket upgrades only, not \"SPDY/3.1\"\n"
+        stdout.matches(&format!("Handling connection for {}", pf_local(&stdout))).count(),
+        3,
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+/// The local port named in `Handling connection for N` lines.
+fn pf_local(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Handling connection for "))
+        .unwrap_or("?")
+}
+
+#[test]
+fn kubectl_port_forward_tunnels_spdy_in_a_websocket_to_the_pods_port() {
+    kubectl_port_forward_echoes(false);
+}
+
+#[test]
+fn kubectl_port_forward_falls_back_to_a_spdy_upgrade() {
+    kubectl_port_forward_echoes(true);
+}
+
+#[test]
+fn kubectl_port_forward_to_a_closed_port_prints_the_kubelets_error() {
+    let c = Cluster::start();
+    c.running_pod("p");
+    let pods = c.pods();
+    let uid = c
+        .rt
+        .block_on(pods.get("p"))
+        .expect("pod")
+        .metadata
+        .uid
+        .unwrap_or_default();
+    let port = c.rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        l.local_addr().expect("addr").port()
+    });
+    let pf = testkit::PortForward::start(
+        c.kubectl
+            .command()
+            .args(["port-forward", "pod/p", &format!(":{port}")]),
+    );
+    let local = pf.local;
+    assert_eq!(pf.exchange(b"hello"), b"", "nothing comes back");
+    let (_, stderr) = pf.stop();
+    let want = format!(
+        "an error occurred forwarding {local} -> {port}: error forwarding port {port} to pod p, uid {uid}: "
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+    assert!(
+        stderr.contains(&format!("dial tcp 127.0.0.1:{port}")),
+        "{stderr}"
     );
 }

@@ -442,3 +442,75 @@ pub fn rows(table: &str) -> Vec<Vec<String>> {
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .collect()
 }
+
+/// A running `kubectl port-forward` (started from `cmd` with its arguments), once it said
+/// `Forwarding from 127.0.0.1:LOCAL -> REMOTE`; killed when dropped.
+pub struct PortForward {
+    child: Child,
+    /// The local port kubectl listens on.
+    pub local: u16,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl PortForward {
+    pub fn start(cmd: &mut Command) -> PortForward {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start kubectl port-forward");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        let local = loop {
+            line.clear();
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.kill();
+                let mut err = String::new();
+                let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                panic!("kubectl port-forward ended before forwarding: {err}");
+            }
+            if let Some(rest) = line.strip_prefix("Forwarding from 127.0.0.1:") {
+                let port = rest.split(' ').next().unwrap_or("");
+                break port.parse().expect("the local port");
+            }
+        };
+        PortForward {
+            child,
+            local,
+            stdout,
+        }
+    }
+
+    /// Send `request` to the local port, read the answer until the other side closes.
+    pub fn exchange(&self, request: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut conn =
+            std::net::TcpStream::connect(("127.0.0.1", self.local)).expect("connect locally");
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        conn.write_all(request).expect("send");
+        conn.shutdown(std::net::Shutdown::Write).expect("half-close");
+        let mut out = Vec::new();
+        conn.read_to_end(&mut out).expect("read the answer");
+        out
+    }
+
+    /// Stop kubectl; what it printed after the `Forwarding` lines: (stdout, stderr).
+    pub fn stop(mut self) -> (String, String) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        let _ = self.stdout.read_to_string(&mut out);
+        let mut err = String::new();
+        let _ = self.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+        (out, err)
+    }
+}
+
+impl Drop for PortForward {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod remotecommand;
 pub mod request;
 pub mod response;
+pub mod spdy;
 pub mod websocket;
 
 use crate::error::ApiError;

@@ -1,14 +1,17 @@
-//! GET/POST `pods/{name}/portforward` over WebSocket (the protocol kube-rs and the kubelet
-//! speak; no SPDY): the pod checked as kube-apiserver's `PortForwardLocation` does (it exists
-//! and is on a node), the `ports` query as the kubelet reads it, and the handshake, all answered
-//! as a `Status` before the upgrade; then `http::forwarding` serves the ports, each connection
-//! made by the node agent.
+//! GET/POST `pods/{name}/portforward`: the pod checked as kube-apiserver's
+//! `PortForwardLocation` does (it exists and is on a node) and the handshake, answered as a
+//! `Status` before any upgrade; then one of three protocols, each connection made by the node
+//! agent: SPDY tunnelled in WebSocket (kubectl 1.35's first choice) or plain SPDY (its fallback),
+//! both served by `http::spdy::portforward`, or the kubelet's WebSocket channel protocol (kube-rs,
+//! with the `ports` query) served by `http::forwarding`.
 
 use super::Request;
 use crate::error::{ApiError, ApiResult};
 use crate::http::channel::{Protocol, PORT_FORWARD_PROTOCOLS};
 use crate::http::forwarding::{self, Forward};
+use crate::http::spdy::{self, portforward::Connect, portforward::Describe};
 use crate::http::websocket;
+use std::sync::Arc;
 use axum::http::Method;
 use axum::response::Response;
 
@@ -23,33 +26,56 @@ pub async fn handle(mut req: Request, method: Method) -> ApiResult<Response> {
             "pod {name} does not have a host assigned"
         )));
     }
-    // The kubelet reads the ports only on this protocol (SPDY carries them per stream).
+    let agent = req.registry.node_agent();
+    let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
+    let describe: Describe =
+        Arc::new(move |port: u16, cause: &str| forwarding::forward_error(port, &name, &uid, cause));
+    let connect: Connect = Arc::new(move |port| match &agent {
+        Some(agent) => agent.port_forward(&pod, port),
+        None => Box::pin(async {
+            Err(ApiError::service_unavailable(
+                "this server runs no nodes".to_string(),
+            ))
+        }),
+    });
+    // kubectl's fallback: SPDY on the upgraded connection itself.
+    if spdy::is_upgrade(&req.headers) {
+        let (resp, io) = spdy::accept(&req.headers, req.upgrade.take(), spdy::PORT_FORWARD_V1)?;
+        tokio::spawn(async move {
+            if let Some(io) = io.await {
+                let (incoming, outgoing) = spdy::raw_transport(io);
+                spdy::portforward::serve(incoming, outgoing, connect, describe).await;
+            }
+        });
+        return Ok(resp);
+    }
     let handshake = websocket::check(&method, &req.headers, req.upgrade.take())?;
+    // What kubectl 1.35 asks for first: SPDY tunnelled in WebSocket messages.
+    if handshake.offered.iter().any(|p| p == spdy::TUNNEL_PORT_FORWARD) {
+        let (resp, socket) = handshake.accept(Some(spdy::TUNNEL_PORT_FORWARD));
+        tokio::spawn(async move {
+            if let Some(socket) = socket.await {
+                let (incoming, outgoing) = spdy::websocket_transport(socket);
+                spdy::portforward::serve(incoming, outgoing, connect, describe).await;
+            }
+        });
+        return Ok(resp);
+    }
+    // The kubelet's channel protocol (kube-rs): the ports come in the query.
     let (protocol, header) = Protocol::negotiate_among(&handshake.offered, &PORT_FORWARD_PROTOCOLS)
         .map_err(ApiError::forbidden_request)?;
-    let ports = ports(&req)?;
-    let agent = req.registry.node_agent();
-    let forwards = ports
+    let forwards = ports(&req)?
         .into_iter()
         .map(|port| Forward {
             port,
-            connect: match &agent {
-                Some(agent) => agent.port_forward(&pod, port),
-                None => Box::pin(async {
-                    Err(ApiError::service_unavailable(
-                        "this server runs no nodes".to_string(),
-                    ))
-                }),
-            },
+            connect: connect(port),
         })
         .collect();
-    let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
-    let describe =
-        move |port: u16, cause: &str| forwarding::forward_error(port, &name, &uid, cause);
     let (resp, socket) = handshake.accept(header);
     tokio::spawn(async move {
         if let Some(socket) = socket.await {
-            forwarding::serve(socket, protocol, forwards, describe).await;
+            forwarding::serve(socket, protocol, forwards, move |port, cause| describe(port, cause))
+                .await;
         }
     });
     Ok(resp)
