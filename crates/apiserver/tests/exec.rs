@@ -921,7 +921,9 @@ fn kubectl_port_forward_echoes(spdy: bool) {
     assert_eq!(pf.exchange(&big), big, "200 kB both ways");
     let (stdout, stderr) = pf.stop();
     assert_eq!(
-        stdout.matches(&format!("Handling connection for {}", pf_local(&stdout))).count(),
+        stdout
+            .matches(&format!("Handling connection for {}", pf_local(&stdout)))
+            .count(),
         3,
         "{stdout}\n{stderr}"
     );
@@ -951,24 +953,23 @@ fn kubectl_port_forward_to_a_closed_port_prints_the_kubelets_error() {
     let c = Cluster::start();
     c.running_pod("p");
     let pods = c.pods();
-    let uid = c
-        .rt
-        .block_on(pods.get("p"))
-        .expect("pod")
-        .metadata
-        .uid
-        .unwrap_or_default();
+    let uid =
+        c.rt.block_on(pods.get("p"))
+            .expect("pod")
+            .metadata
+            .uid
+            .unwrap_or_default();
     let port = c.rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         l.local_addr().expect("addr").port()
     });
-    let pf = testkit::PortForward::start(
-        c.kubectl
-            .command()
-            .args(["port-forward", "pod/p", &format!(":{port}")]),
-    );
+    let pf = testkit::PortForward::start(c.kubectl.command().args([
+        "port-forward",
+        "pod/p",
+        &format!(":{port}"),
+    ]));
     let local = pf.local;
     assert_eq!(pf.exchange(b"hello"), b"", "nothing comes back");
     let (_, stderr) = pf.stop();

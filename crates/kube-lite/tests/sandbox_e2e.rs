@@ -213,3 +213,25 @@ spec:
     }
     let _ = kubectl(&k, &["version"]);
 }
+
+#[test]
+fn kubectl_port_forward_serves_the_pods_nginx_page_on_the_host() {
+    let k = start();
+    kubectl_ok(&k, &["run", "web", "--image=nginx"]);
+    wait(&k, "pod/web", "condition=Ready", "90s");
+    let pf = testkit::PortForward::start(k.kubectl().args(["port-forward", "pod/web", ":80"]));
+    // Sent whole and then half-closed: the answer still comes back.
+    let page = pf.exchange(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.contains("<title>Welcome to nginx!</title>"), "{page}");
+    let (stdout, _) = pf.stop();
+    assert!(stdout.contains("Handling connection for "), "{stdout}");
+    // The server in the pod saw the request come from the pod's own loopback.
+    let logs = kubectl_ok(&k, &["logs", "web"]);
+    assert!(
+        logs.lines()
+            .any(|l| l.starts_with("127.0.0.1 - - [") && l.contains("\"GET / HTTP/1.1\" 200 ")),
+        "{logs}"
+    );
+}

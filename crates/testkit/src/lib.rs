@@ -490,7 +490,8 @@ impl PortForward {
         conn.set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
         conn.write_all(request).expect("send");
-        conn.shutdown(std::net::Shutdown::Write).expect("half-close");
+        conn.shutdown(std::net::Shutdown::Write)
+            .expect("half-close");
         let mut out = Vec::new();
         conn.read_to_end(&mut out).expect("read the answer");
         out
@@ -503,7 +504,11 @@ impl PortForward {
         let mut out = String::new();
         let _ = self.stdout.read_to_string(&mut out);
         let mut err = String::new();
-        let _ = self.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .map(|mut e| e.read_to_string(&mut err));
         (out, err)
     }
 }

@@ -11,9 +11,9 @@ use crate::http::channel::{Protocol, PORT_FORWARD_PROTOCOLS};
 use crate::http::forwarding::{self, Forward};
 use crate::http::spdy::{self, portforward::Connect, portforward::Describe};
 use crate::http::websocket;
-use std::sync::Arc;
 use axum::http::Method;
 use axum::response::Response;
+use std::sync::Arc;
 
 /// More ports than the channel numbers (one byte, two per port) can carry.
 const MAX_PORTS: usize = 127;
@@ -51,7 +51,11 @@ pub async fn handle(mut req: Request, method: Method) -> ApiResult<Response> {
     }
     let handshake = websocket::check(&method, &req.headers, req.upgrade.take())?;
     // What kubectl 1.35 asks for first: SPDY tunnelled in WebSocket messages.
-    if handshake.offered.iter().any(|p| p == spdy::TUNNEL_PORT_FORWARD) {
+    if handshake
+        .offered
+        .iter()
+        .any(|p| p == spdy::TUNNEL_PORT_FORWARD)
+    {
         let (resp, socket) = handshake.accept(Some(spdy::TUNNEL_PORT_FORWARD));
         tokio::spawn(async move {
             if let Some(socket) = socket.await {
@@ -74,8 +78,10 @@ pub async fn handle(mut req: Request, method: Method) -> ApiResult<Response> {
     let (resp, socket) = handshake.accept(header);
     tokio::spawn(async move {
         if let Some(socket) = socket.await {
-            forwarding::serve(socket, protocol, forwards, move |port, cause| describe(port, cause))
-                .await;
+            forwarding::serve(socket, protocol, forwards, move |port, cause| {
+                describe(port, cause)
+            })
+            .await;
         }
     });
     Ok(resp)

@@ -551,7 +551,9 @@ mod tests {
                 FrameError::Malformed("RST_STREAM", 4),
             ),
             (
-                &[0x80, 0x03, 0, 1, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2],
+                &[
+                    0x80, 0x03, 0, 1, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 2,
+                ],
                 FrameError::HeaderBlock(String::new()),
             ),
         ];

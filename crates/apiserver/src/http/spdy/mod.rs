@@ -85,7 +85,10 @@ pub fn raw_transport(
     impl Sink<Bytes> + Unpin + Send + 'static,
 ) {
     let (read, write) = tokio::io::split(io);
-    (ReaderStream::new(read), FramedWrite::new(write, BytesCodec::new()))
+    (
+        ReaderStream::new(read),
+        FramedWrite::new(write, BytesCodec::new()),
+    )
 }
 
 /// A WebSocket carrying SPDY in binary messages (message boundaries mean nothing) as the

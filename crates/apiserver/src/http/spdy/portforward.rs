@@ -99,7 +99,10 @@ async fn forward(error: Stream, data: Stream, connect: Connect, describe: Descri
 /// Copy the data stream to the pod's port and back, until the pod's side ends or the client
 /// resets the stream.
 async fn copy(mut data: Stream, conn: PortConnection) {
-    let PortConnection { mut read, mut write } = conn;
+    let PortConnection {
+        mut read,
+        mut write,
+    } = conn;
     let to_pod = async move {
         while let Some(chunk) = data.incoming.recv().await {
             if write.write_all(&chunk).await.is_err() || write.flush().await.is_err() {

@@ -287,7 +287,10 @@ pub fn serve(
                         async move { Ok::<_, std::convert::Infallible>(r) }
                     });
                 let io = hyper_util::rt::TokioIo::new(stream);
+                // A client that shuts down its sending side after the request still gets the
+                // answer, as from nginx (and as `kubectl port-forward` relays a local client).
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .half_close(true)
                     .serve_connection(io, service)
                     .await;
             });
