@@ -8,8 +8,9 @@
 //! program that exits 1.
 //!
 //! Pods run under the process runtime (`--runtime=process`), so `kubectl exec` and `kubectl logs`
-//! show what really ran: busybox's shell, nginx's pages. Images without a runnable profile
-//! (fluentd, the training image) stay simulated and log nothing.
+//! show what really ran: busybox's shell, nginx's pages, the training image's train.py (a
+//! stand-in declared in the image catalog, run by the host's python3). Images without a
+//! runnable profile (fluentd) stay simulated and log nothing.
 
 use serde_json::Value;
 use std::io::Read;
@@ -753,6 +754,22 @@ fn job_section_7_6_runs_to_completion() {
     // 7.6 step 2: `kubectl logs -f` follows the container until it ends, then returns.
     let followed = kubectl(&k, &["logs", "-f", &pod]);
     assert_eq!(followed.code, 0, "{}", followed.stderr);
+    // The program got the Job's args and trained its three epochs.
+    let lines: Vec<&str> = followed.stdout.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"['train.py', '3', 'softmax', '0.5']"),
+        "{}",
+        followed.stdout
+    );
+    for want in ["Epoch 1/3", "Epoch 3/3"] {
+        assert!(lines.contains(&want), "{want}: {}", followed.stdout);
+    }
+    assert!(
+        lines.last().is_some_and(|l| l.starts_with("Test accuracy: ")),
+        "{}",
+        followed.stdout
+    );
     until(&k, &["get", "pod", &pod], "the job's pod Completed", |o| {
         rows(o).iter().any(|r| r[2] == "Completed")
     });

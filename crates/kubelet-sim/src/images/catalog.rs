@@ -36,6 +36,10 @@ pub struct ImageInfo {
     pub reference: ImageRef,
     pub size_bytes: u64,
     pub profile: Option<Profile>,
+    /// The image's `ENTRYPOINT`: an image with one runs for real under the process runtime
+    /// (it names the host programs it uses); empty for the rest.
+    pub entrypoint: Vec<String>,
+    /// The image's `CMD` (the arguments of the entrypoint, or the command line without one).
     pub command: Vec<String>,
     /// Exit code when stopped with SIGTERM (nginx exits 0; most programs 143).
     pub stop_exit_code: i32,
@@ -65,6 +69,7 @@ struct Repo {
     tags: HashSet<String>,
     size: u64,
     profile: Profile,
+    entrypoint: Vec<String>,
     command: Vec<String>,
     stop_exit_code: i32,
     files: Vec<(String, String)>,
@@ -100,6 +105,8 @@ struct RepoFile {
     tags: Vec<String>,
     size_bytes: u64,
     #[serde(default)]
+    entrypoint: Vec<String>,
+    #[serde(default)]
     command: Vec<String>,
     profile: String,
     #[serde(default)]
@@ -110,6 +117,10 @@ struct RepoFile {
     stop_exit_code: Option<i32>,
     #[serde(default)]
     files: std::collections::BTreeMap<String, String>,
+    /// A directory (relative to the catalog file) whose files the image has, at the same
+    /// paths under `/`.
+    #[serde(default)]
+    files_from: Option<String>,
 }
 
 /// Why a catalog file is rejected.
@@ -193,10 +204,16 @@ impl Catalog {
         let text = std::fs::read_to_string(path).map_err(|e| {
             anyhow::anyhow!("cannot read the image catalog {}: {e}", path.display())
         })?;
-        Ok(Catalog::from_yaml(&text)?)
+        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        Ok(Catalog::parse(&text, Some(base))?)
     }
 
+    /// A catalog from YAML text (`filesFrom` needs a file: see `from_file`).
     pub fn from_yaml(text: &str) -> Result<Catalog, CatalogError> {
+        Catalog::parse(text, None)
+    }
+
+    fn parse(text: &str, base: Option<&std::path::Path>) -> Result<Catalog, CatalogError> {
         let file: File = serde_yaml::from_str(text)?;
         let mut repos = HashMap::new();
         for r in file.repositories {
@@ -225,15 +242,24 @@ impl Catalog {
             let stop_exit_code =
                 r.stop_exit_code
                     .unwrap_or(if profile == Profile::Server { 0 } else { 143 });
+            let mut files: Vec<(String, String)> = r.files.into_iter().collect();
+            if let Some(dir) = &r.files_from {
+                let base = base.ok_or_else(|| {
+                    err("filesFrom needs a catalog file (--image-catalog)".into())
+                })?;
+                read_tree(&base.join(dir), std::path::Path::new("/"), &mut files)
+                    .map_err(|e| err(format!("filesFrom {dir}: {e}")))?;
+            }
             repos.insert(
                 reference.repository(),
                 Repo {
                     tags: r.tags.iter().flat_map(|t| expand_tags(t)).collect(),
                     size: r.size_bytes,
                     profile,
+                    entrypoint: r.entrypoint,
                     command: r.command,
                     stop_exit_code,
-                    files: r.files.into_iter().collect(),
+                    files,
                 },
             );
         }
@@ -275,6 +301,7 @@ impl Catalog {
                     reference: reference.clone(),
                     size_bytes: repo.size,
                     profile: Some(repo.profile.clone()),
+                    entrypoint: repo.entrypoint.clone(),
                     command: repo.command.clone(),
                     stop_exit_code: repo.stop_exit_code,
                     known: true,
@@ -285,6 +312,7 @@ impl Catalog {
                 reference: reference.clone(),
                 size_bytes: self.generic.size_bytes,
                 profile: None,
+                entrypoint: Vec::new(),
                 command: Vec::new(),
                 stop_exit_code: 143,
                 known: false,
@@ -327,6 +355,29 @@ impl Catalog {
             }),
         }
     }
+}
+
+/// Add every file under `dir` to `files`, at its path relative to `dir` under `at`.
+fn read_tree(
+    dir: &std::path::Path,
+    at: &std::path::Path,
+    files: &mut Vec<(String, String)>,
+) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = at.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            read_tree(&e.path(), &path, files)?;
+        } else {
+            let content = std::fs::read(e.path())?;
+            let content = String::from_utf8(content).map_err(|_| {
+                std::io::Error::other(format!("{} is not UTF-8 text", e.path().display()))
+            })?;
+            files.push((path.to_string_lossy().into_owned(), content));
+        }
+    }
+    Ok(())
 }
 
 /// What a shell command line does, when it says: `sleep infinity`, `tail -f`, `while true`
@@ -528,5 +579,48 @@ mod tests {
         let bad = "repositories:\n- {name: nginx, tags: [a], sizeBytes: 1, profile: dancing}\n";
         let e = Catalog::from_yaml(bad).unwrap_err().to_string();
         assert!(e.contains("nginx") && e.contains("dancing"), "{e}");
+    }
+
+    #[test]
+    fn a_user_declares_an_image_by_a_directory_of_files_and_an_entrypoint() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("train/app")).unwrap();
+        std::fs::write(dir.path().join("train/app/train.py"), "print('hi')\n").unwrap();
+        std::fs::write(dir.path().join("train/VERSION"), "1\n").unwrap();
+        let file = dir.path().join("images.yaml");
+        std::fs::write(
+            &file,
+            "repositories:\n- name: me/train\n  tags: [latest]\n  sizeBytes: 1\n  profile: runs\n  \
+             runsFor: 5s\n  entrypoint: [python3, /app/train.py]\n  command: ['3']\n  filesFrom: train\n",
+        )
+        .unwrap();
+        let c = Catalog::from_file(&file).unwrap();
+        let Resolution::Found(info) = resolve(&c, "me/train") else {
+            panic!("me/train not found");
+        };
+        assert_eq!(info.entrypoint, ["python3", "/app/train.py"]);
+        assert_eq!(info.command, ["3"]);
+        assert_eq!(
+            info.files,
+            [
+                ("/VERSION".to_string(), "1\n".to_string()),
+                ("/app/train.py".to_string(), "print('hi')\n".to_string())
+            ]
+        );
+        // Without a file to be relative to, `filesFrom` means nothing.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let e = Catalog::from_yaml(&text).unwrap_err().to_string();
+        assert!(e.contains("me/train") && e.contains("filesFrom"), "{e}");
+    }
+
+    #[test]
+    fn the_tutorials_training_image_runs_its_own_program() {
+        let Resolution::Found(info) = resolve(&Catalog::embedded(), "nemo1107/train") else {
+            panic!("nemo1107/train not found");
+        };
+        assert_eq!(info.entrypoint, ["python", "train.py"]);
+        let file = |p: &str| info.files.iter().find(|(f, _)| f == p).map(|(_, c)| c.clone());
+        assert!(file("/train.py").is_some_and(|c| c.contains("sys.argv")));
+        assert!(file("/usr/local/bin/python").is_some_and(|c| c.starts_with("#!/bin/sh")));
     }
 }

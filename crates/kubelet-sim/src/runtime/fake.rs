@@ -70,6 +70,7 @@ impl FakeRuntime {
             reference: image.clone(),
             size_bytes: 1000,
             profile: None,
+            entrypoint: vec![],
             command: vec![],
             stop_exit_code: 0,
             known: true,

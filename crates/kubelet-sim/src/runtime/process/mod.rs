@@ -37,6 +37,7 @@ use futures::future::BoxFuture;
 use spawn::{Bind, RootPlan, Started};
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -62,6 +63,8 @@ fn kind_of(image: &ImageInfo) -> Option<Kind> {
         Some(Profile::Server) if image.reference.repository() == "docker.io/library/nginx" => {
             Some(Kind::Nginx)
         }
+        // An image declared with an entrypoint runs it with the host's programs.
+        _ if !image.entrypoint.is_empty() => Some(Kind::Shell),
         _ => None,
     }
 }
@@ -532,13 +535,18 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// The argv as a container runtime builds it: `command` then `args`; without `command`, the
 /// `args` replace the image's CMD (the runnable images — shells, python — have no ENTRYPOINT,
 /// and the catalog's `command` is their CMD); a bare shell when there is nothing.
+/// The process's argv as a container runtime builds it: `command` replaces the image's
+/// ENTRYPOINT (and drops its CMD), `args` replace the CMD.
 fn command_line(c: &ContainerConfig) -> Vec<String> {
-    let mut argv = if !c.command.is_empty() {
+    let mut argv: Vec<String> = if !c.command.is_empty() {
         c.command.iter().chain(&c.args).cloned().collect()
-    } else if !c.args.is_empty() {
-        c.args.clone()
     } else {
-        c.image.command.clone()
+        let cmd = if c.args.is_empty() {
+            &c.image.command
+        } else {
+            &c.args
+        };
+        c.image.entrypoint.iter().chain(cmd).cloned().collect()
     };
     if argv.is_empty() {
         argv.push("sh".into());
@@ -703,7 +711,10 @@ impl ContainerRuntime for ProcessRuntime {
             if let Some(parent) = at.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
-            let _ = std::fs::write(at, content);
+            // A script (`#!`) is executable, as it would be in the image.
+            let mode = if content.starts_with("#!") { 0o755 } else { 0o644 };
+            let _ = std::fs::write(&at, content);
+            let _ = std::fs::set_permissions(&at, std::fs::Permissions::from_mode(mode));
         }
         let c = Arc::new(Container {
             id: id.clone(),

@@ -456,4 +456,12 @@ fn args_without_a_command_replace_the_images_cmd_as_a_container_runtime_does() {
     assert_eq!(command_line(&c), s(&["echo"]));
     c.command.clear();
     assert_eq!(command_line(&c), c.image.command);
+    // An image with an ENTRYPOINT: args follow it in place of the CMD; a command replaces both.
+    c.image.entrypoint = s(&["python", "train.py"]);
+    c.image.command = s(&["1"]);
+    assert_eq!(command_line(&c), s(&["python", "train.py", "1"]));
+    c.args = s(&["3", "softmax", "0.5"]);
+    assert_eq!(command_line(&c), s(&["python", "train.py", "3", "softmax", "0.5"]));
+    c.command = s(&["sh"]);
+    assert_eq!(command_line(&c), s(&["sh", "3", "softmax", "0.5"]));
 }
