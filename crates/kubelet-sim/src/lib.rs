@@ -7,9 +7,10 @@
 //! the PodStatus it reports), `logs` (container log files, read as `pods/log` serves them), `runtime/` (the container runtime seam: simulated, process and fake),
 //! `images/` (references and the catalog), `scheduler/` (filters, scoring, messages),
 //! `services/` (EndpointSlices and Endpoints), `volumes/` (StorageClass and provisioner),
-//! `informer` (the shared pod watch), `events` (the event recorder), `network` (node and pod
+//! `apidata` (env, volume files and /etc/hosts from the API), `informer` (the shared pod watch), `events` (the event recorder), `network` (node and pod
 //! addresses), `backoff`, `time` (the clock seam).
 
+pub mod apidata;
 pub mod backoff;
 pub mod events;
 pub mod images;
