@@ -6,6 +6,7 @@
 use super::{DataError, NodeFacts};
 use crate::lifecycle::{ContainerSpec, PodSpecView};
 use crate::scheduler::resources::parse_milli;
+use apimachinery::go_quote;
 use k8s_openapi::api::core::v1::ResourceFieldSelector;
 use std::collections::BTreeMap;
 
@@ -15,30 +16,6 @@ pub struct PodFields<'a> {
     pub spec: &'a PodSpecView,
     pub pod_ip: Option<&'a str>,
     pub node: &'a NodeFacts,
-}
-
-/// Go's `%q` of a string: double-quoted, with `"`, `\` and control characters escaped.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `fieldpath.FormatMap`: `key="value"` lines sorted by key, no final newline.
@@ -220,20 +197,5 @@ mod tests {
                 .0,
             "unsupported container resource : limits.gpu"
         );
-    }
-
-    #[test]
-    fn go_quoting_escapes_quotes_backslashes_and_control_characters() {
-        let table = [
-            ("plain", "\"plain\""),
-            ("a\"b", "\"a\\\"b\""),
-            ("back\\slash", "\"back\\\\slash\""),
-            ("tab\there", "\"tab\\there\""),
-            ("\u{1}", "\"\\x01\""),
-            ("héllo", "\"héllo\""),
-        ];
-        for (input, want) in table {
-            assert_eq!(go_quote(input), want, "{input}");
-        }
     }
 }

@@ -120,13 +120,16 @@ impl Sources {
 #[error("{0}")]
 pub struct DataError(pub String);
 
+/// A found object's keys: text (`data`) and bytes (`binary`).
+pub type KeyMaps<'a> = (&'a BTreeMap<String, String>, &'a BTreeMap<String, Vec<u8>>);
+
 /// An object's lookup, `Ok(None)` when it is missing and `optional`.
 pub fn lookup<'a>(
     sources: &'a Sources,
     kind: Kind,
     name: &str,
     optional: bool,
-) -> Result<Option<(&'a BTreeMap<String, String>, &'a BTreeMap<String, Vec<u8>>)>, DataError> {
+) -> Result<Option<KeyMaps<'a>>, DataError> {
     match sources.get(kind, name) {
         Fetched::Found { data, binary } => Ok(Some((data, binary))),
         Fetched::Missing if optional => Ok(None),

@@ -43,36 +43,43 @@ fn check_path(path: &str) -> Result<(), DataError> {
     Ok(())
 }
 
-/// A ConfigMap's or Secret's keys as files (`MakePayload`).
-fn keys(
-    sources: &Sources,
+/// A ConfigMap or Secret whose keys a volume takes.
+struct Keys<'a> {
     kind: Kind,
-    name: &str,
-    items: Option<&Vec<KeyToPath>>,
+    name: &'a str,
+    items: Option<&'a Vec<KeyToPath>>,
     optional: bool,
-    mode: i32,
-    out: &mut Payload,
-) -> Result<(), DataError> {
+}
+
+/// A part of a volume's payload, in the order the volume lists them.
+enum Part<'a> {
+    Keys(Keys<'a>),
+    Downward(&'a [DownwardAPIVolumeFile]),
+}
+
+/// A ConfigMap's or Secret's keys as files (`MakePayload`).
+fn keys(sources: &Sources, k: &Keys<'_>, mode: i32, out: &mut Payload) -> Result<(), DataError> {
     let empty = (BTreeMap::new(), BTreeMap::new());
-    let (data, binary) = lookup(sources, kind, name, optional)?.unwrap_or((&empty.0, &empty.1));
-    let value = |k: &str| {
-        data.get(k)
+    let (data, binary) =
+        lookup(sources, k.kind, k.name, k.optional)?.unwrap_or((&empty.0, &empty.1));
+    let value = |key: &str| {
+        data.get(key)
             .map(|s| s.as_bytes().to_vec())
-            .or_else(|| binary.get(k).cloned())
+            .or_else(|| binary.get(key).cloned())
     };
-    match items.filter(|i| !i.is_empty()) {
+    match k.items.filter(|i| !i.is_empty()) {
         None => {
-            for k in data.keys().chain(binary.keys()) {
-                out.insert(k.clone(), (value(k).unwrap_or_default(), mode));
+            for key in data.keys().chain(binary.keys()) {
+                out.insert(key.clone(), (value(key).unwrap_or_default(), mode));
             }
         }
         Some(items) => {
             for item in items {
                 let Some(bytes) = value(&item.key) else {
-                    if optional {
+                    if k.optional {
                         continue;
                     }
-                    return Err(DataError(match kind {
+                    return Err(DataError(match k.kind {
                         Kind::ConfigMap => {
                             format!("configmap references non-existent config key: {}", item.key)
                         }
@@ -119,64 +126,69 @@ fn downward(
     Ok(())
 }
 
+impl<'a> Part<'a> {
+    fn keys(
+        kind: Kind,
+        name: &'a str,
+        items: &'a Option<Vec<KeyToPath>>,
+        optional: Option<bool>,
+    ) -> Part<'a> {
+        Part::Keys(Keys {
+            kind,
+            name,
+            items: items.as_ref(),
+            optional: optional.unwrap_or(false),
+        })
+    }
+
+    fn downward(items: &'a Option<Vec<DownwardAPIVolumeFile>>) -> Part<'a> {
+        Part::Downward(items.as_deref().unwrap_or_default())
+    }
+}
+
+/// Volume `v`'s `defaultMode` and payload parts.
+fn parts(v: &Volume) -> (Option<i32>, Vec<Part<'_>>) {
+    if let Some(c) = &v.config_map {
+        let part = Part::keys(Kind::ConfigMap, &c.name, &c.items, c.optional);
+        (c.default_mode, vec![part])
+    } else if let Some(s) = &v.secret {
+        let name = s.secret_name.as_deref().unwrap_or_default();
+        let part = Part::keys(Kind::Secret, name, &s.items, s.optional);
+        (s.default_mode, vec![part])
+    } else if let Some(d) = &v.downward_api {
+        (d.default_mode, vec![Part::downward(&d.items)])
+    } else if let Some(p) = &v.projected {
+        let mut list = Vec::new();
+        for s in p.sources.iter().flatten() {
+            if let Some(c) = &s.config_map {
+                list.push(Part::keys(Kind::ConfigMap, &c.name, &c.items, c.optional));
+            }
+            if let Some(c) = &s.secret {
+                list.push(Part::keys(Kind::Secret, &c.name, &c.items, c.optional));
+            }
+            if let Some(d) = &s.downward_api {
+                list.push(Part::downward(&d.items));
+            }
+        }
+        (p.default_mode, list)
+    } else {
+        (None, Vec::new())
+    }
+}
+
 /// The files of volume `v` (sorted by path); empty for a volume that is not API data.
 pub fn project(
     v: &Volume,
     pod: &PodFields<'_>,
     sources: &Sources,
 ) -> Result<Vec<VolumeFile>, DataError> {
+    let (mode, parts) = parts(v);
+    let mode = mode.unwrap_or(DEFAULT_MODE);
     let mut out = Payload::new();
-    let opt = |o: Option<bool>| o.unwrap_or(false);
-    if let Some(c) = &v.config_map {
-        let mode = c.default_mode.unwrap_or(DEFAULT_MODE);
-        let (items, optional) = (c.items.as_ref(), opt(c.optional));
-        keys(
-            sources,
-            Kind::ConfigMap,
-            &c.name,
-            items,
-            optional,
-            mode,
-            &mut out,
-        )?;
-    } else if let Some(s) = &v.secret {
-        let mode = s.default_mode.unwrap_or(DEFAULT_MODE);
-        let name = s.secret_name.as_deref().unwrap_or_default();
-        let (items, optional) = (s.items.as_ref(), opt(s.optional));
-        keys(sources, Kind::Secret, name, items, optional, mode, &mut out)?;
-    } else if let Some(d) = &v.downward_api {
-        let mode = d.default_mode.unwrap_or(DEFAULT_MODE);
-        downward(d.items.as_deref().unwrap_or_default(), pod, mode, &mut out)?;
-    } else if let Some(p) = &v.projected {
-        let mode = p.default_mode.unwrap_or(DEFAULT_MODE);
-        for s in p.sources.iter().flatten() {
-            if let Some(c) = &s.config_map {
-                let (items, optional) = (c.items.as_ref(), opt(c.optional));
-                keys(
-                    sources,
-                    Kind::ConfigMap,
-                    &c.name,
-                    items,
-                    optional,
-                    mode,
-                    &mut out,
-                )?;
-            }
-            if let Some(c) = &s.secret {
-                let (items, optional) = (c.items.as_ref(), opt(c.optional));
-                keys(
-                    sources,
-                    Kind::Secret,
-                    &c.name,
-                    items,
-                    optional,
-                    mode,
-                    &mut out,
-                )?;
-            }
-            if let Some(d) = &s.downward_api {
-                downward(d.items.as_deref().unwrap_or_default(), pod, mode, &mut out)?;
-            }
+    for part in &parts {
+        match part {
+            Part::Keys(k) => keys(sources, k, mode, &mut out)?,
+            Part::Downward(items) => downward(items, pod, mode, &mut out)?,
         }
     }
     out.into_iter()

@@ -9,9 +9,26 @@ use crate::lifecycle::PodSpecView;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Api;
 
-/// The error text of a failed read other than NotFound.
-fn failed(kind: Kind, name: &str, e: kube::Error) -> Fetched {
-    Fetched::Failed(format!("failed to get {} {name:?}: {e}", kind.resource()))
+/// Get object `name` of kind `K` in `ns`, as `conv` makes it `Fetched`.
+async fn get<K>(
+    client: &kube::Client,
+    ns: &str,
+    kind: Kind,
+    name: &str,
+    conv: fn(&K) -> Fetched,
+) -> Fetched
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    match Api::<K>::namespaced(client.clone(), ns).get_opt(name).await {
+        Ok(Some(o)) => conv(&o),
+        Ok(None) => Fetched::Missing,
+        Err(e) => Fetched::Failed(format!("failed to get {} {name:?}: {e}", kind.resource())),
+    }
 }
 
 /// Read every object `spec` references, in its namespace.
@@ -20,24 +37,13 @@ pub async fn fetch(client: &kube::Client, spec: &PodSpecView, node: &NodeFacts) 
         node: node.clone(),
         ..Sources::default()
     };
+    let ns = spec.namespace.as_str();
     for (kind, name) in references(spec) {
         let fetched = match kind {
             Kind::ConfigMap => {
-                let api: Api<ConfigMap> = Api::namespaced(client.clone(), &spec.namespace);
-                match api.get_opt(&name).await {
-                    Ok(Some(cm)) => Fetched::of_config_map(&cm),
-                    Ok(None) => Fetched::Missing,
-                    Err(e) => failed(kind, &name, e),
-                }
+                get::<ConfigMap>(client, ns, kind, &name, Fetched::of_config_map).await
             }
-            Kind::Secret => {
-                let api: Api<Secret> = Api::namespaced(client.clone(), &spec.namespace);
-                match api.get_opt(&name).await {
-                    Ok(Some(s)) => Fetched::of_secret(&s),
-                    Ok(None) => Fetched::Missing,
-                    Err(e) => failed(kind, &name, e),
-                }
-            }
+            Kind::Secret => get::<Secret>(client, ns, kind, &name, Fetched::of_secret).await,
         };
         sources.objects.insert((kind, name), fetched);
     }
