@@ -116,7 +116,7 @@ pub(crate) fn go_s(v: &Value) -> String {
 }
 
 /// Go's `%q` (`strconv.Quote`) of a string.
-pub(crate) fn go_quote(s: &str) -> String {
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -14,6 +14,7 @@ pub use duration::{
     human_duration, human_duration_secs, short_human_duration, short_human_duration_secs,
 };
 pub use fields::{FieldOperator, FieldRequirement, FieldSelector, FieldSelectorError};
+pub use gofmt::go_quote;
 pub use intstr::{round_to_i32, scaled_value_from_int_or_percent};
 pub use k8s_patch_meta::{
     annotate_definitions, builtin_definitions, definition_name, K8S_PATCH_META,

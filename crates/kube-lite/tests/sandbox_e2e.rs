@@ -1,11 +1,13 @@
 //! The process runtime end to end: the real `kube-lite up --fast --runtime=process` binary
 //! and the real kubectl (`KUBE_LITE_KUBECTL`). Busybox containers are real processes in pod
 //! sandboxes: their output is `kubectl logs`, their exit codes drive Jobs and the crash-loop
-//! back-off, and none outlives kube-lite. Waits are `kubectl wait` (a watch), not polls.
+//! back-off, and none outlives kube-lite; what the kubelet gives them from the API (configMap,
+//! secret and downwardAPI files, `valueFrom` env, `/etc/hosts`) is what they read. Waits are
+//! `kubectl wait` (a watch), not polls, except for events.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use testkit::{kubectl, kubectl_apply, kubectl_ok, KubeLite};
+use testkit::{kubectl, kubectl_apply, kubectl_ok, until, KubeLite};
 
 fn start() -> KubeLite {
     KubeLite::start(
@@ -234,4 +236,188 @@ fn kubectl_port_forward_serves_the_pods_nginx_page_on_the_host() {
             .any(|l| l.starts_with("127.0.0.1 - - [") && l.contains("\"GET / HTTP/1.1\" 200 ")),
         "{logs}"
     );
+}
+
+const APP_DATA: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+data:
+  key: hello from a configmap
+  mode: fast
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: app-secret
+data:
+  password: czNjcmV0
+"#;
+
+#[test]
+fn a_pod_reads_its_configmap_volume_secret_env_field_refs_and_hosts_file() {
+    let k = start();
+    kubectl_apply(&k, APP_DATA);
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: reader
+  labels: {app: reader, tier: back}
+spec:
+  restartPolicy: Never
+  hostAliases:
+  - ip: 10.1.2.3
+    hostnames: [db.local]
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c"]
+    args:
+    - >-
+      cat /etc/config/key; echo;
+      echo $FOO $POD_NAME $GREETING $APP_mode;
+      cat /etc/podinfo/labels; echo;
+      ls /etc/config;
+      touch /etc/config/new 2>/dev/null || echo read-only;
+      grep -c reader /etc/hosts; grep db.local /etc/hosts;
+      echo $(POD_NAME) '$$(POD_NAME)'
+    env:
+    - name: FOO
+      valueFrom: {secretKeyRef: {name: app-secret, key: password}}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: GREETING
+      value: hi-$(POD_NAME)
+    envFrom:
+    - configMapRef: {name: app-config}
+      prefix: APP_
+    volumeMounts:
+    - {name: config, mountPath: /etc/config}
+    - {name: podinfo, mountPath: /etc/podinfo}
+  volumes:
+  - name: config
+    configMap: {name: app-config}
+  - name: podinfo
+    downwardAPI:
+      items:
+      - path: labels
+        fieldRef: {fieldPath: metadata.labels}
+"#,
+    );
+    wait(
+        &k,
+        "pod/reader",
+        "jsonpath={.status.phase}=Succeeded",
+        "90s",
+    );
+    assert_eq!(
+        kubectl_ok(&k, &["logs", "reader"]),
+        "hello from a configmap\n\
+         s3cret reader hi-reader fast\n\
+         app=\"reader\"\n\
+         tier=\"back\"\n\
+         key\n\
+         mode\n\
+         read-only\n\
+         1\n\
+         10.1.2.3\tdb.local\n\
+         reader $(POD_NAME)\n"
+    );
+}
+
+#[test]
+fn a_pod_whose_configmap_volume_is_missing_stays_container_creating_with_failed_mount_until_it_exists(
+) {
+    let k = start();
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: waiter
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - {name: config, mountPath: /etc/config}
+  volumes:
+  - name: config
+    configMap: {name: app-config}
+"#,
+    );
+    let events = until(
+        &k,
+        &[
+            "get",
+            "events",
+            "-o",
+            "jsonpath={range .items[?(@.reason==\"FailedMount\")]}{.type} {.involvedObject.name}: {.message}{\"\\n\"}{end}",
+        ],
+        "a FailedMount event",
+        |out| !out.is_empty(),
+    );
+    assert_eq!(
+        events.lines().next(),
+        Some("Warning waiter: MountVolume.SetUp failed for volume \"config\" : configmap \"app-config\" not found"),
+        "{events}"
+    );
+    assert_eq!(
+        kubectl_ok(
+            &k,
+            &[
+                "get",
+                "pod/waiter",
+                "-o",
+                "jsonpath={.status.phase} {.status.containerStatuses[0].state.waiting.reason}"
+            ]
+        ),
+        "Pending ContainerCreating"
+    );
+    kubectl_apply(&k, APP_DATA);
+    wait(&k, "pod/waiter", "condition=Ready", "90s");
+}
+
+#[test]
+fn a_container_whose_env_names_a_missing_configmap_waits_in_create_container_config_error() {
+    let k = start();
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: misconfigured
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "3600"]
+    env:
+    - name: MODE
+      valueFrom: {configMapKeyRef: {name: app-config, key: mode}}
+"#,
+    );
+    wait(
+        &k,
+        "pod/misconfigured",
+        "jsonpath={.status.containerStatuses[0].state.waiting.reason}=CreateContainerConfigError",
+        "90s",
+    );
+    assert_eq!(
+        kubectl_ok(
+            &k,
+            &[
+                "get",
+                "pod/misconfigured",
+                "-o",
+                "jsonpath={.status.containerStatuses[0].state.waiting.message}"
+            ]
+        ),
+        "configmap \"app-config\" not found"
+    );
+    let table = kubectl_ok(&k, &["get", "pod/misconfigured", "--no-headers"]);
+    assert!(table.contains("CreateContainerConfigError"), "{table}");
 }

@@ -3,13 +3,16 @@
 //! network (EndpointSlices, Endpoints) and the default StorageClass's provisioner.
 //!
 //! Layout: `node/` (registration, heartbeats, the node manager), `kubelet/` (routing pods to
-//! nodes, one worker per pod), `lifecycle/` (the pod state machine, one state per module, and
-//! the PodStatus it reports), `logs` (container log files, read as `pods/log` serves them), `runtime/` (the container runtime seam: simulated, process and fake),
-//! `images/` (references and the catalog), `scheduler/` (filters, scoring, messages),
-//! `services/` (EndpointSlices and Endpoints), `volumes/` (StorageClass and provisioner),
-//! `informer` (the shared pod watch), `events` (the event recorder), `network` (node and pod
-//! addresses), `backoff`, `time` (the clock seam).
+//! nodes, one worker per pod, the reads of the ConfigMaps and Secrets pods reference),
+//! `lifecycle/` (the pod state machine, one state per module, and the PodStatus it reports),
+//! `apidata/` (what containers get from the API: env, volume files, `/etc/hosts`), `logs`
+//! (container log files, read as `pods/log` serves them), `runtime/` (the container runtime
+//! seam: simulated, process and fake), `images/` (references and the catalog), `scheduler/`
+//! (filters, scoring, messages), `services/` (EndpointSlices and Endpoints), `volumes/`
+//! (StorageClass and provisioner), `informer` (the shared pod watch), `events` (the event
+//! recorder), `network` (node and pod addresses), `backoff`, `time` (the clock seam).
 
+pub mod apidata;
 pub mod backoff;
 pub mod events;
 pub mod images;

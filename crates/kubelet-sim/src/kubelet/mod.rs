@@ -1,9 +1,11 @@
 //! The kubelet of each simulated node: the router hands every assigned pod to its node's
 //! kubelet; a kubelet runs one pod worker per pod (`pod_worker`), which steps the lifecycle
-//! machine and writes the pod's status, events and final deletion through the API.
+//! machine and writes the pod's status, events and final deletion through the API; `sources`
+//! reads the ConfigMaps and Secrets a pod references.
 
 pub mod pod_worker;
 pub mod router;
+pub mod sources;
 
 use crate::events::{Recorder, Source};
 use crate::network::IpPool;
@@ -20,6 +22,8 @@ pub use pod_worker::PodUpdate;
 pub struct NodeContext {
     pub node_name: String,
     pub host_ip: String,
+    /// What the downward API reads of the node (address, allocatable).
+    pub facts: crate::apidata::NodeFacts,
     pub runtime: Arc<dyn ContainerRuntime>,
     /// Container log files (a deleted pod's are removed).
     pub logs: Arc<crate::logs::LogStore>,

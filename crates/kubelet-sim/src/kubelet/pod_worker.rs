@@ -4,6 +4,7 @@
 //! containers have stopped deletes it for good (`gracePeriodSeconds=0`, uid precondition).
 
 use super::NodeContext;
+use crate::apidata::{references, Sources};
 use crate::events::ObjectRef;
 use crate::lifecycle::{adopt, status, Env, Event, PodMachine, PodSpecView};
 use k8s_openapi::api::core::v1::Pod;
@@ -54,11 +55,25 @@ fn phase(pod: &Pod) -> &str {
         .unwrap_or("")
 }
 
-/// Step the machine with the node's runtime and addresses; returns the next wake-up.
+/// The ConfigMaps and Secrets `spec` references, read when `needed` (none are read for a pod
+/// that references none).
+async fn sources(ctx: &NodeContext, spec: &PodSpecView, needed: bool) -> Sources {
+    if needed && !references(spec).is_empty() {
+        return super::sources::fetch(&ctx.client, spec, &ctx.facts).await;
+    }
+    Sources {
+        node: ctx.facts.clone(),
+        ..Sources::default()
+    }
+}
+
+/// Step the machine with the node's runtime, addresses and the pod's sources; returns the
+/// next wake-up.
 fn step(
     ctx: &NodeContext,
     m: &mut PodMachine,
     events: &mut Vec<Event>,
+    sources: &Sources,
     update: Option<(PodSpecView, bool, Option<i64>)>,
 ) -> Option<SystemTime> {
     let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
@@ -67,6 +82,7 @@ fn step(
         runtime: ctx.runtime.as_ref(),
         timing: &ctx.timing,
         ips: &mut *ips,
+        sources,
         events,
     };
     if let Some((spec, deleting, grace)) = update {
@@ -122,6 +138,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         .unwrap_or(Value::Null);
     let adopting =
         full_status.get("containerStatuses").is_some() || full_status.get("podIP").is_some();
+    let initial = sources(&ctx, &spec, true).await;
     let mut m = {
         let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
         let mut env = Env {
@@ -129,6 +146,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
             runtime: ctx.runtime.as_ref(),
             timing: &ctx.timing,
             ips: &mut *ips,
+            sources: &initial,
             events: &mut events,
         };
         if adopting {
@@ -148,8 +166,13 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
     let mut written: Option<u64> = None;
     // Real processes: their exits wake the worker (nothing to poll).
     let changes = ctx.runtime.changes(&m.spec.uid);
+    let mut fresh = Some(initial);
     loop {
-        let wake = step(&ctx, &mut m, &mut events, update.take());
+        let sources = match fresh.take() {
+            Some(s) => s,
+            None => sources(&ctx, &m.spec, m.needs_sources()).await,
+        };
+        let wake = step(&ctx, &mut m, &mut events, &sources, update.take());
         record(&ctx, &m.spec, &mut events);
         let now = ctx.clock.now();
         let status = status::pod_status(&m, now, &ctx.host_ip, &api_status);

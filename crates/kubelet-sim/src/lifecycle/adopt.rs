@@ -4,9 +4,10 @@
 //! transition times; a pod caught half-way through starting starts again from its sandbox.
 
 use super::{
-    ContainerKind, ContainerMachine, ContainerState, Env, PodMachine, PodSpecView, Stage,
-    Termination,
+    sandbox, starting, ContainerKind, ContainerMachine, ContainerState, Env, PodCtx, PodMachine,
+    PodSpecView, Stage, Termination,
 };
+use crate::apidata::env::Resolved;
 use crate::images::ImageRef;
 use crate::runtime::{ContainerConfig, SandboxConfig};
 use apimachinery::clock::parse_rfc3339;
@@ -37,7 +38,7 @@ fn termination(v: &Value) -> Option<Termination> {
     })
 }
 
-fn adopt_container(c: &mut ContainerMachine, status: &Value, pod: &PodSpecView, env: &mut Env<'_>) {
+fn adopt_container(c: &mut ContainerMachine, status: &Value, pod: &PodCtx<'_>, env: &mut Env<'_>) {
     let restarts = status
         .get("restartCount")
         .and_then(Value::as_i64)
@@ -73,9 +74,16 @@ fn adopt_container(c: &mut ContainerMachine, status: &Value, pod: &PodSpecView, 
             env.runtime.image_pulled(&info);
             let policy = match c.spec.kind {
                 ContainerKind::Sidecar => "Always",
-                _ => pod.restart_policy.as_str(),
+                _ => pod.spec.restart_policy.as_str(),
             };
-            let config = ContainerConfig::new(pod, &c.spec, info.clone(), policy, restarts);
+            // What it was started with, as near as can be told now.
+            let resolved = starting::resolved(&c.spec, pod, env).unwrap_or_else(|_| Resolved {
+                env: Vec::new(),
+                command: c.spec.command.clone(),
+                args: c.spec.args.clone(),
+            });
+            let config =
+                ContainerConfig::new(pod.spec, &c.spec, resolved, info.clone(), policy, restarts);
             env.runtime.adopt_container(&config, &id, started_at);
             let started_ok_at = started_at + c.spec.startup_delay.unwrap_or_default();
             let ready_at = match c.spec.readiness_delay {
@@ -121,7 +129,12 @@ pub fn adopt(spec: PodSpecView, status: &Value, env: &mut Env<'_>) -> PodMachine
         m.stage = Stage::Sandbox { ready_at: env.now };
         return m;
     };
-    let Ok(sandbox) = env.runtime.run_pod_sandbox(&SandboxConfig::of(&m.spec)) else {
+    // Volumes that cannot be set up now start empty (the processes that used them are gone).
+    let vols = sandbox::volumes(&m.spec, env.sources).unwrap_or_else(|_| m.spec.volumes.clone());
+    let Ok(sandbox) = env
+        .runtime
+        .run_pod_sandbox(&SandboxConfig::of(&m.spec, ip, vols))
+    else {
         m.stage = Stage::Sandbox { ready_at: env.now };
         return m;
     };
@@ -138,14 +151,19 @@ pub fn adopt(spec: PodSpecView, status: &Value, env: &mut Env<'_>) -> PodMachine
             .cloned()
     };
     let spec = m.spec.clone();
+    let pod = PodCtx {
+        spec: &spec,
+        has_init: !m.init.is_empty(),
+        pod_ip: Some(ip),
+    };
     for c in m.init.iter_mut() {
         if let Some(s) = find("initContainerStatuses", &c.spec.name) {
-            adopt_container(c, &s, &spec, env);
+            adopt_container(c, &s, &pod, env);
         }
     }
     for c in m.containers.iter_mut() {
         if let Some(s) = find("containerStatuses", &c.spec.name) {
-            adopt_container(c, &s, &spec, env);
+            adopt_container(c, &s, &pod, env);
         }
     }
     let pending_init = m.init.iter().position(|c| match c.spec.kind {

@@ -35,6 +35,7 @@ pub fn step(m: &mut PodMachine, env: &mut Env<'_>) -> bool {
     let pod = PodCtx {
         spec: &m.spec,
         has_init: !m.init.is_empty(),
+        pod_ip: m.pod_ip.as_deref(),
     };
     let mut moved = false;
     for c in m.init.iter_mut().chain(m.containers.iter_mut()) {

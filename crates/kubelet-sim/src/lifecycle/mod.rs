@@ -51,12 +51,14 @@ pub trait IpSource {
     fn reserve(&mut self, pod_uid: &str, ip: &str) -> bool;
 }
 
-/// What a step works with: the time, the node's runtime and addresses, and where events go.
+/// What a step works with: the time, the node's runtime and addresses, the ConfigMaps and
+/// Secrets the pod references (fetched by the kubelet before the step), and where events go.
 pub struct Env<'a> {
     pub now: SystemTime,
     pub runtime: &'a dyn ContainerRuntime,
     pub timing: &'a Timing,
     pub ips: &'a mut dyn IpSource,
+    pub sources: &'a crate::apidata::Sources,
     pub events: &'a mut Vec<Event>,
 }
 
@@ -263,6 +265,8 @@ pub struct PodMachine {
     pub crash_backoff: Backoff,
     /// The last pull error per back-off key (`ErrImagePull: <message>`).
     pub pull_errors: HashMap<String, String>,
+    /// Failed volume set-ups in a row (`FailedMount`), for the retry back-off.
+    pub mount_failures: u32,
 }
 
 impl PodMachine {
@@ -291,6 +295,7 @@ impl PodMachine {
             pull_backoff: Backoff::default(),
             crash_backoff: Backoff::default(),
             pull_errors: HashMap::new(),
+            mount_failures: 0,
         }
     }
 
@@ -305,6 +310,15 @@ impl PodMachine {
 
     pub fn is_terminal(&self) -> bool {
         self.stage == Stage::Terminal
+    }
+
+    /// Whether the next step may set up volumes or create a container, and so needs the
+    /// pod's ConfigMaps and Secrets.
+    pub fn needs_sources(&self) -> bool {
+        matches!(
+            self.stage,
+            Stage::Sandbox { .. } | Stage::Init(_) | Stage::Main
+        ) && self.all().any(|c| !c.is_running())
     }
 
     /// Every container, init ones first.
@@ -406,6 +420,7 @@ impl PodMachine {
         let pod = PodCtx {
             spec: &self.spec,
             has_init: !self.init.is_empty(),
+            pod_ip: self.pod_ip.as_deref(),
         };
         let all_done = !self.containers.is_empty()
             && self.containers.iter().all(|c| {
@@ -424,6 +439,7 @@ impl PodMachine {
         let pod = PodCtx {
             spec: &self.spec,
             has_init: !self.init.is_empty(),
+            pod_ip: self.pod_ip.as_deref(),
         };
         let c = if init {
             &mut self.init[j]
@@ -573,6 +589,7 @@ impl PodMachine {
 pub struct PodCtx<'a> {
     pub spec: &'a PodSpecView,
     pub has_init: bool,
+    pub pod_ip: Option<&'a str>,
 }
 
 impl PodCtx<'_> {

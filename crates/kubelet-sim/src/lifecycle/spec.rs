@@ -1,8 +1,12 @@
 //! What the lifecycle reads from a Pod: its identity, restart policy and containers (image,
-//! pull policy, command, probes' delays, mounts), taken from the API object once per update.
+//! pull policy, command, probes' delays, mounts, environment, resources), and what the
+//! downward API shows of it (labels, annotations, node, service account), taken from the API
+//! object once per update.
 
 use crate::runtime::{PodVolume, VolumeSource};
-use k8s_openapi::api::core::v1::{Container, Pod, Probe};
+use crate::scheduler::resources::{parse_list, Resources};
+use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVar, HostAlias, Pod, Probe, Volume};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,8 +72,12 @@ pub struct ContainerSpec {
     /// With a startup probe: `started` this long after start.
     pub startup_delay: Option<Duration>,
     pub volume_mounts: Vec<(String, String, bool)>,
-    /// Environment variables with literal values (`valueFrom` is not resolved).
-    pub env: Vec<(String, String)>,
+    /// `env` as written (resolved at container creation by `apidata::env`).
+    pub env: Vec<EnvVar>,
+    pub env_from: Vec<EnvFromSource>,
+    /// `resources.limits` / `resources.requests` in milli-units.
+    pub limits: Resources,
+    pub requests: Resources,
     pub working_dir: Option<String>,
 }
 
@@ -101,7 +109,17 @@ pub struct PodSpecView {
     pub generation: i64,
     /// `spec.hostname` or the pod's name.
     pub hostname: String,
+    /// Every volume; configMap, secret, downwardAPI and projected ones as
+    /// `VolumeSource::Files` with no files yet (filled at sandbox creation from `api_volumes`).
     pub volumes: Vec<PodVolume>,
+    /// The configMap, secret, downwardAPI and projected volumes as written.
+    pub api_volumes: Vec<Volume>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub node_name: String,
+    pub service_account_name: String,
+    pub host_aliases: Vec<HostAlias>,
+    pub subdomain: Option<String>,
 }
 
 impl PodSpecView {
@@ -156,12 +174,10 @@ impl PodSpecView {
                         )
                     })
                     .collect(),
-                env: c
-                    .env
-                    .iter()
-                    .flatten()
-                    .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
-                    .collect(),
+                env: c.env.clone().unwrap_or_default(),
+                env_from: c.env_from.clone().unwrap_or_default(),
+                limits: parse_list(c.resources.as_ref().and_then(|r| r.limits.as_ref())),
+                requests: parse_list(c.resources.as_ref().and_then(|r| r.requests.as_ref())),
                 working_dir: c.working_dir.clone(),
             }
         };
@@ -202,7 +218,9 @@ impl PodSpecView {
                 .flatten()
                 .map(|v| PodVolume {
                     name: v.name.clone(),
-                    source: if v.empty_dir.is_some() {
+                    source: if crate::apidata::projection::is_api_data(v) {
+                        VolumeSource::Files(Vec::new())
+                    } else if v.empty_dir.is_some() {
                         VolumeSource::EmptyDir
                     } else if let Some(h) = &v.host_path {
                         VolumeSource::HostPath(h.path.clone())
@@ -213,6 +231,22 @@ impl PodSpecView {
                     },
                 })
                 .collect(),
+            api_volumes: spec
+                .volumes
+                .iter()
+                .flatten()
+                .filter(|v| crate::apidata::projection::is_api_data(v))
+                .cloned()
+                .collect(),
+            labels: pod.metadata.labels.clone().unwrap_or_default(),
+            annotations: pod.metadata.annotations.clone().unwrap_or_default(),
+            node_name: spec.node_name.clone().unwrap_or_default(),
+            service_account_name: spec
+                .service_account_name
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+            host_aliases: spec.host_aliases.clone().unwrap_or_default(),
+            subdomain: spec.subdomain.clone().filter(|s| !s.is_empty()),
         }
     }
 }

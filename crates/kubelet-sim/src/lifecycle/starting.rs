@@ -1,9 +1,29 @@
-//! State `Starting`: the image is on the node; the container is created (`Created`) and started
-//! (`Started`) after the runtime's create and start delays.
+//! State `Starting`: the image is on the node; the container's environment is resolved
+//! (`apidata::env`; a missing ConfigMap, Secret or key shows `CreateContainerConfigError` and
+//! is tried again after `CONFIG_RETRY`, as the pod worker's back-off period), then it is
+//! created (`Created`) and started (`Started`) after the runtime's create and start delays.
 
-use super::{ContainerMachine, ContainerState, Env, PodCtx, Shown};
+use super::{ContainerMachine, ContainerSpec, ContainerState, Env, PodCtx, Shown};
+use crate::apidata::env::{resolve, Resolved};
+use crate::apidata::fields::PodFields;
+use crate::apidata::DataError;
 use crate::images::ImageInfo;
 use crate::runtime::ContainerConfig;
+use std::time::Duration;
+
+/// How long after a `CreateContainerConfigError` the container is tried again (the kubelet's
+/// pod worker `backOffPeriod`).
+pub const CONFIG_RETRY: Duration = Duration::from_secs(10);
+
+/// Container `c`'s environment, command and args.
+pub fn resolved(c: &ContainerSpec, pod: &PodCtx<'_>, env: &Env<'_>) -> Result<Resolved, DataError> {
+    let fields = PodFields {
+        spec: pod.spec,
+        pod_ip: pod.pod_ip,
+        node: &env.sources.node,
+    };
+    resolve(c, &fields, env.sources)
+}
 
 pub fn enter(c: &mut ContainerMachine, image: ImageInfo, shown: Shown, env: &mut Env<'_>) {
     c.state = ContainerState::Starting {
@@ -21,9 +41,28 @@ pub fn step(c: &mut ContainerMachine, pod: &PodCtx<'_>, env: &mut Env<'_>) -> bo
     if env.now < at {
         return false;
     }
+    let resolved = match resolved(&c.spec, pod, env) {
+        Ok(r) => r,
+        Err(e) => {
+            env.warning("Failed", format!("Error: {e}"), &c.spec);
+            if let Shown::Terminated(t) = shown {
+                c.last_termination = Some(t);
+            }
+            c.state = ContainerState::Starting {
+                at: env.now + CONFIG_RETRY,
+                image,
+                shown: Shown::Waiting {
+                    reason: "CreateContainerConfigError",
+                    message: e.0,
+                },
+            };
+            return true;
+        }
+    };
     let config = ContainerConfig::new(
         pod.spec,
         &c.spec,
+        resolved,
         image.clone(),
         pod.policy_for(&c.spec).as_str(),
         c.runs,

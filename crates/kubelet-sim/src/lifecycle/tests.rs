@@ -43,6 +43,7 @@ struct Harness<R: ContainerRuntime> {
     rt: R,
     timing: Timing,
     events: Vec<Event>,
+    sources: crate::apidata::Sources,
 }
 
 impl<R: ContainerRuntime> Harness<R> {
@@ -52,6 +53,7 @@ impl<R: ContainerRuntime> Harness<R> {
             rt,
             timing,
             events: Vec::new(),
+            sources: crate::apidata::Sources::default(),
         }
     }
     fn at(&mut self, ms: u64) -> Option<SystemTime> {
@@ -61,6 +63,7 @@ impl<R: ContainerRuntime> Harness<R> {
             runtime: &self.rt,
             timing: &self.timing,
             ips: &mut ips,
+            sources: &self.sources,
             events: &mut self.events,
         };
         self.m.step(&mut env)
@@ -526,6 +529,7 @@ fn deleting_a_running_pod_stops_its_containers_and_ends_it() {
             runtime: &h.rt,
             timing: &h.timing,
             ips: &mut ips,
+            sources: &h.sources,
             events: &mut h.events,
         };
         h.m.update(spec, true, Some(30), &mut env);
@@ -569,6 +573,7 @@ fn changing_the_image_restarts_the_container_with_the_new_one() {
             runtime: &h.rt,
             timing: &h.timing,
             ips: &mut ips,
+            sources: &h.sources,
             events: &mut h.events,
         };
         h.m.update(new, false, None, &mut env);
@@ -615,4 +620,73 @@ fn active_deadline_fails_the_pod_with_deadline_exceeded() {
     assert_eq!(s["phase"], "Failed");
     assert_eq!(s["reason"], "DeadlineExceeded");
     assert!(h.reasons().contains(&"DeadlineExceeded"));
+}
+
+fn pod_with(spec: Value) -> PodSpecView {
+    let p: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+        "metadata": {"name": "web", "namespace": "default", "uid": "u1", "generation": 1},
+        "spec": spec
+    }))
+    .unwrap();
+    PodSpecView::from_pod(&p)
+}
+
+fn config_map(h: &mut Harness<SimulatedRuntime>, name: &str, key: &str, value: &str) {
+    h.sources.objects.insert(
+        (crate::apidata::Kind::ConfigMap, name.into()),
+        crate::apidata::Fetched::Found {
+            data: [(key.to_string(), value.to_string())].into(),
+            binary: Default::default(),
+        },
+    );
+}
+
+#[test]
+fn a_missing_configmap_volume_keeps_the_pod_creating_with_failed_mount_until_it_exists() {
+    let spec = pod_with(json!({
+        "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "infinity"],
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}]}],
+        "volumes": [{"name": "config", "configMap": {"name": "app"}}]
+    }));
+    let mut h = Harness::new(spec, sim(Timing::FAST), Timing::FAST);
+    assert_eq!(h.at(0), Some(t(500)), "retried after 500 ms");
+    assert_eq!(h.reasons(), ["FailedMount"]);
+    assert_eq!(
+        h.events[0].message,
+        "MountVolume.SetUp failed for volume \"config\" : configmap \"app\" not found"
+    );
+    assert_eq!(h.waiting(0), "ContainerCreating");
+    assert_eq!(h.at(500), Some(t(1500)), "then after 1 s");
+    config_map(&mut h, "app", "mode", "fast");
+    h.at(1500);
+    assert_eq!(h.status(1500)["phase"], "Running");
+}
+
+#[test]
+fn a_missing_configmap_key_in_env_shows_create_container_config_error_and_is_retried() {
+    let spec = pod_with(json!({
+        "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "infinity"],
+            "env": [{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "app", "key": "mode"}}}]}]
+    }));
+    let mut h = Harness::new(spec, sim(Timing::FAST), Timing::FAST);
+    let next = h.at(0);
+    assert_eq!(h.waiting(0), "CreateContainerConfigError");
+    let s = h.status(0);
+    assert_eq!(
+        s["containerStatuses"][0]["state"]["waiting"]["message"],
+        "configmap \"app\" not found"
+    );
+    let failed = h.events.iter().find(|e| e.reason == "Failed").unwrap();
+    assert_eq!(failed.message, "Error: configmap \"app\" not found");
+    assert!(failed.warning);
+    assert_eq!(next, Some(t(10_000)));
+    config_map(&mut h, "app", "other", "x");
+    h.at(10_000);
+    assert_eq!(
+        h.status(10_000)["containerStatuses"][0]["state"]["waiting"]["message"],
+        "couldn't find key mode in ConfigMap default/app"
+    );
+    config_map(&mut h, "app", "mode", "fast");
+    h.at(20_000);
+    assert_eq!(h.status(20_000)["phase"], "Running");
 }

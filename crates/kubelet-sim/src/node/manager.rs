@@ -299,6 +299,12 @@ impl NodeManager {
         let ctx = Arc::new(NodeContext {
             node_name: name.clone(),
             host_ip: ip.clone(),
+            facts: crate::apidata::NodeFacts {
+                host_ip: ip.clone(),
+                cpu_milli: self.host.cpus as i128 * 1000,
+                memory: self.host.memory_ki as i128 * 1024,
+                ephemeral_storage: self.host.ephemeral_storage_ki as i128 * 1024,
+            },
             runtime,
             logs: self.logs.clone(),
             ips: Mutex::new(

@@ -21,6 +21,15 @@ pub use fake::FakeRuntime;
 pub use process::ProcessRuntime;
 pub use simulated::SimulatedRuntime;
 
+/// One file of a configMap, secret, downwardAPI or projected volume, relative to the volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeFile {
+    pub path: String,
+    pub data: Vec<u8>,
+    /// Permission bits (`defaultMode` or the item's `mode`).
+    pub mode: u32,
+}
+
 /// Where a pod volume's files come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VolumeSource {
@@ -31,7 +40,10 @@ pub enum VolumeSource {
     HostPath(String),
     /// A PersistentVolumeClaim's bound volume (the provisioner's directory).
     Claim(String),
-    /// A kind the runtime does not fill (configMap, secret, projected): an empty directory.
+    /// configMap, secret, downwardAPI, projected: the files the kubelet made from the API
+    /// (`apidata::projection`), mounted read-only.
+    Files(Vec<VolumeFile>),
+    /// A kind the runtime does not fill (csi, nfs, ephemeral, …): an empty directory.
     Unsupported,
 }
 
@@ -50,16 +62,24 @@ pub struct SandboxConfig {
     pub namespace: String,
     pub hostname: String,
     pub volumes: Vec<PodVolume>,
+    /// The pod's `/etc/hosts` as the kubelet writes it (`apidata::hosts`).
+    pub hosts: String,
 }
 
 impl SandboxConfig {
-    pub fn of(pod: &crate::lifecycle::PodSpecView) -> SandboxConfig {
+    /// The sandbox of `pod` with address `ip` and the given volumes (API-data ones filled).
+    pub fn of(
+        pod: &crate::lifecycle::PodSpecView,
+        ip: &str,
+        volumes: Vec<PodVolume>,
+    ) -> SandboxConfig {
         SandboxConfig {
             uid: pod.uid.clone(),
             name: pod.name.clone(),
             namespace: pod.namespace.clone(),
             hostname: pod.hostname.clone(),
-            volumes: pod.volumes.clone(),
+            volumes,
+            hosts: crate::apidata::hosts::hosts_file(pod, ip),
         }
     }
 }
@@ -85,9 +105,12 @@ pub struct ContainerConfig {
 }
 
 impl ContainerConfig {
+    /// Container `c` of `pod`, with its environment, command and args as resolved
+    /// (`apidata::env`).
     pub fn new(
         pod: &crate::lifecycle::PodSpecView,
         c: &crate::lifecycle::ContainerSpec,
+        resolved: crate::apidata::env::Resolved,
         image: ImageInfo,
         restart_policy: &str,
         attempt: i32,
@@ -98,12 +121,12 @@ impl ContainerConfig {
             namespace: pod.namespace.clone(),
             name: c.name.clone(),
             image,
-            command: c.command.clone(),
-            args: c.args.clone(),
+            command: resolved.command,
+            args: resolved.args,
             restart_policy: restart_policy.into(),
             attempt,
             mounts: c.volume_mounts.clone(),
-            env: c.env.clone(),
+            env: resolved.env,
             working_dir: c.working_dir.clone(),
         }
     }

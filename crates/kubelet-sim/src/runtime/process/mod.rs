@@ -12,13 +12,18 @@
 //! code decides `Completed`/`Error`; an exit notifies the pod's worker (`changes`).
 //!
 //! Volumes: emptyDir → `<data>/runtime/<node>/pods/<uid>/volumes/<name>` (removed with the
-//! sandbox); a PVC → its PersistentVolume's directory (`volumes::claim_dir`), which outlives
+//! sandbox); configMap, secret, downwardAPI and projected → the same place, filled with the
+//! files the kubelet made (`files`, the atomic writer's layout) and mounted read-only; a PVC → its PersistentVolume's directory (`volumes::claim_dir`), which outlives
 //! the pod; hostPath → `<data>/runtime/<node>/hostpath/<path>`, never the host's own path.
+//!
+//! `/etc/hosts` is the kubelet's file for the pod (`<pods>/<uid>/etc-hosts`), bound into each
+//! container that does not mount something there itself.
 //!
 //! Every process dies with the runtime: the holders and the intermediates are started from
 //! one spawner thread with `PR_SET_PDEATHSIG`, and `Drop` kills what is left.
 
 mod exec;
+mod files;
 mod nginx;
 mod output;
 mod spawn;
@@ -76,6 +81,10 @@ struct Sandbox {
     /// `<root>/pods/<uid>`: the emptyDirs.
     dir: PathBuf,
     volumes: HashMap<String, PathBuf>,
+    /// Volumes always mounted read-only (the API-data ones).
+    read_only: std::collections::HashSet<String>,
+    /// The pod's `/etc/hosts`.
+    hosts: PathBuf,
     changes: Arc<Notify>,
 }
 
@@ -216,7 +225,7 @@ pub fn unavailable_reason(data_dir: &Path) -> Option<String> {
         name: "probe".into(),
         namespace: "probe".into(),
         hostname: "probe".into(),
-        volumes: vec![],
+        ..SandboxConfig::default()
     };
     let r = match probe.run_pod_sandbox(&config) {
         Ok(id) => {
@@ -313,7 +322,7 @@ impl ProcessRuntime {
         v: &PodVolume,
     ) -> Result<PathBuf, String> {
         let dir = match &v.source {
-            VolumeSource::EmptyDir | VolumeSource::Unsupported => {
+            VolumeSource::EmptyDir | VolumeSource::Unsupported | VolumeSource::Files(_) => {
                 pod_dir.join("volumes").join(&v.name)
             }
             VolumeSource::HostPath(p) => {
@@ -329,6 +338,9 @@ impl ProcessRuntime {
             }
         };
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if let VolumeSource::Files(f) = &v.source {
+            files::write(&dir, f).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
         Ok(dir)
     }
 
@@ -371,7 +383,7 @@ impl ProcessRuntime {
         let (holder, binds) = self
             .with(|t| {
                 let sb = t.sandboxes.get(&c.sandbox)?;
-                let binds = c
+                let mut binds = c
                     .config
                     .mounts
                     .iter()
@@ -379,10 +391,23 @@ impl ProcessRuntime {
                         Some(Bind {
                             source: sb.volumes.get(name)?.clone(),
                             target: path.clone(),
-                            read_only: *ro,
+                            read_only: *ro || sb.read_only.contains(name),
                         })
                     })
                     .collect::<Vec<_>>();
+                let own_hosts = binds.iter().any(|b| {
+                    spawn::container_path(&b.target).is_some_and(|p| p == Path::new("/etc/hosts"))
+                });
+                if !own_hosts && sb.hosts.is_file() {
+                    binds.insert(
+                        0,
+                        Bind {
+                            source: sb.hosts.clone(),
+                            target: "/etc/hosts".into(),
+                            read_only: false,
+                        },
+                    );
+                }
                 Some((sb.holder.pid, binds))
             })
             .ok_or_else(|| RuntimeError::Failed(format!("sandbox {} is gone", c.sandbox)))?;
@@ -621,12 +646,20 @@ impl ContainerRuntime for ProcessRuntime {
     fn run_pod_sandbox(&self, pod: &SandboxConfig) -> Result<String, RuntimeError> {
         let dir = self.root.join("pods").join(&pod.uid);
         let mut volumes = HashMap::new();
+        let mut read_only = std::collections::HashSet::new();
         for v in &pod.volumes {
             let d = self
                 .volume_dir(&dir, &pod.namespace, v)
                 .map_err(RuntimeError::Failed)?;
             volumes.insert(v.name.clone(), d);
+            if matches!(v.source, VolumeSource::Files(_)) {
+                read_only.insert(v.name.clone());
+            }
         }
+        let hosts = dir.join("etc-hosts");
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&hosts, &pod.hosts))
+            .map_err(|e| RuntimeError::Failed(format!("{}: {e}", hosts.display())))?;
         // As the kubelet does: at most 63 characters, not ending in `-` or `.`.
         let mut hostname: String = pod.hostname.chars().take(63).collect();
         while hostname.ends_with(['-', '.']) {
@@ -656,6 +689,8 @@ impl ContainerRuntime for ProcessRuntime {
                     holder,
                     dir,
                     volumes,
+                    read_only,
+                    hosts,
                     changes,
                 },
             );

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::images::Resolution;
+use crate::runtime::VolumeFile;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Node {
@@ -36,6 +37,7 @@ impl Node {
                 namespace: "default".into(),
                 hostname: hostname.into(),
                 volumes,
+                hosts: format!("127.0.0.1\tlocalhost\n10.244.0.9\t{hostname}\n"),
             })
             .unwrap()
     }
@@ -178,6 +180,42 @@ fn a_claims_directory_persists_across_pod_recreation() {
     let mut config = n.config("second", "busybox", &["cat", "/data/file"]);
     config.mounts = vec![("d".into(), "/data".into(), true)];
     assert_eq!(n.run_config(config), (0, vec!["kept".to_string()]));
+}
+
+#[test]
+fn api_data_volumes_are_read_only_files_and_etc_hosts_is_the_pods() {
+    let n = node();
+    let file = |path: &str, data: &str| VolumeFile {
+        path: path.into(),
+        data: data.as_bytes().to_vec(),
+        mode: 0o644,
+    };
+    let volumes = vec![PodVolume {
+        name: "config".into(),
+        source: VolumeSource::Files(vec![file("mode", "fast"), file("sub/level", "3")]),
+    }];
+    n.sandbox("u", "web-1", volumes);
+    let mut config = n.config(
+        "u",
+        "busybox",
+        &[
+            "sh",
+            "-c",
+            "cat /etc/config/mode; echo; cat /etc/config/sub/level; echo; \
+             touch /etc/config/x 2>/dev/null || echo read-only; grep web-1 /etc/hosts",
+        ],
+    );
+    // Not asked for read-only: the volume's kind makes it so.
+    config.mounts = vec![("config".into(), "/etc/config".into(), false)];
+    assert_eq!(
+        n.run_config(config),
+        (
+            0,
+            ["fast", "3", "read-only", "10.244.0.9\tweb-1"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
 }
 
 #[test]
