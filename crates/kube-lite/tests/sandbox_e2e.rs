@@ -213,3 +213,147 @@ spec:
     }
     let _ = kubectl(&k, &["version"]);
 }
+
+fn pod(name: &str, extra: &str, script: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:
+  - name: main
+    image: busybox
+{extra}    command: ["sh", "-c", "{script}"]
+"#
+    )
+}
+
+/// A counter printing a numbered line every 0.1 s.
+const TICKER: &str = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done";
+
+fn pods(k: &KubeLite) -> kube::Api<k8s_openapi::api::core::v1::Pod> {
+    let url = format!("http://{}", k.addr()).parse().expect("url");
+    let client = kube::Client::try_from(kube::Config::new(url)).expect("client");
+    kube::Api::default_namespaced(client)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio")
+}
+
+/// Read `r` until what was read contains `want` (or 20 s pass); what was read.
+async fn read_until(r: &mut (impl tokio::io::AsyncRead + Unpin), want: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(20), async {
+        while !String::from_utf8_lossy(&got).contains(want) {
+            match r.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn kube_rs_attach_streams_what_a_running_container_prints_from_then_on() {
+    let k = start();
+    kubectl_apply(&k, &pod("ticker", "", TICKER));
+    wait(&k, "pod/ticker", "condition=Ready", "90s");
+    std::thread::sleep(Duration::from_millis(500));
+    runtime().block_on(async {
+        let params = kube::api::AttachParams::default().stderr(false);
+        let mut attached = pods(&k).attach("ticker", &params).await.expect("attach");
+        let mut stdout = attached.stdout().expect("stdout");
+        let got = read_until(&mut stdout, "\ntick ").await;
+        let first: Vec<&str> = got.lines().filter(|l| l.starts_with("tick ")).collect();
+        assert!(!first.is_empty(), "live output: {got:?}");
+        assert!(
+            !got.starts_with("tick 0\n"),
+            "only what is printed after the attach, not the log from the start: {got:?}"
+        );
+    });
+}
+
+#[test]
+fn kube_rs_attach_writes_to_the_stdin_of_a_stdin_true_container() {
+    let k = start();
+    kubectl_apply(&k, &pod("echo", "    stdin: true\n", "cat"));
+    wait(&k, "pod/echo", "condition=Ready", "90s");
+    runtime().block_on(async {
+        use tokio::io::AsyncWriteExt;
+        let params = kube::api::AttachParams::default().stdin(true).stderr(false);
+        let mut attached = pods(&k).attach("echo", &params).await.expect("attach");
+        let mut stdout = attached.stdout().expect("stdout");
+        let mut stdin = attached.stdin().expect("stdin");
+        stdin.write_all(b"hello through attach\n").await.unwrap();
+        let got = read_until(&mut stdout, "hello through attach\n").await;
+        assert_eq!(got, "hello through attach\n");
+    });
+    assert_eq!(
+        kubectl_ok(&k, &["logs", "echo"]),
+        "hello through attach\n",
+        "what the container printed is in its log too"
+    );
+}
+
+#[test]
+fn kubectl_attach_shows_the_output_of_a_running_container() {
+    use std::io::Read;
+    let k = start();
+    kubectl_apply(&k, &pod("ticker", "", TICKER));
+    wait(&k, "pod/ticker", "condition=Ready", "90s");
+    let mut child = k
+        .kubectl()
+        .args(["attach", "ticker", "-c", "main"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl attach");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while String::from_utf8_lossy(&got).matches("tick ").count() < 3 && Instant::now() < deadline {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    let mut err = String::new();
+    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+    let got = String::from_utf8_lossy(&got);
+    assert!(
+        got.matches("tick ").count() >= 3,
+        "kubectl attach streams the output: {got:?} {err} {status:?}"
+    );
+}
+
+#[test]
+fn kubectl_attach_with_stderr_to_a_tty_container_is_refused_as_by_the_runtime() {
+    let k = start();
+    kubectl_apply(&k, &pod("term", "    stdin: true\n    tty: true\n", "cat"));
+    wait(&k, "pod/term", "condition=Ready", "90s");
+    runtime().block_on(async {
+        let params = kube::api::AttachParams::default();
+        let mut attached = pods(&k).attach("term", &params).await.expect("attach");
+        let status = attached
+            .take_status()
+            .expect("status")
+            .await
+            .expect("a status");
+        assert_eq!(
+            status.message.as_deref(),
+            Some("Internal error occurred: unable to upgrade connection: tty and stderr cannot both be true")
+        );
+    });
+}

@@ -71,6 +71,8 @@ pub struct ContainerSpec {
     /// Environment variables with literal values (`valueFrom` is not resolved).
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
+    /// `stdin`, `stdinOnce` and `tty` of the container.
+    pub io: crate::runtime::StdioSpec,
 }
 
 impl ContainerSpec {
@@ -163,6 +165,11 @@ impl PodSpecView {
                     .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
                     .collect(),
                 working_dir: c.working_dir.clone(),
+                io: crate::runtime::StdioSpec {
+                    stdin: c.stdin.unwrap_or(false),
+                    stdin_once: c.stdin_once.unwrap_or(false),
+                    tty: c.tty.unwrap_or(false),
+                },
             }
         };
         PodSpecView {

@@ -82,6 +82,18 @@ pub struct ContainerConfig {
     pub mounts: Vec<(String, String, bool)>,
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
+    pub io: StdioSpec,
+}
+
+/// How a container's main process is connected (`stdin`, `stdinOnce`, `tty` of its spec).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StdioSpec {
+    /// Keep a pipe to the process's stdin open for `pods/attach`.
+    pub stdin: bool,
+    /// Close that stdin when the first attach session that wrote it ends.
+    pub stdin_once: bool,
+    /// Run under a pseudo-terminal (stdout and stderr merged).
+    pub tty: bool,
 }
 
 impl ContainerConfig {
@@ -105,6 +117,7 @@ impl ContainerConfig {
             mounts: c.volume_mounts.clone(),
             env: c.env.clone(),
             working_dir: c.working_dir.clone(),
+            io: c.io,
         }
     }
 
@@ -254,6 +267,22 @@ pub trait ContainerRuntime: Send + Sync {
         Box::pin(async {
             Err(RuntimeError::Failed(
                 "the container runtime of this node cannot run commands in containers".to_string(),
+            ))
+        })
+    }
+    /// Attach to running container `id`'s main process (`pods/attach`; `req.command` is not
+    /// used): its output from now on, its stdin when the container keeps one open, a TTY when
+    /// the container has one (`req.tty` is not used). The process's `exit` resolves with 0
+    /// when the attach ends: the container's output ended, or the stdin given was shut down.
+    fn attach(
+        &self,
+        id: &str,
+        req: ExecRequest,
+    ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
+        let _ = (id, req);
+        Box::pin(async {
+            Err(RuntimeError::Failed(
+                "the container runtime of this node cannot attach to containers".to_string(),
             ))
         })
     }

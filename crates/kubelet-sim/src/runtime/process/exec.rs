@@ -70,7 +70,25 @@ pub async fn connect(holder: libc::pid_t, port: u16) -> Result<PortStream, Runti
     })
 }
 
-fn openpty() -> std::io::Result<(OwnedFd, OwnedFd)> {
+/// A pty's leader side, shared by its reader, writer and resizer.
+pub type PtyLeader = Arc<OwnedFd>;
+
+/// Sets the size (columns, rows) of the pty whose leader side is `leader`.
+pub fn resizer(leader: PtyLeader) -> Box<dyn Fn(u16, u16) + Send + Sync> {
+    Box::new(move |cols: u16, rows: u16| {
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ with a winsize on the pty's leader side we hold open.
+        unsafe { libc::ioctl(leader.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    })
+}
+
+/// A new pty from the host's devpts: (leader, follower); the leader is close-on-exec.
+pub fn openpty() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let mut leader = -1;
     let mut follower = -1;
     // SAFETY: out pointers to two ints; no name, termios or size.
@@ -133,12 +151,7 @@ pub fn start(
                 .env("PATH", super::DEFAULT_PATH)
                 .env("HOME", "/root");
             match &follower {
-                Some(f) => {
-                    cmd.env("TERM", "xterm")
-                        .stdin(Stdio::from(f.try_clone()?))
-                        .stdout(Stdio::from(f.try_clone()?))
-                        .stderr(Stdio::from(f.try_clone()?));
-                }
+                Some(f) => on_pty(&mut cmd, f)?,
                 None => {
                     let pipe_or_null = |w: bool| if w { Stdio::piped() } else { Stdio::null() };
                     cmd.stdin(pipe_or_null(wants.0))
@@ -174,17 +187,6 @@ pub fn start(
     match leader {
         Some(l) => {
             let dup = |l: &Arc<OwnedFd>| l.try_clone().map_err(failed);
-            let resize_fd = l.clone();
-            let resize = move |cols: u16, rows: u16| {
-                let ws = libc::winsize {
-                    ws_row: rows,
-                    ws_col: cols,
-                    ws_xpixel: 0,
-                    ws_ypixel: 0,
-                };
-                // SAFETY: TIOCSWINSZ with a winsize on the pty's leader side we hold open.
-                unsafe { libc::ioctl(resize_fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-            };
             Ok(ExecProcess {
                 stdin: req
                     .stdin
@@ -193,7 +195,7 @@ pub fn start(
                     .map(|f| Box::pin(file(f)) as _),
                 stdout: Some(Box::pin(PtyReader(file(dup(&l)?)))),
                 stderr: None,
-                resize: Some(Box::new(resize)),
+                resize: Some(resizer(l.clone())),
                 exit,
             })
         }
