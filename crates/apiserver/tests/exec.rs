@@ -15,7 +15,7 @@ use futures::{SinkExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
@@ -347,12 +347,7 @@ fn kubectl_exec_exits_with_the_command_exit_code() {
 fn kubectl_exec_it_gives_the_command_a_terminal() {
     let c = Cluster::start();
     c.running_pod("p");
-    // kubectl asks for a TTY only when its own stdin is a terminal.
-    let (master, slave) = openpty();
-    set_size(&master, 80, 24);
-    let dup = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
-    let mut cmd = c.kubectl.command();
-    cmd.args([
+    let (status, out) = testkit::run_on_terminal(c.kubectl.command().args([
         "exec",
         "-it",
         "p",

@@ -357,3 +357,32 @@ fn kubectl_attach_with_stderr_to_a_tty_container_is_refused_as_by_the_runtime() 
         );
     });
 }
+
+#[test]
+fn kubectl_exec_it_gives_the_command_a_terminal_named_in_the_containers_dev_pts() {
+    let k = start();
+    kubectl_apply(&k, &pod("shell", "", "sleep 3600"));
+    wait(&k, "pod/shell", "condition=Ready", "90s");
+    let (status, out) = testkit::run_on_terminal(k.kubectl().args([
+        "exec",
+        "-it",
+        "shell",
+        "--",
+        "sh",
+        "-c",
+        "tty; ls /dev/pts",
+    ]));
+    assert!(status.success(), "{out}");
+    let mut lines = out.lines().map(str::trim);
+    let tty = lines.next().unwrap_or("");
+    assert!(
+        tty.strip_prefix("/dev/pts/")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        "{out}"
+    );
+    let n = &tty["/dev/pts/".len()..];
+    assert!(
+        lines.any(|l| l.split_whitespace().any(|w| w == n)),
+        "the terminal is one of the container's own: {out}"
+    );
+}

@@ -111,6 +111,53 @@ pub fn openpty() -> std::io::Result<(OwnedFd, OwnedFd)> {
     Ok((l, f))
 }
 
+/// Give `cmd` the pty whose follower side is `follower` as its stdin, stdout and stderr.
+pub fn on_pty(cmd: &mut Command, follower: &OwnedFd) -> std::io::Result<()> {
+    cmd.env("TERM", "xterm")
+        .stdin(Stdio::from(follower.try_clone()?))
+        .stdout(Stdio::from(follower.try_clone()?))
+        .stderr(Stdio::from(follower.try_clone()?));
+    Ok(())
+}
+
+/// A new pty from the devpts instance mounted at `/dev/pts` in the container of process
+/// `pid` (opened through `/proc/<pid>/root`), so that inside the container the follower is
+/// `/dev/pts/<n>` and `tty` names it; a pty of the host's devpts would have no name there.
+fn container_pty(pid: libc::pid_t) -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let ptmx = sys::cstr(format!("/proc/{pid}/root/dev/pts/ptmx"))?;
+    // SAFETY: open(2) of a NUL-terminated path; the descriptor is ours.
+    let leader = unsafe {
+        libc::open(
+            ptmx.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if leader < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: just opened, owned by nobody else.
+    let leader = unsafe { OwnedFd::from_raw_fd(leader) };
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads an int from the pointer, which lives across the call.
+    if unsafe { libc::ioctl(leader.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // The follower opened from the leader itself (no path lookup in our mount namespace).
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new descriptor.
+    let follower = unsafe {
+        libc::ioctl(
+            leader.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY,
+        )
+    };
+    if follower < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: just returned by the kernel, owned by nobody else.
+    Ok((leader, unsafe { OwnedFd::from_raw_fd(follower) }))
+}
+
 fn file(fd: OwnedFd) -> tokio::fs::File {
     tokio::fs::File::from_std(std::fs::File::from(fd))
 }
@@ -133,7 +180,7 @@ pub fn start(
     };
     let args: Vec<String> = req.command[1..].to_vec();
     let pty = if req.tty {
-        Some(openpty().map_err(failed)?)
+        Some(container_pty(pid).or_else(|_| openpty()).map_err(failed)?)
     } else {
         None
     };
