@@ -386,3 +386,40 @@ fn kubectl_exec_it_gives_the_command_a_terminal_named_in_the_containers_dev_pts(
         "the terminal is one of the container's own: {out}"
     );
 }
+
+#[test]
+fn an_nginx_pod_serves_its_welcome_page_and_logs_the_request_in_the_combined_format() {
+    let k = start();
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: nginx
+    image: nginx
+"#,
+    );
+    wait(&k, "pod/web", "condition=Ready", "90s");
+    let page = kubectl_ok(&k, &["exec", "web", "--", "curl", "-s", "localhost"]);
+    assert!(page.contains("<title>Welcome to nginx!</title>"), "{page}");
+    let logs = kubectl_ok(&k, &["logs", "web"]);
+    let line = logs
+        .lines()
+        .find(|l| l.contains("\"GET / HTTP/1.1\""))
+        .unwrap_or_else(|| panic!("an access line: {logs:?}"));
+    // `127.0.0.1 - - [06/Dec/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 615 "-" "curl/8.5.0" "-"`
+    let (addr, rest) = line.split_once(" - - [").expect("remote address and user");
+    assert_eq!(addr, "127.0.0.1", "{line}");
+    let (time, rest) = rest.split_once("] ").expect("time");
+    assert!(time.ends_with(" +0000") && time.contains(":"), "{line}");
+    let fields: Vec<&str> = rest.split('"').collect();
+    assert_eq!(fields[1], "GET / HTTP/1.1", "{line}");
+    let status_size: Vec<&str> = fields[2].split_whitespace().collect();
+    assert_eq!(status_size[0], "200", "{line}");
+    assert!(status_size[1].parse::<u64>().is_ok_and(|n| n > 0), "{line}");
+    assert_eq!(fields[3], "-", "no referer: {line}");
+    assert!(fields[5].starts_with("curl/"), "the user agent: {line}");
+}
