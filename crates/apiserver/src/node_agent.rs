@@ -73,6 +73,11 @@ pub fn upgrade_refused(kubelet_message: &str) -> ApiError {
     ApiError::internal(format!("unable to upgrade connection: {kubelet_message}"))
 }
 
+/// A node agent's refusal of what it cannot do, as a `BadRequest`.
+fn refuse<T>(message: &'static str) -> BoxFuture<'static, Result<T, ApiError>> {
+    Box::pin(async move { Err(ApiError::bad_request(message)) })
+}
+
 /// The kubelet side of the API server.
 pub trait NodeAgent: Send + Sync {
     /// The log of `opts.container` of `pod` (the stored object, bound to a node), or the
@@ -89,11 +94,7 @@ pub trait NodeAgent: Send + Sync {
         opts: ExecOptions,
     ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
         let _ = (pod, opts);
-        Box::pin(async {
-            Err(ApiError::bad_request(
-                "this node cannot run commands in containers".to_string(),
-            ))
-        })
+        refuse("this node cannot run commands in containers")
     }
 
     /// Join the running main process of `opts.container` of `pod` (`pods/attach`): its output
@@ -107,11 +108,7 @@ pub trait NodeAgent: Send + Sync {
         opts: ExecOptions,
     ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
         let _ = (pod, opts);
-        Box::pin(async {
-            Err(ApiError::bad_request(
-                "this node cannot attach to containers".to_string(),
-            ))
-        })
+        refuse("this node cannot attach to containers")
     }
 
     /// Connect to `port` on `pod`'s loopback (its network namespace). An error's message is
@@ -123,10 +120,6 @@ pub trait NodeAgent: Send + Sync {
         port: u16,
     ) -> BoxFuture<'static, Result<PortConnection, ApiError>> {
         let _ = (pod, port);
-        Box::pin(async {
-            Err(ApiError::bad_request(
-                "this node cannot forward ports".to_string(),
-            ))
-        })
+        refuse("this node cannot forward ports")
     }
 }

@@ -631,7 +631,6 @@ fn bad_exec_requests_are_refused_with_a_status_before_any_upgrade() {
         "node-1",
         &[("a", running()), ("b", running())],
     );
-    let base = "/api/v1/namespaces/default/pods";
     let cases: &[(&str, &str, u16, &str)] = &[
         (
             "/nope/exec?command=true&stdout=true",
@@ -682,9 +681,16 @@ fn bad_exec_requests_are_refused_with_a_status_before_any_upgrade() {
             "requested protocol(s) are not supported: [v9.channel.k8s.io]; supports [v5.channel.k8s.io v4.channel.k8s.io v4.base64.channel.k8s.io channel.k8s.io base64.channel.k8s.io]",
         ),
     ];
+    refused_before_upgrade(&c, cases);
+}
+
+/// Each `(path under the default namespace's pods, subprotocols offered, code, message)` is
+/// refused with that `Status` before any upgrade.
+fn refused_before_upgrade(c: &Cluster, cases: &[(&str, &str, u16, &str)]) {
+    let base = "/api/v1/namespaces/default/pods";
     c.rt.block_on(async {
         for (path, protocols, code, message) in cases {
-            let Err((got, body)) = open(&c, &format!("{base}{path}"), protocols).await else {
+            let Err((got, body)) = open(c, &format!("{base}{path}"), protocols).await else {
                 panic!("{path} was upgraded");
             };
             assert_eq!(
@@ -777,38 +783,34 @@ fn bad_attach_requests_are_refused_with_a_status_before_any_upgrade() {
     let c = Cluster::start();
     c.running_pod("p");
     c.pod("unbound", &["app"], "", &[]);
-    let base = "/api/v1/namespaces/default/pods";
-    let cases: &[(&str, u16, &str)] = &[
-        ("/nope/attach?stdout=true", 404, "pods \"nope\" not found"),
+    let v5 = "v5.channel.k8s.io";
+    let cases: &[(&str, &str, u16, &str)] = &[
+        (
+            "/nope/attach?stdout=true",
+            v5,
+            404,
+            "pods \"nope\" not found",
+        ),
         (
             "/p/attach?stdout=true&container=x",
+            v5,
             400,
             "container x is not valid for pod p",
         ),
         (
             "/p/attach",
+            v5,
             400,
             "you must specify at least 1 of stdin, stdout, stderr",
         ),
         (
             "/unbound/attach?stdout=true",
+            v5,
             400,
             "pod unbound does not have a host assigned",
         ),
     ];
-    c.rt.block_on(async {
-        for (path, code, message) in cases {
-            let Err((got, body)) = open(&c, &format!("{base}{path}"), "v5.channel.k8s.io").await
-            else {
-                panic!("{path} was upgraded");
-            };
-            assert_eq!(
-                (got, body["message"].as_str()),
-                (*code, Some(*message)),
-                "{path}"
-            );
-        }
-    });
+    refused_before_upgrade(&c, cases);
 }
 
 #[test]
@@ -919,7 +921,6 @@ fn bad_port_forward_requests_are_refused_with_a_status_before_any_upgrade() {
     let c = Cluster::start();
     c.running_pod("p");
     c.pod("unbound", &["app"], "", &[]);
-    let base = "/api/v1/namespaces/default/pods";
     let cases: &[(&str, &str, u16, &str)] = &[
         ("/nope/portforward?ports=80", "v4.channel.k8s.io", 404, "pods \"nope\" not found"),
         (
@@ -938,18 +939,7 @@ fn bad_port_forward_requests_are_refused_with_a_status_before_any_upgrade() {
             "requested protocol(s) are not supported: [v5.channel.k8s.io]; supports [v4.channel.k8s.io v4.base64.channel.k8s.io channel.k8s.io base64.channel.k8s.io]",
         ),
     ];
-    c.rt.block_on(async {
-        for (path, protocols, code, message) in cases {
-            let Err((got, body)) = open(&c, &format!("{base}{path}"), protocols).await else {
-                panic!("{path} was upgraded");
-            };
-            assert_eq!(
-                (got, body["message"].as_str()),
-                (*code, Some(*message)),
-                "{path}"
-            );
-        }
-    });
+    refused_before_upgrade(&c, cases);
 }
 
 #[test]

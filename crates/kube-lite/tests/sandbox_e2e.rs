@@ -229,6 +229,12 @@ spec:
     )
 }
 
+/// Create pod `name` (`pod`) and wait until it is Ready.
+fn running_pod(k: &KubeLite, name: &str, extra: &str, script: &str) {
+    kubectl_apply(k, &pod(name, extra, script));
+    wait(k, &format!("pod/{name}"), "condition=Ready", "90s");
+}
+
 /// A counter printing a numbered line every 0.1 s.
 const TICKER: &str = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done";
 
@@ -265,8 +271,7 @@ async fn read_until(r: &mut (impl tokio::io::AsyncRead + Unpin), want: &str) -> 
 #[test]
 fn kube_rs_attach_streams_what_a_running_container_prints_from_then_on() {
     let k = start();
-    kubectl_apply(&k, &pod("ticker", "", TICKER));
-    wait(&k, "pod/ticker", "condition=Ready", "90s");
+    running_pod(&k, "ticker", "", TICKER);
     std::thread::sleep(Duration::from_millis(500));
     runtime().block_on(async {
         let params = kube::api::AttachParams::default().stderr(false);
@@ -285,8 +290,7 @@ fn kube_rs_attach_streams_what_a_running_container_prints_from_then_on() {
 #[test]
 fn kube_rs_attach_writes_to_the_stdin_of_a_stdin_true_container() {
     let k = start();
-    kubectl_apply(&k, &pod("echo", "    stdin: true\n", "cat"));
-    wait(&k, "pod/echo", "condition=Ready", "90s");
+    running_pod(&k, "echo", "    stdin: true\n", "cat");
     runtime().block_on(async {
         use tokio::io::AsyncWriteExt;
         let params = kube::api::AttachParams::default().stdin(true).stderr(false);
@@ -308,8 +312,7 @@ fn kube_rs_attach_writes_to_the_stdin_of_a_stdin_true_container() {
 fn kubectl_attach_shows_the_output_of_a_running_container() {
     use std::io::Read;
     let k = start();
-    kubectl_apply(&k, &pod("ticker", "", TICKER));
-    wait(&k, "pod/ticker", "condition=Ready", "90s");
+    running_pod(&k, "ticker", "", TICKER);
     let mut child = k
         .kubectl()
         .args(["attach", "ticker", "-c", "main"])
@@ -341,8 +344,7 @@ fn kubectl_attach_shows_the_output_of_a_running_container() {
 #[test]
 fn kubectl_attach_with_stderr_to_a_tty_container_is_refused_as_by_the_runtime() {
     let k = start();
-    kubectl_apply(&k, &pod("term", "    stdin: true\n    tty: true\n", "cat"));
-    wait(&k, "pod/term", "condition=Ready", "90s");
+    running_pod(&k, "term", "    stdin: true\n    tty: true\n", "cat");
     runtime().block_on(async {
         let params = kube::api::AttachParams::default();
         let mut attached = pods(&k).attach("term", &params).await.expect("attach");
@@ -361,8 +363,7 @@ fn kubectl_attach_with_stderr_to_a_tty_container_is_refused_as_by_the_runtime() 
 #[test]
 fn kubectl_exec_it_gives_the_command_a_terminal_named_in_the_containers_dev_pts() {
     let k = start();
-    kubectl_apply(&k, &pod("shell", "", "sleep 3600"));
-    wait(&k, "pod/shell", "condition=Ready", "90s");
+    running_pod(&k, "shell", "", "sleep 3600");
     let (status, out) = testkit::run_on_terminal(k.kubectl().args([
         "exec",
         "-it",

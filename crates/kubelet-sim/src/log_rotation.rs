@@ -157,6 +157,17 @@ pub fn rotate(log: &Path, t: SystemTime, max_files: usize) -> io::Result<bool> {
     Ok(true)
 }
 
+/// The names of the files in `dir`, sorted (tests).
+#[cfg(test)]
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,7 +213,13 @@ mod tests {
     fn the_plan_keeps_max_files_minus_two_rotated_files_and_compresses_them() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         // (rotated files, max files) → (remove, compress)
-        let cases: &[(&[&str], usize, &[&str], &[&str])] = &[
+        type Case = (
+            &'static [&'static str],
+            usize,
+            &'static [&'static str],
+            &'static [&'static str],
+        );
+        let cases: &[Case] = &[
             (&[], 5, &[], &[]),
             (&["l.1"], 5, &[], &["l.1"]),
             (&["l.1.gz", "l.2"], 5, &[], &["l.2"]),
@@ -241,13 +258,8 @@ mod tests {
             assert!(rotate(&log, t0 + Duration::from_secs(i), 3).unwrap());
         }
         std::fs::write(&log, "current\n").unwrap();
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         assert_eq!(
-            names,
+            names_in(dir.path()),
             ["c.log", "c.log.20251203-172949.gz", "c.log.20251203-172950"]
         );
         assert_eq!(

@@ -562,13 +562,8 @@ mod tests {
         let (_dir, store) = tiny_store();
         write_lines(&store, 0, 10);
         let dir = store.path(&key()).parent().unwrap().to_path_buf();
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         assert_eq!(
-            names,
+            log_rotation::names_in(&dir),
             [
                 "abc.log",
                 "abc.log.20251203-172950.gz",
@@ -611,15 +606,9 @@ mod tests {
         store.create(&run("def")).unwrap();
         let dir = store.path(&key()).parent().unwrap().to_path_buf();
         let count = |prefix: &str| {
-            std::fs::read_dir(&dir)
-                .unwrap()
-                .filter(|e| {
-                    e.as_ref()
-                        .unwrap()
-                        .file_name()
-                        .to_string_lossy()
-                        .starts_with(prefix)
-                })
+            log_rotation::names_in(&dir)
+                .iter()
+                .filter(|n| n.starts_with(prefix))
                 .count()
         };
         assert_eq!((count("abc.log"), count("def.log")), (2, 1));

@@ -208,6 +208,11 @@ pub struct PortStream {
     pub write: Pin<Box<dyn AsyncWrite + Send>>,
 }
 
+/// What a runtime cannot do, as its error.
+fn unsupported<T>(message: &'static str) -> BoxFuture<'static, Result<T, RuntimeError>> {
+    Box::pin(async move { Err(RuntimeError::Failed(message.to_string())) })
+}
+
 /// The kubelet's container runtime.
 pub trait ContainerRuntime: Send + Sync {
     /// `containerd://2.1.0`-like name and version, for the node's `containerRuntimeVersion`.
@@ -264,11 +269,7 @@ pub trait ContainerRuntime: Send + Sync {
         req: ExecRequest,
     ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
         let _ = (id, req);
-        Box::pin(async {
-            Err(RuntimeError::Failed(
-                "the container runtime of this node cannot run commands in containers".to_string(),
-            ))
-        })
+        unsupported("the container runtime of this node cannot run commands in containers")
     }
     /// Attach to running container `id`'s main process (`pods/attach`; `req.command` is not
     /// used): its output from now on, its stdin when the container keeps one open, a TTY when
@@ -280,11 +281,7 @@ pub trait ContainerRuntime: Send + Sync {
         req: ExecRequest,
     ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
         let _ = (id, req);
-        Box::pin(async {
-            Err(RuntimeError::Failed(
-                "the container runtime of this node cannot attach to containers".to_string(),
-            ))
-        })
+        unsupported("the container runtime of this node cannot attach to containers")
     }
     /// Connect to `port` on the loopback of the pod whose sandbox is `sandbox_id`.
     fn port_forward(
@@ -293,11 +290,7 @@ pub trait ContainerRuntime: Send + Sync {
         port: u16,
     ) -> BoxFuture<'static, Result<PortStream, RuntimeError>> {
         let _ = (sandbox_id, port);
-        Box::pin(async {
-            Err(RuntimeError::Failed(
-                "the container runtime of this node cannot forward ports".to_string(),
-            ))
-        })
+        unsupported("the container runtime of this node cannot forward ports")
     }
 }
 
