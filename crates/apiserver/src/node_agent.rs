@@ -1,8 +1,8 @@
 //! The seam from the API server to the node agents (kubelets) that run pods: the subresources
-//! a kubelet serves (`pods/log`, `pods/exec`, `pods/portforward`) are answered by a `NodeAgent` set on the registry by
+//! a kubelet serves (`pods/log`, `pods/exec`, `pods/attach`, `pods/portforward`) are answered by a `NodeAgent` set on the registry by
 //! whoever runs the nodes (`kube-lite up` wires in its simulated nodes). The API server checks
 //! the request against the pod object and stays unaware of how nodes keep logs or run
-//! processes (`pods/exec` and `pods/portforward`).
+//! processes (`pods/exec`, `pods/attach` and `pods/portforward`).
 
 use crate::error::ApiError;
 use bytes::Bytes;
@@ -31,7 +31,8 @@ pub struct LogOptions {
 /// A log's bytes as they become available; the response ends with the stream.
 pub type LogStream = BoxStream<'static, Bytes>;
 
-/// `PodExecOptions` after validation, with the container resolved.
+/// `PodExecOptions` after validation, with the container resolved; `PodAttachOptions` are
+/// the same with no command.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecOptions {
     pub container: String,
@@ -72,6 +73,11 @@ pub fn upgrade_refused(kubelet_message: &str) -> ApiError {
     ApiError::internal(format!("unable to upgrade connection: {kubelet_message}"))
 }
 
+/// A node agent's refusal of what it cannot do, as a `BadRequest`.
+fn refuse<T>(message: &'static str) -> BoxFuture<'static, Result<T, ApiError>> {
+    Box::pin(async move { Err(ApiError::bad_request(message)) })
+}
+
 /// The kubelet side of the API server.
 pub trait NodeAgent: Send + Sync {
     /// The log of `opts.container` of `pod` (the stored object, bound to a node), or the
@@ -88,11 +94,21 @@ pub trait NodeAgent: Send + Sync {
         opts: ExecOptions,
     ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
         let _ = (pod, opts);
-        Box::pin(async {
-            Err(ApiError::bad_request(
-                "this node cannot run commands in containers".to_string(),
-            ))
-        })
+        refuse("this node cannot run commands in containers")
+    }
+
+    /// Join the running main process of `opts.container` of `pod` (`pods/attach`): its output
+    /// from now on, `stdin` to the process if the container has one (`stdin: true`); a TTY
+    /// if the container has one (the spec decides, not `opts.tty`). The session's `exit`
+    /// resolves with 0 when the client's stdin ends (a detach) or the container's output does.
+    /// Errors are reported as for `exec`.
+    fn attach(
+        &self,
+        pod: &Value,
+        opts: ExecOptions,
+    ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
+        let _ = (pod, opts);
+        refuse("this node cannot attach to containers")
     }
 
     /// Connect to `port` on `pod`'s loopback (its network namespace). An error's message is
@@ -104,10 +120,6 @@ pub trait NodeAgent: Send + Sync {
         port: u16,
     ) -> BoxFuture<'static, Result<PortConnection, ApiError>> {
         let _ = (pod, port);
-        Box::pin(async {
-            Err(ApiError::bad_request(
-                "this node cannot forward ports".to_string(),
-            ))
-        })
+        refuse("this node cannot forward ports")
     }
 }

@@ -1,4 +1,4 @@
-//! `pods/exec` and `pods/portforward` over WebSocket, end to end: an in-process API server
+//! `pods/exec`, `pods/attach` (its refusals) and `pods/portforward` over WebSocket, end to end: an in-process API server
 //! whose node agent runs the command as a host process (a pty for `tty`) and forwards ports to
 //! this host's loopback, driven by the real kubectl v1.35 (channel protocol v5 with its SPDY
 //! fallback), by kube-rs, and by a raw WebSocket client for v4, resize and the requests that
@@ -15,7 +15,7 @@ use futures::{SinkExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
@@ -347,12 +347,7 @@ fn kubectl_exec_exits_with_the_command_exit_code() {
 fn kubectl_exec_it_gives_the_command_a_terminal() {
     let c = Cluster::start();
     c.running_pod("p");
-    // kubectl asks for a TTY only when its own stdin is a terminal.
-    let (master, slave) = openpty();
-    set_size(&master, 80, 24);
-    let dup = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
-    let mut cmd = c.kubectl.command();
-    cmd.args([
+    let (status, out) = testkit::run_on_terminal(c.kubectl.command().args([
         "exec",
         "-it",
         "p",
@@ -360,18 +355,7 @@ fn kubectl_exec_it_gives_the_command_a_terminal() {
         "sh",
         "-c",
         "test -t 0 && test -t 1 && echo on-a-tty",
-    ])
-    .stdin(dup(&slave))
-    .stdout(dup(&slave))
-    .stderr(dup(&slave));
-    let mut child = cmd.spawn().expect("kubectl");
-    drop(cmd);
-    drop(slave);
-    let mut out = Vec::new();
-    // Read to the end: EIO once kubectl, the last holder of the slave side, has exited.
-    let _ = std::fs::File::from(master).read_to_end(&mut out);
-    let status = child.wait().expect("kubectl exec -it");
-    let out = String::from_utf8_lossy(&out);
+    ]));
     assert!(status.success(), "{out}");
     assert!(out.contains("on-a-tty"), "{out}");
     assert!(!out.contains("Unable to use a TTY"), "{out}");
@@ -647,7 +631,6 @@ fn bad_exec_requests_are_refused_with_a_status_before_any_upgrade() {
         "node-1",
         &[("a", running()), ("b", running())],
     );
-    let base = "/api/v1/namespaces/default/pods";
     let cases: &[(&str, &str, u16, &str)] = &[
         (
             "/nope/exec?command=true&stdout=true",
@@ -698,9 +681,16 @@ fn bad_exec_requests_are_refused_with_a_status_before_any_upgrade() {
             "requested protocol(s) are not supported: [v9.channel.k8s.io]; supports [v5.channel.k8s.io v4.channel.k8s.io v4.base64.channel.k8s.io channel.k8s.io base64.channel.k8s.io]",
         ),
     ];
+    refused_before_upgrade(&c, cases);
+}
+
+/// Each `(path under the default namespace's pods, subprotocols offered, code, message)` is
+/// refused with that `Status` before any upgrade.
+fn refused_before_upgrade(c: &Cluster, cases: &[(&str, &str, u16, &str)]) {
+    let base = "/api/v1/namespaces/default/pods";
     c.rt.block_on(async {
         for (path, protocols, code, message) in cases {
-            let Err((got, body)) = open(&c, &format!("{base}{path}"), protocols).await else {
+            let Err((got, body)) = open(c, &format!("{base}{path}"), protocols).await else {
                 panic!("{path} was upgraded");
             };
             assert_eq!(
@@ -761,35 +751,98 @@ fn an_exec_request_that_is_no_websocket_upgrade_is_refused_with_a_status() {
 }
 
 #[test]
-fn discovery_lists_pods_exec_and_portforward() {
+fn discovery_lists_pods_exec_attach_and_portforward() {
     let c = Cluster::start();
     let o = c.kubectl(&["get", "--raw", "/api/v1"]);
     let list: Value = serde_json::from_str(&o.stdout).expect("APIResourceList");
-    let exec = list["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["name"] == "pods/exec")
-        .cloned();
-    assert_eq!(
-        exec,
-        Some(
-            json!({"name": "pods/exec", "singularName": "", "namespaced": true,
-                    "kind": "PodExecOptions", "verbs": ["create", "get"]})
-        )
+    for (name, kind) in [
+        ("pods/exec", "PodExecOptions"),
+        ("pods/attach", "PodAttachOptions"),
+        ("pods/portforward", "PodPortForwardOptions"),
+    ] {
+        let found = list["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["name"] == name)
+            .cloned();
+        assert_eq!(
+            found,
+            Some(json!({"name": name, "singularName": "", "namespaced": true,
+                        "kind": kind, "verbs": ["create", "get"]})),
+            "{name}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attach (the session itself is the node agent's; see kube-lite's sandbox tests).
+
+#[test]
+fn bad_attach_requests_are_refused_with_a_status_before_any_upgrade() {
+    let c = Cluster::start();
+    c.running_pod("p");
+    c.pod("unbound", &["app"], "", &[]);
+    let v5 = "v5.channel.k8s.io";
+    let cases: &[(&str, &str, u16, &str)] = &[
+        (
+            "/nope/attach?stdout=true",
+            v5,
+            404,
+            "pods \"nope\" not found",
+        ),
+        (
+            "/p/attach?stdout=true&container=x",
+            v5,
+            400,
+            "container x is not valid for pod p",
+        ),
+        (
+            "/p/attach",
+            v5,
+            400,
+            "you must specify at least 1 of stdin, stdout, stderr",
+        ),
+        (
+            "/unbound/attach?stdout=true",
+            v5,
+            400,
+            "pod unbound does not have a host assigned",
+        ),
+    ];
+    refused_before_upgrade(&c, cases);
+}
+
+#[test]
+fn kubectl_attach_to_a_container_not_running_fails_as_with_kube_apiserver() {
+    let c = Cluster::start();
+    c.pod(
+        "p",
+        &["app"],
+        "node-1",
+        &[("app", json!({"waiting": {"reason": "ContainerCreating"}}))],
     );
-    let forward = list["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["name"] == "pods/portforward")
-        .cloned();
+    let o = c.kubectl(&["attach", "p", "-c", "app"]);
+    assert_eq!(o.code, 1);
+    // After kubectl's own notices ("All commands and output from this session will be
+    // recorded ...", "If you don't see a command prompt ...").
     assert_eq!(
-        forward,
-        Some(
-            json!({"name": "pods/portforward", "singularName": "", "namespaced": true,
-                    "kind": "PodPortForwardOptions", "verbs": ["create", "get"]})
-        )
+        o.stderr.lines().last(),
+        Some("error: Internal error occurred: unable to upgrade connection: container not found (\"app\")"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn kubectl_attach_to_an_unknown_container_is_refused_before_asking_the_server() {
+    let c = Cluster::start();
+    c.running_pod("p");
+    let o = c.kubectl(&["attach", "p", "-c", "nope"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "error: cannot attach to the container: container nope not found in pod p\n"
     );
 }
 
@@ -868,7 +921,6 @@ fn bad_port_forward_requests_are_refused_with_a_status_before_any_upgrade() {
     let c = Cluster::start();
     c.running_pod("p");
     c.pod("unbound", &["app"], "", &[]);
-    let base = "/api/v1/namespaces/default/pods";
     let cases: &[(&str, &str, u16, &str)] = &[
         ("/nope/portforward?ports=80", "v4.channel.k8s.io", 404, "pods \"nope\" not found"),
         (
@@ -887,18 +939,7 @@ fn bad_port_forward_requests_are_refused_with_a_status_before_any_upgrade() {
             "requested protocol(s) are not supported: [v5.channel.k8s.io]; supports [v4.channel.k8s.io v4.base64.channel.k8s.io channel.k8s.io base64.channel.k8s.io]",
         ),
     ];
-    c.rt.block_on(async {
-        for (path, protocols, code, message) in cases {
-            let Err((got, body)) = open(&c, &format!("{base}{path}"), protocols).await else {
-                panic!("{path} was upgraded");
-            };
-            assert_eq!(
-                (got, body["message"].as_str()),
-                (*code, Some(*message)),
-                "{path}"
-            );
-        }
-    });
+    refused_before_upgrade(&c, cases);
 }
 
 /// `kubectl port-forward pod/p :PORT` to an echo server behind the node agent; `spdy` turns

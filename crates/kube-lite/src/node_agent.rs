@@ -1,16 +1,16 @@
 //! The API server's `NodeAgent` for the simulated nodes of `kube-lite up`: `pods/log` reads the
 //! container log files the nodes' runtimes write (all nodes share this host's data dir), picking
-//! the container run as the kubelet does; `pods/exec` and `pods/portforward` find the pod's node
-//! runtime and its container (or sandbox) and ask the runtime.
+//! the container run as the kubelet does; `pods/exec`, `pods/attach` and `pods/portforward`
+//! find the pod's node runtime and its container (or sandbox) and ask the runtime.
 
 use apiserver::error::ApiError;
 use apiserver::node_agent::{
-    ExecOptions, ExecSession, LogOptions, LogStream, NodeAgent, PortConnection,
+    upgrade_refused, ExecOptions, ExecSession, LogOptions, LogStream, NodeAgent, PortConnection,
 };
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use kubelet_sim::logs::{container_for_logs, LogKey, LogStore, ReadOptions, Stream};
-use kubelet_sim::runtime::{ContainerRuntime, ExecRequest};
+use kubelet_sim::runtime::{ContainerRuntime, ExecProcess, ExecRequest, RuntimeError};
 use kubelet_sim::NodeRuntimes;
 use serde_json::Value;
 use std::sync::Arc;
@@ -47,6 +47,57 @@ fn running_container(pod: &Value, container: &str) -> Result<String, ApiError> {
         None => Err(ApiError::bad_request(format!(
             "unable to upgrade connection: container not found (\"{container}\" in pod \"{name}\")"
         ))),
+    }
+}
+
+/// Whether `container` of `pod` has `tty: true` in its spec.
+fn container_tty(pod: &Value, container: &str) -> bool {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|l| pod["spec"][l].as_array())
+        .flatten()
+        .find(|c| c["name"] == container)
+        .is_some_and(|c| c["tty"] == true)
+}
+
+/// How a streaming session is begun on a runtime: `exec` or `attach`.
+type Begin = fn(
+    &dyn ContainerRuntime,
+    &str,
+    ExecRequest,
+) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>>;
+
+impl SimulatedKubelets {
+    /// Find the pod's running container and begin a session on it with `begin`.
+    fn session(
+        &self,
+        pod: &Value,
+        opts: ExecOptions,
+        begin: Begin,
+    ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
+        let target = self
+            .runtime(pod)
+            .and_then(|rt| Ok((rt, running_container(pod, &opts.container)?)));
+        Box::pin(async move {
+            let (rt, id) = target?;
+            let req = ExecRequest {
+                command: opts.command,
+                stdin: opts.stdin,
+                stdout: opts.stdout,
+                stderr: opts.stderr,
+                tty: opts.tty,
+            };
+            let p = begin(rt.as_ref(), &id, req)
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(ExecSession {
+                stdin: p.stdin,
+                stdout: p.stdout,
+                stderr: p.stderr,
+                resize: p.resize,
+                exit: p.exit,
+            })
+        })
     }
 }
 
@@ -87,30 +138,20 @@ impl NodeAgent for SimulatedKubelets {
         pod: &Value,
         opts: ExecOptions,
     ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
-        let target = self
-            .runtime(pod)
-            .and_then(|rt| Ok((rt, running_container(pod, &opts.container)?)));
-        Box::pin(async move {
-            let (rt, id) = target?;
-            let req = ExecRequest {
-                command: opts.command,
-                stdin: opts.stdin,
-                stdout: opts.stdout,
-                stderr: opts.stderr,
-                tty: opts.tty,
-            };
-            let p = rt
-                .exec(&id, req)
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            Ok(ExecSession {
-                stdin: p.stdin,
-                stdout: p.stdout,
-                stderr: p.stderr,
-                resize: p.resize,
-                exit: p.exit,
-            })
-        })
+        self.session(pod, opts, |rt, id, req| rt.exec(id, req))
+    }
+
+    fn attach(
+        &self,
+        pod: &Value,
+        opts: ExecOptions,
+    ) -> BoxFuture<'static, Result<ExecSession, ApiError>> {
+        // The kubelet attaches with the container's own TTY setting; the runtime then
+        // refuses stderr besides a TTY.
+        if container_tty(pod, &opts.container) && opts.stderr {
+            return Box::pin(async { Err(upgrade_refused("tty and stderr cannot both be true")) });
+        }
+        self.session(pod, opts, |rt, id, req| rt.attach(id, req))
     }
 
     fn port_forward(

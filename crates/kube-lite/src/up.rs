@@ -32,6 +32,14 @@ pub struct UpArgs {
     /// `simulated` with --fast.
     #[arg(long, env = "KUBE_LITE_RUNTIME", value_parser = ["process", "simulated"])]
     pub runtime: Option<String>,
+    /// Rotate a container's log file once it reaches this size (the kubelet's
+    /// containerLogMaxSize: a quantity such as 10Mi or 512Ki).
+    #[arg(long, default_value = "10Mi", value_name = "SIZE", value_parser = kubelet_sim::log_rotation::parse_size)]
+    pub container_log_max_size: u64,
+    /// Log files a container may have, the current one included (the kubelet's
+    /// containerLogMaxFiles; at least 2).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub container_log_max_files: usize,
     /// Allow a non-loopback --listen address: anyone who can reach it has full control of the cluster.
     #[arg(long)]
     pub insecure_listen_on_network: bool,
@@ -58,6 +66,11 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     if let Some(catalog) = &args.image_catalog {
         kubelet_sim::images::Catalog::from_file(catalog)?;
     }
+    let rotation = kubelet_sim::log_rotation::Rotation::new(
+        args.container_log_max_size,
+        args.container_log_max_files,
+    )
+    .map_err(anyhow::Error::msg)?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -92,7 +105,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             store,
             drained,
         ));
-        let logs = kubelet_sim::logs::LogStore::new(&data_dir);
+        let logs = kubelet_sim::logs::LogStore::with_rotation(&data_dir, rotation);
         let runtimes = kubelet_sim::NodeRuntimes::new();
         registry.set_node_agent(std::sync::Arc::new(
             crate::node_agent::SimulatedKubelets::new(logs.clone(), runtimes.clone()),
@@ -105,6 +118,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             image_catalog: args.image_catalog.clone(),
             data_dir: data_dir.clone(),
             logs: Some(logs),
+            log_rotation: rotation,
             runtime: runtime_kind(args.runtime.as_deref(), args.fast),
             runtimes: Some(runtimes),
         };

@@ -421,3 +421,214 @@ spec:
     let table = kubectl_ok(&k, &["get", "pod/misconfigured", "--no-headers"]);
     assert!(table.contains("CreateContainerConfigError"), "{table}");
 }
+
+fn pod(name: &str, extra: &str, script: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:
+  - name: main
+    image: busybox
+{extra}    command: ["sh", "-c", "{script}"]
+"#
+    )
+}
+
+/// Create pod `name` (`pod`) and wait until it is Ready.
+fn running_pod(k: &KubeLite, name: &str, extra: &str, script: &str) {
+    kubectl_apply(k, &pod(name, extra, script));
+    wait(k, &format!("pod/{name}"), "condition=Ready", "90s");
+}
+
+/// A counter printing a numbered line every 0.1 s.
+const TICKER: &str = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done";
+
+fn pods(k: &KubeLite) -> kube::Api<k8s_openapi::api::core::v1::Pod> {
+    let url = format!("http://{}", k.addr()).parse().expect("url");
+    let client = kube::Client::try_from(kube::Config::new(url)).expect("client");
+    kube::Api::default_namespaced(client)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio")
+}
+
+/// Read `r` until what was read contains `want` (or 20 s pass); what was read.
+async fn read_until(r: &mut (impl tokio::io::AsyncRead + Unpin), want: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(20), async {
+        while !String::from_utf8_lossy(&got).contains(want) {
+            match r.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn kube_rs_attach_streams_what_a_running_container_prints_from_then_on() {
+    let k = start();
+    running_pod(&k, "ticker", "", TICKER);
+    std::thread::sleep(Duration::from_millis(500));
+    runtime().block_on(async {
+        let params = kube::api::AttachParams::default().stderr(false);
+        let mut attached = pods(&k).attach("ticker", &params).await.expect("attach");
+        let mut stdout = attached.stdout().expect("stdout");
+        let got = read_until(&mut stdout, "\ntick ").await;
+        let first: Vec<&str> = got.lines().filter(|l| l.starts_with("tick ")).collect();
+        assert!(!first.is_empty(), "live output: {got:?}");
+        assert!(
+            !got.starts_with("tick 0\n"),
+            "only what is printed after the attach, not the log from the start: {got:?}"
+        );
+    });
+}
+
+#[test]
+fn kube_rs_attach_writes_to_the_stdin_of_a_stdin_true_container() {
+    let k = start();
+    running_pod(&k, "echo", "    stdin: true\n", "cat");
+    runtime().block_on(async {
+        use tokio::io::AsyncWriteExt;
+        let params = kube::api::AttachParams::default().stdin(true).stderr(false);
+        let mut attached = pods(&k).attach("echo", &params).await.expect("attach");
+        let mut stdout = attached.stdout().expect("stdout");
+        let mut stdin = attached.stdin().expect("stdin");
+        stdin.write_all(b"hello through attach\n").await.unwrap();
+        let got = read_until(&mut stdout, "hello through attach\n").await;
+        assert_eq!(got, "hello through attach\n");
+    });
+    assert_eq!(
+        kubectl_ok(&k, &["logs", "echo"]),
+        "hello through attach\n",
+        "what the container printed is in its log too"
+    );
+}
+
+#[test]
+fn kubectl_attach_shows_the_output_of_a_running_container() {
+    use std::io::Read;
+    let k = start();
+    running_pod(&k, "ticker", "", TICKER);
+    let mut child = k
+        .kubectl()
+        .args(["attach", "ticker", "-c", "main"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl attach");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while String::from_utf8_lossy(&got).matches("tick ").count() < 3 && Instant::now() < deadline {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    let mut err = String::new();
+    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+    let got = String::from_utf8_lossy(&got);
+    assert!(
+        got.matches("tick ").count() >= 3,
+        "kubectl attach streams the output: {got:?} {err} {status:?}"
+    );
+}
+
+#[test]
+fn kubectl_attach_with_stderr_to_a_tty_container_is_refused_as_by_the_runtime() {
+    let k = start();
+    running_pod(&k, "term", "    stdin: true\n    tty: true\n", "cat");
+    runtime().block_on(async {
+        let params = kube::api::AttachParams::default();
+        let mut attached = pods(&k).attach("term", &params).await.expect("attach");
+        let status = attached
+            .take_status()
+            .expect("status")
+            .await
+            .expect("a status");
+        assert_eq!(
+            status.message.as_deref(),
+            Some("Internal error occurred: unable to upgrade connection: tty and stderr cannot both be true")
+        );
+    });
+}
+
+#[test]
+fn kubectl_exec_it_gives_the_command_a_terminal_named_in_the_containers_dev_pts() {
+    let k = start();
+    running_pod(&k, "shell", "", "sleep 3600");
+    let (status, out) = testkit::run_on_terminal(k.kubectl().args([
+        "exec",
+        "-it",
+        "shell",
+        "--",
+        "sh",
+        "-c",
+        "tty; ls /dev/pts",
+    ]));
+    assert!(status.success(), "{out}");
+    let mut lines = out.lines().map(str::trim);
+    let tty = lines.next().unwrap_or("");
+    assert!(
+        tty.strip_prefix("/dev/pts/")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        "{out}"
+    );
+    let n = &tty["/dev/pts/".len()..];
+    assert!(
+        lines.any(|l| l.split_whitespace().any(|w| w == n)),
+        "the terminal is one of the container's own: {out}"
+    );
+}
+
+#[test]
+fn an_nginx_pod_serves_its_welcome_page_and_logs_the_request_in_the_combined_format() {
+    let k = start();
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: nginx
+    image: nginx
+"#,
+    );
+    wait(&k, "pod/web", "condition=Ready", "90s");
+    let page = kubectl_ok(&k, &["exec", "web", "--", "curl", "-s", "localhost"]);
+    assert!(page.contains("<title>Welcome to nginx!</title>"), "{page}");
+    let logs = kubectl_ok(&k, &["logs", "web"]);
+    let line = logs
+        .lines()
+        .find(|l| l.contains("\"GET / HTTP/1.1\""))
+        .unwrap_or_else(|| panic!("an access line: {logs:?}"));
+    // `127.0.0.1 - - [06/Dec/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 615 "-" "curl/8.5.0" "-"`
+    let (addr, rest) = line.split_once(" - - [").expect("remote address and user");
+    assert_eq!(addr, "127.0.0.1", "{line}");
+    let (time, rest) = rest.split_once("] ").expect("time");
+    assert!(time.ends_with(" +0000") && time.contains(":"), "{line}");
+    let fields: Vec<&str> = rest.split('"').collect();
+    assert_eq!(fields[1], "GET / HTTP/1.1", "{line}");
+    let status_size: Vec<&str> = fields[2].split_whitespace().collect();
+    assert_eq!(status_size[0], "200", "{line}");
+    assert!(status_size[1].parse::<u64>().is_ok_and(|n| n > 0), "{line}");
+    assert_eq!(fields[3], "-", "no referer: {line}");
+    assert!(fields[5].starts_with("curl/"), "the user agent: {line}");
+}

@@ -19,6 +19,7 @@ pub mod images;
 pub mod informer;
 pub mod kubelet;
 pub mod lifecycle;
+pub mod log_rotation;
 pub mod logs;
 pub mod network;
 pub mod node;
@@ -50,6 +51,9 @@ pub struct Options {
     /// The container log files, shared with whoever serves `pods/log` (made from `data_dir`
     /// when `None`).
     pub logs: Option<Arc<logs::LogStore>>,
+    /// When container log files rotate (the kubelet's `containerLogMaxSize` and
+    /// `containerLogMaxFiles`), for the log store made from `data_dir`.
+    pub log_rotation: log_rotation::Rotation,
     /// The container runtime of the nodes.
     pub runtime: RuntimeKind,
     /// Where each node's runtime is published (for `exec`/`port-forward`).
@@ -146,6 +150,7 @@ impl Default for Options {
             image_catalog: None,
             data_dir: std::env::temp_dir().join("kube-lite"),
             logs: None,
+            log_rotation: log_rotation::Rotation::default(),
             runtime: RuntimeKind::Simulated,
             runtimes: None,
         }
@@ -177,7 +182,7 @@ pub async fn run_with_clock(
     let logs = opts
         .logs
         .clone()
-        .unwrap_or_else(|| logs::LogStore::new(&opts.data_dir));
+        .unwrap_or_else(|| logs::LogStore::with_rotation(&opts.data_dir, opts.log_rotation));
     let recorder = events::Recorder::spawn(client.clone(), clock.clone());
     // Cluster objects every cluster has (retried until the API answers).
     let mut tries = 0;

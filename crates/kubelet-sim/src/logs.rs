@@ -6,11 +6,14 @@
 //! does, with its error texts.
 //!
 //! Files outlive their container (`--previous` reads the last run); a container keeps its two
-//! most recent runs' files, and a pod's directory is removed when the pod is deleted.
+//! most recent runs' files, and a pod's directory is removed when the pod is deleted. A file
+//! rotates by size (`log_rotation`); reads see the current file, a follower moves on to the
+//! new one after a rotation.
 
+use crate::log_rotation::{self, Rotation};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -109,17 +112,52 @@ fn parse_line(line: &[u8]) -> Option<Entry<'_>> {
     })
 }
 
-/// Appends lines to one container's log file.
+/// Appends lines to one container's log file, rotating it by size.
 pub struct LogWriter {
     file: std::fs::File,
+    path: PathBuf,
+    /// The current file's size.
+    size: u64,
+    rotation: Rotation,
 }
 
 impl LogWriter {
+    fn open(path: PathBuf, rotation: Rotation) -> io::Result<LogWriter> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let size = file.metadata()?.len();
+        Ok(LogWriter {
+            file,
+            path,
+            size,
+            rotation,
+        })
+    }
+
     /// Write `text` (without its newline) as one full line, or a partial one (no newline in
-    /// the output: the next line continues it).
+    /// the output: the next line continues it); rotate the file once it is big enough.
     pub fn line(&mut self, t: SystemTime, stream: Stream, text: &[u8], partial: bool) {
-        if let Err(e) = self.file.write_all(&cri_line(t, stream, text, partial)) {
+        let line = cri_line(t, stream, text, partial);
+        if let Err(e) = self.file.write_all(&line) {
             tracing::debug!("container log write: {e}");
+            return;
+        }
+        self.size += line.len() as u64;
+        if self.size >= self.rotation.max_size {
+            self.rotate(t);
+        }
+    }
+
+    fn rotate(&mut self, t: SystemTime) {
+        match log_rotation::rotate(&self.path, t, self.rotation.max_files) {
+            Ok(false) => {}
+            Ok(true) => match LogWriter::open(self.path.clone(), self.rotation) {
+                Ok(w) => *self = w,
+                Err(e) => tracing::warn!("container log {}: {e}", self.path.display()),
+            },
+            Err(e) => tracing::warn!("rotating container log {}: {e}", self.path.display()),
         }
     }
 }
@@ -128,14 +166,21 @@ impl LogWriter {
 #[derive(Debug)]
 pub struct LogStore {
     root: PathBuf,
+    rotation: Rotation,
     /// Containers whose process may still write, by id; the sender flips to `true` when it ends.
     live: Mutex<HashMap<String, watch::Sender<bool>>>,
 }
 
 impl LogStore {
     pub fn new(data_dir: &Path) -> Arc<LogStore> {
+        LogStore::with_rotation(data_dir, Rotation::default())
+    }
+
+    /// Logs whose files rotate by `rotation` instead of the kubelet's defaults.
+    pub fn with_rotation(data_dir: &Path, rotation: Rotation) -> Arc<LogStore> {
         Arc::new(LogStore {
             root: data_dir.join("logs").join("pods"),
+            rotation,
             live: Mutex::new(HashMap::new()),
         })
     }
@@ -150,20 +195,33 @@ impl LogStore {
             .join(format!("{}.log", key.container_id))
     }
 
-    /// Create the (empty) log file of a new container, dropping all but the newest earlier
-    /// run's file.
+    /// Create the (empty) log file of a new container, dropping the files (current and
+    /// rotated) of all but the newest earlier run.
     pub fn create(&self, key: &LogKey) -> io::Result<PathBuf> {
         let path = self.path(key);
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
-        let mut old: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(dir)?
+        let files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok())
-            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
             .collect();
-        old.sort();
-        let keep = old.len().saturating_sub(1);
-        for (_, p) in old.into_iter().take(keep) {
-            let _ = std::fs::remove_file(p);
+        // Runs by the time their current file was last written.
+        let mut runs: Vec<(SystemTime, &str)> = files
+            .iter()
+            .filter_map(|(name, p)| {
+                let id = name.strip_suffix(".log")?;
+                Some((std::fs::metadata(p).ok()?.modified().ok()?, id))
+            })
+            .collect();
+        runs.sort();
+        let newest = runs.last().map(|(_, id)| format!("{id}.log"));
+        for (name, p) in &files {
+            if newest
+                .as_ref()
+                .is_none_or(|n| !name.starts_with(n.as_str()))
+            {
+                let _ = std::fs::remove_file(p);
+            }
         }
         std::fs::OpenOptions::new()
             .create(true)
@@ -178,11 +236,7 @@ impl LogStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        Ok(LogWriter { file })
+        LogWriter::open(path, self.rotation)
     }
 
     /// The container runs: followers wait for more lines until `ended`.
@@ -305,14 +359,25 @@ async fn follow(
         written: 0,
         continuing: false,
     };
-    let mut offset: u64 = 0;
+    let mut file: Option<std::fs::File> = None;
+    // The start of a line still being written.
+    let mut carry: Vec<u8> = Vec::new();
     let mut first = true;
     loop {
         // Whether the writer had ended before this read: then what we read is all there is.
         let done = ended.as_ref().is_none_or(|e| *e.borrow());
-        let data = read_from(&path, offset).unwrap_or_default();
+        if file.is_none() {
+            file = std::fs::File::open(&path).ok();
+        }
+        // Rotated before this read: the open file is complete, the rest is in a new one.
+        let rotated = file.as_ref().is_some_and(|f| !same_file(f, &path));
+        let mut data = std::mem::take(&mut carry);
+        if let Some(f) = file.as_mut() {
+            let _ = f.read_to_end(&mut data);
+        }
         // Only whole lines; a line still being written waits for its newline.
         let whole = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        carry = data[whole..].to_vec();
         let mut start = 0;
         if first {
             if let Some(n) = opts.tail_lines {
@@ -333,11 +398,18 @@ async fn follow(
                 }
             }
         }
-        offset += whole as u64;
         if !out.is_empty() && tx.send(out).await.is_err() {
             return;
         }
-        if !more || done {
+        if !more {
+            return;
+        }
+        if rotated {
+            file = None;
+            carry.clear();
+            continue;
+        }
+        if done {
             return;
         }
         // Wait for the writer to end, or poll for new lines.
@@ -350,12 +422,14 @@ async fn follow(
     }
 }
 
-fn read_from(path: &Path, offset: u64) -> io::Result<Vec<u8>> {
-    let mut f = std::fs::File::open(path)?;
-    f.seek(SeekFrom::Start(offset))?;
-    let mut data = Vec::new();
-    f.read_to_end(&mut data)?;
-    Ok(data)
+/// Whether `path` still names the open file `f` (not a new file after a rotation).
+fn same_file(f: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        (_, Err(_)) => true,
+        _ => false,
+    }
 }
 
 /// Why a container's log cannot be read (the kubelet's words; served as 400 BadRequest).
@@ -461,6 +535,89 @@ mod tests {
             w.line(t(*ms), *s, text.as_bytes(), false);
         }
         (dir, store)
+    }
+
+    /// A store whose files rotate past 100 bytes (two lines of ours), keeping 3 files.
+    fn tiny_store() -> (tempfile::TempDir, Arc<LogStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LogStore::with_rotation(dir.path(), Rotation::new(100, 3).unwrap());
+        store.create(&key()).unwrap();
+        (dir, store)
+    }
+
+    fn write_lines(store: &LogStore, from: u64, to: u64) {
+        let mut w = store.writer(&key()).unwrap();
+        for i in from..to {
+            w.line(
+                t(i * 1000),
+                Stream::Stdout,
+                format!("line {i}").as_bytes(),
+                false,
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_log_past_its_max_size_rotates_and_logs_show_the_current_file() {
+        let (_dir, store) = tiny_store();
+        write_lines(&store, 0, 10);
+        let dir = store.path(&key()).parent().unwrap().to_path_buf();
+        assert_eq!(
+            log_rotation::names_in(&dir),
+            [
+                "abc.log",
+                "abc.log.20251203-172950.gz",
+                "abc.log.20251203-172953"
+            ],
+            "the current file, the newest rotated one, the older ones compressed"
+        );
+        let all = collect(store.read(&key(), ReadOptions::default())).await;
+        assert_eq!(all, "line 9\n");
+    }
+
+    #[tokio::test]
+    async fn a_follower_reads_on_into_the_new_file_after_a_rotation() {
+        let (_dir, store) = tiny_store();
+        store.started("abc");
+        write_lines(&store, 0, 1);
+        let rx = store.read(
+            &key(),
+            ReadOptions {
+                follow: true,
+                ..ReadOptions::default()
+            },
+        );
+        // Let the follower open the file before it rotates.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        write_lines(&store, 1, 4);
+        store.ended("abc");
+        assert_eq!(collect(rx).await, "line 0\nline 1\nline 2\nline 3\n");
+    }
+
+    #[test]
+    fn a_new_run_keeps_the_previous_runs_rotated_files_and_drops_older_runs() {
+        let (_dir, store) = tiny_store();
+        write_lines(&store, 0, 3);
+        let run = |id: &str| LogKey {
+            container_id: id.into(),
+            ..key()
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        store.create(&run("def")).unwrap();
+        let dir = store.path(&key()).parent().unwrap().to_path_buf();
+        let count = |prefix: &str| {
+            log_rotation::names_in(&dir)
+                .iter()
+                .filter(|n| n.starts_with(prefix))
+                .count()
+        };
+        assert_eq!((count("abc.log"), count("def.log")), (2, 1));
+        std::thread::sleep(Duration::from_millis(20));
+        store.create(&run("ghi")).unwrap();
+        assert_eq!(
+            (count("abc.log"), count("def.log"), count("ghi.log")),
+            (0, 1, 1)
+        );
     }
 
     #[test]

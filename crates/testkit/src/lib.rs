@@ -519,3 +519,48 @@ impl Drop for PortForward {
         let _ = self.child.wait();
     }
 }
+
+/// Run `cmd` on a new 80×24 terminal (its stdin, stdout and stderr; kubectl asks for a TTY
+/// only when its stdin is one) and read what it writes there to the end: its exit status and
+/// the terminal's output.
+pub fn run_on_terminal(cmd: &mut Command) -> (std::process::ExitStatus, String) {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (mut leader, mut follower) = (-1, -1);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two new descriptors into the out-parameters and reads the size.
+    let r = unsafe {
+        libc::openpty(
+            &mut leader,
+            &mut follower,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned by nobody else.
+    let (leader, follower) =
+        unsafe { (OwnedFd::from_raw_fd(leader), OwnedFd::from_raw_fd(follower)) };
+    // SAFETY: plain fcntl on our descriptor: the command must not inherit the leader.
+    unsafe { libc::fcntl(leader.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    let dup = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup"));
+    cmd.stdin(dup(&follower))
+        .stdout(dup(&follower))
+        .stderr(dup(&follower));
+    let mut child = cmd.spawn().expect("spawn on a terminal");
+    // The command's copies stay in `cmd` until it is replaced.
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    drop(follower);
+    let mut out = Vec::new();
+    // Read to the end: EIO once the command, the last holder of the follower side, has exited.
+    let _ = std::fs::File::from(leader).read_to_end(&mut out);
+    let status = child.wait().expect("wait");
+    (status, String::from_utf8_lossy(&out).into_owned())
+}

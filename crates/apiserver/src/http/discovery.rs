@@ -46,6 +46,7 @@ fn sub_name(s: Subresource) -> &'static str {
         Subresource::Finalize => "finalize",
         Subresource::Log => "log",
         Subresource::Exec => "exec",
+        Subresource::Attach => "attach",
         Subresource::PortForward => "portforward",
     }
 }
@@ -56,7 +57,7 @@ fn sub_verbs(s: Subresource) -> &'static [&'static str] {
         Subresource::Binding => &["create"],
         Subresource::Finalize => &["update"],
         Subresource::Log => &["get"],
-        Subresource::Exec | Subresource::PortForward => &["create", "get"],
+        Subresource::Exec | Subresource::Attach | Subresource::PortForward => &["create", "get"],
     }
 }
 
@@ -66,6 +67,7 @@ fn sub_kind(k: &Kind, s: Subresource) -> (&'static str, &'static str, &'static s
         Subresource::Scale => ("autoscaling", "v1", "Scale"),
         Subresource::Binding => ("", "v1", "Binding"),
         Subresource::Exec => ("", "v1", "PodExecOptions"),
+        Subresource::Attach => ("", "v1", "PodAttachOptions"),
         Subresource::PortForward => ("", "v1", "PodPortForwardOptions"),
         _ => (k.group, k.version, k.kind),
     }

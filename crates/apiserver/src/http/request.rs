@@ -70,6 +70,7 @@ pub fn parse_path(kinds: &KindTable, path: &str) -> ApiResult<ResourcePath> {
                 "finalize" => Subresource::Finalize,
                 "log" => Subresource::Log,
                 "exec" => Subresource::Exec,
+                "attach" => Subresource::Attach,
                 "portforward" => Subresource::PortForward,
                 _ => return Err(ApiError::page_not_found()),
             };

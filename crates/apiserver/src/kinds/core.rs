@@ -29,6 +29,7 @@ pub static PODS: Kind = Kind {
     categories: &["all"],
     subresources: &[
         Subresource::Status,
+        Subresource::Attach,
         Subresource::Binding,
         Subresource::Exec,
         Subresource::Log,

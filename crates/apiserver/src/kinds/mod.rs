@@ -26,6 +26,8 @@ pub enum Subresource {
     Log,
     /// `pods/exec`: a command in a container over a WebSocket, run by the node agent.
     Exec,
+    /// `pods/attach`: a running container's main process over a WebSocket, by the node agent.
+    Attach,
     /// `pods/portforward`: connections to a pod's ports over a WebSocket, by the node agent.
     PortForward,
 }

@@ -290,7 +290,10 @@ pub fn path_items(kind: &Kind) -> Vec<PathItem> {
             ),
             Subresource::Finalize => ("finalize", this_gvk.clone(), def.clone(), &["put"]),
             // A plain-text stream and a WebSocket, not objects: no schema to describe them with.
-            Subresource::Log | Subresource::Exec | Subresource::PortForward => continue,
+            Subresource::Log
+            | Subresource::Exec
+            | Subresource::Attach
+            | Subresource::PortForward => continue,
         };
         let sub_camel = camel(word);
         let mut ops = Vec::new();

@@ -79,6 +79,8 @@ pub struct ContainerSpec {
     pub limits: Resources,
     pub requests: Resources,
     pub working_dir: Option<String>,
+    /// `stdin`, `stdinOnce` and `tty` of the container.
+    pub io: crate::runtime::StdioSpec,
 }
 
 impl ContainerSpec {
@@ -179,6 +181,11 @@ impl PodSpecView {
                 limits: parse_list(c.resources.as_ref().and_then(|r| r.limits.as_ref())),
                 requests: parse_list(c.resources.as_ref().and_then(|r| r.requests.as_ref())),
                 working_dir: c.working_dir.clone(),
+                io: crate::runtime::StdioSpec {
+                    stdin: c.stdin.unwrap_or(false),
+                    stdin_once: c.stdin_once.unwrap_or(false),
+                    tty: c.tty.unwrap_or(false),
+                },
             }
         };
         PodSpecView {

@@ -286,6 +286,7 @@ impl NodeManager {
             &runtime.version(),
             self.clock.now(),
             &prev,
+            self.runtime.fallback.as_deref(),
         );
         api.patch_status(
             &name,
@@ -370,7 +371,7 @@ impl NodeManager {
                 &src,
                 true,
                 "ProcessRuntimeUnavailable",
-                format!("pods run in the simulated runtime: the process runtime cannot make pod sandboxes here: {why}"),
+                super::sandboxes_unavailable_message(why),
             );
         }
         for (reason, message) in events {
@@ -408,7 +409,15 @@ impl NodeManager {
                         .as_ref()
                         .and_then(|s| serde_json::to_value(s).ok())
                         .unwrap_or(Value::Null);
-                    let status = super::status(&name, &ip, &self.host, &version, now, &prev);
+                    let status = super::status(
+                        &name,
+                        &ip,
+                        &self.host,
+                        &version,
+                        now,
+                        &prev,
+                        self.runtime.fallback.as_deref(),
+                    );
                     let _ = nodes
                         .patch_status(
                             &name,

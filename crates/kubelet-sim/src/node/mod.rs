@@ -64,9 +64,27 @@ fn quantities(host: &Host) -> Value {
     })
 }
 
-/// The node's conditions (all healthy), keeping transition times from `prev` when unchanged.
-pub fn conditions(now: SystemTime, prev: &[Value]) -> Vec<Value> {
-    let table = [
+/// A node condition of kube-lite's own (not the kubelet's): `True` when pods on the node
+/// cannot get real sandboxes (the process runtime was asked for but is unavailable, so pods
+/// are simulated), with the reason as its message. Like node-problem-detector's conditions it
+/// says something is wrong without making the node NotReady; it is absent when all is well.
+pub const SANDBOXES_UNAVAILABLE: &str = "SandboxesUnavailable";
+
+/// Why a node's pods are simulated, as its event and condition say it.
+pub fn sandboxes_unavailable_message(why: &str) -> String {
+    format!(
+        "pods run in the simulated runtime: the process runtime cannot make pod sandboxes here: {why}"
+    )
+}
+
+/// The node's conditions, keeping transition times from `prev` when unchanged: the kubelet's
+/// (all healthy), then [`SANDBOXES_UNAVAILABLE`] when `sandboxes_unavailable` says why.
+pub fn conditions(
+    now: SystemTime,
+    prev: &[Value],
+    sandboxes_unavailable: Option<&str>,
+) -> Vec<Value> {
+    let mut table = vec![
         (
             "MemoryPressure",
             "False",
@@ -92,6 +110,16 @@ pub fn conditions(now: SystemTime, prev: &[Value]) -> Vec<Value> {
             "kubelet is posting ready status",
         ),
     ];
+    let unavailable;
+    if let Some(why) = sandboxes_unavailable {
+        unavailable = sandboxes_unavailable_message(why);
+        table.push((
+            SANDBOXES_UNAVAILABLE,
+            "True",
+            "ProcessRuntimeUnavailable",
+            &unavailable,
+        ));
+    }
     table
         .iter()
         .map(|(ty, status, reason, message)| {
@@ -135,6 +163,7 @@ pub fn status(
     runtime_version: &str,
     now: SystemTime,
     prev: &Value,
+    sandboxes_unavailable: Option<&str>,
 ) -> Value {
     let prev_conds = prev
         .get("conditions")
@@ -146,7 +175,7 @@ pub fn status(
         "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
         "allocatable": quantities(host),
         "capacity": quantities(host),
-        "conditions": conditions(now, &prev_conds),
+        "conditions": conditions(now, &prev_conds, sandboxes_unavailable),
         "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
         "features": {"supplementalGroupsPolicy": true},
         "nodeInfo": {
@@ -195,7 +224,7 @@ pub fn node_object(
             },
         },
         "spec": spec,
-        "status": status(name, ip, host, runtime_version, now, &Value::Null),
+        "status": status(name, ip, host, runtime_version, now, &Value::Null, None),
     })
 }
 
@@ -288,10 +317,44 @@ mod tests {
     }
 
     #[test]
+    fn a_node_without_sandboxes_says_so_in_a_condition_of_its_own_and_stays_ready() {
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let of = |why: Option<&str>| -> Vec<(String, String)> {
+            conditions(t0, &[], why)
+                .iter()
+                .map(|c| (c["type"].to_string(), c["status"].to_string()))
+                .collect()
+        };
+        let healthy = of(None);
+        assert!(!healthy
+            .iter()
+            .any(|(t, _)| t.contains(SANDBOXES_UNAVAILABLE)));
+        let without = conditions(t0, &[], Some("unshare: Operation not permitted"));
+        let last = without.last().unwrap();
+        assert_eq!(
+            (&last["type"], &last["status"], &last["reason"]),
+            (
+                &json!(SANDBOXES_UNAVAILABLE),
+                &json!("True"),
+                &json!("ProcessRuntimeUnavailable")
+            )
+        );
+        assert!(last["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(": unshare: Operation not permitted"));
+        assert_eq!(
+            without[..without.len() - 1],
+            conditions(t0, &[], None)[..],
+            "the kubelet's own conditions, Ready among them, are unchanged"
+        );
+    }
+
+    #[test]
     fn heartbeats_keep_transition_times() {
         let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
-        let first = conditions(t0, &[]);
-        let later = conditions(t0 + std::time::Duration::from_secs(300), &first);
+        let first = conditions(t0, &[], None);
+        let later = conditions(t0 + std::time::Duration::from_secs(300), &first, None);
         assert_eq!(
             later[3]["lastTransitionTime"],
             first[3]["lastTransitionTime"]

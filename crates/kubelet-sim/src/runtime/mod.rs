@@ -102,6 +102,18 @@ pub struct ContainerConfig {
     pub mounts: Vec<(String, String, bool)>,
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
+    pub io: StdioSpec,
+}
+
+/// How a container's main process is connected (`stdin`, `stdinOnce`, `tty` of its spec).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StdioSpec {
+    /// Keep a pipe to the process's stdin open for `pods/attach`.
+    pub stdin: bool,
+    /// Close that stdin when the first attach session that wrote it ends.
+    pub stdin_once: bool,
+    /// Run under a pseudo-terminal (stdout and stderr merged).
+    pub tty: bool,
 }
 
 impl ContainerConfig {
@@ -128,6 +140,7 @@ impl ContainerConfig {
             mounts: c.volume_mounts.clone(),
             env: resolved.env,
             working_dir: c.working_dir.clone(),
+            io: c.io,
         }
     }
 
@@ -218,6 +231,11 @@ pub struct PortStream {
     pub write: Pin<Box<dyn AsyncWrite + Send>>,
 }
 
+/// What a runtime cannot do, as its error.
+fn unsupported<T>(message: &'static str) -> BoxFuture<'static, Result<T, RuntimeError>> {
+    Box::pin(async move { Err(RuntimeError::Failed(message.to_string())) })
+}
+
 /// The kubelet's container runtime.
 pub trait ContainerRuntime: Send + Sync {
     /// `containerd://2.1.0`-like name and version, for the node's `containerRuntimeVersion`.
@@ -274,11 +292,19 @@ pub trait ContainerRuntime: Send + Sync {
         req: ExecRequest,
     ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
         let _ = (id, req);
-        Box::pin(async {
-            Err(RuntimeError::Failed(
-                "the container runtime of this node cannot run commands in containers".to_string(),
-            ))
-        })
+        unsupported("the container runtime of this node cannot run commands in containers")
+    }
+    /// Attach to running container `id`'s main process (`pods/attach`; `req.command` is not
+    /// used): its output from now on, its stdin when the container keeps one open, a TTY when
+    /// the container has one (`req.tty` is not used). The process's `exit` resolves with 0
+    /// when the attach ends: the container's output ended, or the stdin given was shut down.
+    fn attach(
+        &self,
+        id: &str,
+        req: ExecRequest,
+    ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
+        let _ = (id, req);
+        unsupported("the container runtime of this node cannot attach to containers")
     }
     /// Connect to `port` on the loopback of the pod whose sandbox is `sandbox_id`.
     fn port_forward(
@@ -287,11 +313,7 @@ pub trait ContainerRuntime: Send + Sync {
         port: u16,
     ) -> BoxFuture<'static, Result<PortStream, RuntimeError>> {
         let _ = (sandbox_id, port);
-        Box::pin(async {
-            Err(RuntimeError::Failed(
-                "the container runtime of this node cannot forward ports".to_string(),
-            ))
-        })
+        unsupported("the container runtime of this node cannot forward ports")
     }
 }
 

@@ -369,6 +369,7 @@ mod tests {
             mounts: vec![],
             env: vec![],
             working_dir: None,
+            io: Default::default(),
         }
     }
 

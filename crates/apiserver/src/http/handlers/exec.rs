@@ -1,5 +1,5 @@
 //! GET/POST `pods/{name}/exec`: `PodExecOptions` from the query and the pod checked as
-//! kube-apiserver's `ExecLocation` does (the pod exists, the container resolves, the pod is on a
+//! kube-apiserver's `ExecLocation` does (`pods/attach` shares all but the command) (the pod exists, the container resolves, the pod is on a
 //! node), the WebSocket handshake and subprotocol checked, all answered as a `Status` before
 //! anything is switched. Then `101`, and the session runs on the upgraded socket
 //! (`http::remotecommand`); what the kubelet would refuse (a container not running, a node
@@ -12,16 +12,35 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::channel::Protocol;
 use crate::http::remotecommand::{self, Command};
 use crate::http::websocket;
-use crate::node_agent::{upgrade_refused, ExecOptions};
+use crate::node_agent::{upgrade_refused, ExecOptions, NodeAgent};
 use axum::http::Method;
 use axum::response::Response;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-pub async fn handle(mut req: Request, method: Method) -> ApiResult<Response> {
+pub async fn handle(req: Request, method: Method) -> ApiResult<Response> {
+    let opts = options(&req)?;
+    serve(req, method, opts, |agent, pod, opts| agent.exec(pod, opts)).await
+}
+
+/// How a streaming subresource asks the node agent to start its session.
+pub type Start = fn(
+    &dyn NodeAgent,
+    &Value,
+    ExecOptions,
+) -> BoxFuture<'static, Result<crate::node_agent::ExecSession, ApiError>>;
+
+/// The part `pods/exec` and `pods/attach` share: resolve the pod and container, check the
+/// node and the handshake (all refused with a `Status` before the upgrade), switch
+/// protocols and serve the session `start` begins on the upgraded socket.
+pub async fn serve(
+    mut req: Request,
+    method: Method,
+    mut opts: ExecOptions,
+    start: Start,
+) -> ApiResult<Response> {
     let name = req.name().to_string();
     let pod = req.registry.get(req.target(), &name)?.value();
-    let mut opts = options(&req)?;
     opts.container = container(&pod, &name, req.query.get("container").unwrap_or(""))?;
     if pod["spec"]["nodeName"].as_str().unwrap_or("").is_empty() {
         return Err(ApiError::bad_request(format!(
@@ -31,10 +50,10 @@ pub async fn handle(mut req: Request, method: Method) -> ApiResult<Response> {
     let handshake = websocket::check(&method, &req.headers, req.upgrade.take())?;
     let (protocol, header) =
         Protocol::negotiate(&handshake.offered).map_err(ApiError::forbidden_request)?;
-    let start: BoxFuture<'static, _> = match not_running(&pod, &opts.container) {
+    let session: BoxFuture<'static, _> = match not_running(&pod, &opts.container) {
         Some(e) => Box::pin(async move { Err(e) }),
         None => match req.registry.node_agent() {
-            Some(agent) => agent.exec(&pod, opts.clone()),
+            Some(agent) => start(agent.as_ref(), &pod, opts.clone()),
             None => {
                 let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
                 Box::pin(async move {
@@ -54,16 +73,16 @@ pub async fn handle(mut req: Request, method: Method) -> ApiResult<Response> {
     let (resp, socket) = handshake.accept(header);
     tokio::spawn(async move {
         if let Some(socket) = socket.await {
-            remotecommand::serve(socket, command, start).await;
+            remotecommand::serve(socket, command, session).await;
         }
     });
     Ok(resp)
 }
 
-/// The query's `PodExecOptions`, checked as the kubelet checks them: at least one stream and
-/// a command. With a TTY, stderr is merged into stdout and not asked for on its own (the
-/// kubelet drops it silently).
-fn options(req: &Request) -> ApiResult<ExecOptions> {
+/// The query's streams (`stdin`, `stdout`, `stderr`, `tty`), checked as the kubelet checks
+/// them: at least one stream. With a TTY, stderr is merged into stdout and not asked for on
+/// its own (the kubelet drops it silently).
+pub fn streams(req: &Request) -> ApiResult<ExecOptions> {
     let q = &req.query;
     let tty = q.bool("tty")?;
     let stdin = q.bool("stdin")?;
@@ -74,24 +93,32 @@ fn options(req: &Request) -> ApiResult<ExecOptions> {
             "you must specify at least 1 of stdin, stdout, stderr",
         ));
     }
-    let command: Vec<String> =
-        q.0.iter()
-            .filter(|(k, _)| k == "command")
-            .map(|(_, v)| v.clone())
-            .collect();
-    if command.is_empty() {
-        return Err(ApiError::bad_request(
-            "you must specify at least one command for the container",
-        ));
-    }
     Ok(ExecOptions {
         container: String::new(),
-        command,
+        command: Vec::new(),
         stdin,
         stdout,
         stderr,
         tty,
     })
+}
+
+/// The query's `PodExecOptions`: the streams and a command.
+fn options(req: &Request) -> ApiResult<ExecOptions> {
+    let mut opts = streams(req)?;
+    opts.command = req
+        .query
+        .0
+        .iter()
+        .filter(|(k, _)| k == "command")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if opts.command.is_empty() {
+        return Err(ApiError::bad_request(
+            "you must specify at least one command for the container",
+        ));
+    }
+    Ok(opts)
 }
 
 /// The kubelet's refusal when `container` is not running (it looks among running containers

@@ -1,6 +1,7 @@
 //! One handler per verb, each kind-agnostic: it reads the request into options, calls the
 //! registry and writes the response. `dispatch` picks the verb from method and path.
 
+mod attach;
 mod create;
 mod delete;
 mod exec;
@@ -137,6 +138,10 @@ pub async fn dispatch(
             exec::handle(req, method).await
         }
         (_, _, Some(Subresource::Exec)) => not_allowed(),
+        (Method::GET | Method::POST, true, Some(Subresource::Attach)) => {
+            attach::handle(req, method).await
+        }
+        (_, _, Some(Subresource::Attach)) => not_allowed(),
         (Method::GET | Method::POST, true, Some(Subresource::PortForward)) => {
             portforward::handle(req, method).await
         }

@@ -70,7 +70,25 @@ pub async fn connect(holder: libc::pid_t, port: u16) -> Result<PortStream, Runti
     })
 }
 
-fn openpty() -> std::io::Result<(OwnedFd, OwnedFd)> {
+/// A pty's leader side, shared by its reader, writer and resizer.
+pub type PtyLeader = Arc<OwnedFd>;
+
+/// Sets the size (columns, rows) of the pty whose leader side is `leader`.
+pub fn resizer(leader: PtyLeader) -> Box<dyn Fn(u16, u16) + Send + Sync> {
+    Box::new(move |cols: u16, rows: u16| {
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ with a winsize on the pty's leader side we hold open.
+        unsafe { libc::ioctl(leader.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    })
+}
+
+/// A new pty from the host's devpts: (leader, follower); the leader is close-on-exec.
+pub fn openpty() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let mut leader = -1;
     let mut follower = -1;
     // SAFETY: out pointers to two ints; no name, termios or size.
@@ -91,6 +109,53 @@ fn openpty() -> std::io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: plain fcntl on our descriptor.
     unsafe { libc::fcntl(l.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
     Ok((l, f))
+}
+
+/// Give `cmd` the pty whose follower side is `follower` as its stdin, stdout and stderr.
+pub fn on_pty(cmd: &mut Command, follower: &OwnedFd) -> std::io::Result<()> {
+    cmd.env("TERM", "xterm")
+        .stdin(Stdio::from(follower.try_clone()?))
+        .stdout(Stdio::from(follower.try_clone()?))
+        .stderr(Stdio::from(follower.try_clone()?));
+    Ok(())
+}
+
+/// A new pty from the devpts instance mounted at `/dev/pts` in the container of process
+/// `pid` (opened through `/proc/<pid>/root`), so that inside the container the follower is
+/// `/dev/pts/<n>` and `tty` names it; a pty of the host's devpts would have no name there.
+fn container_pty(pid: libc::pid_t) -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let ptmx = sys::cstr(format!("/proc/{pid}/root/dev/pts/ptmx"))?;
+    // SAFETY: open(2) of a NUL-terminated path; the descriptor is ours.
+    let leader = unsafe {
+        libc::open(
+            ptmx.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if leader < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: just opened, owned by nobody else.
+    let leader = unsafe { OwnedFd::from_raw_fd(leader) };
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads an int from the pointer, which lives across the call.
+    if unsafe { libc::ioctl(leader.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // The follower opened from the leader itself (no path lookup in our mount namespace).
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new descriptor.
+    let follower = unsafe {
+        libc::ioctl(
+            leader.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY,
+        )
+    };
+    if follower < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: just returned by the kernel, owned by nobody else.
+    Ok((leader, unsafe { OwnedFd::from_raw_fd(follower) }))
 }
 
 fn file(fd: OwnedFd) -> tokio::fs::File {
@@ -115,7 +180,7 @@ pub fn start(
     };
     let args: Vec<String> = req.command[1..].to_vec();
     let pty = if req.tty {
-        Some(openpty().map_err(failed)?)
+        Some(container_pty(pid).or_else(|_| openpty()).map_err(failed)?)
     } else {
         None
     };
@@ -133,12 +198,7 @@ pub fn start(
                 .env("PATH", super::DEFAULT_PATH)
                 .env("HOME", "/root");
             match &follower {
-                Some(f) => {
-                    cmd.env("TERM", "xterm")
-                        .stdin(Stdio::from(f.try_clone()?))
-                        .stdout(Stdio::from(f.try_clone()?))
-                        .stderr(Stdio::from(f.try_clone()?));
-                }
+                Some(f) => on_pty(&mut cmd, f)?,
                 None => {
                     let pipe_or_null = |w: bool| if w { Stdio::piped() } else { Stdio::null() };
                     cmd.stdin(pipe_or_null(wants.0))
@@ -174,17 +234,6 @@ pub fn start(
     match leader {
         Some(l) => {
             let dup = |l: &Arc<OwnedFd>| l.try_clone().map_err(failed);
-            let resize_fd = l.clone();
-            let resize = move |cols: u16, rows: u16| {
-                let ws = libc::winsize {
-                    ws_row: rows,
-                    ws_col: cols,
-                    ws_xpixel: 0,
-                    ws_ypixel: 0,
-                };
-                // SAFETY: TIOCSWINSZ with a winsize on the pty's leader side we hold open.
-                unsafe { libc::ioctl(resize_fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-            };
             Ok(ExecProcess {
                 stdin: req
                     .stdin
@@ -193,7 +242,7 @@ pub fn start(
                     .map(|f| Box::pin(file(f)) as _),
                 stdout: Some(Box::pin(PtyReader(file(dup(&l)?)))),
                 stderr: None,
-                resize: Some(Box::new(resize)),
+                resize: Some(resizer(l.clone())),
                 exit,
             })
         }

@@ -22,6 +22,7 @@
 //! Every process dies with the runtime: the holders and the intermediates are started from
 //! one spawner thread with `PR_SET_PDEATHSIG`, and `Drop` kills what is left.
 
+mod attach;
 mod exec;
 mod files;
 mod nginx;
@@ -119,6 +120,8 @@ struct Live {
     outer: libc::pid_t,
     /// Set for nginx: stops the server.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The main process's stdio, for `attach`.
+    io: Arc<attach::MainIo>,
 }
 
 struct Container {
@@ -359,6 +362,7 @@ impl ProcessRuntime {
             data_dir: self.data_dir.clone(),
             binds: vec![],
             working_dir: None,
+            tty: false,
         };
         let r = self.on_spawner(move || {
             let mut cmd = Command::new("true");
@@ -417,6 +421,7 @@ impl ProcessRuntime {
             data_dir: self.data_dir.clone(),
             binds,
             working_dir: c.config.working_dir.clone(),
+            tty: c.config.io.tty,
         })
     }
 
@@ -424,22 +429,39 @@ impl ProcessRuntime {
         let plan = self.root_plan(c)?;
         let argv = command_line(&c.config);
         let env = environment(&c.config);
+        let spec = c.config.io;
+        let failed = |e: std::io::Error| {
+            RuntimeError::Failed(format!(
+                "failed to create containerd task: failed to start container process: {e}"
+            ))
+        };
+        // `tty: true`: the process runs on a pty whose leader side we keep.
+        let (leader, follower) = match spec.tty.then(exec::openpty).transpose().map_err(failed)? {
+            Some((l, f)) => (Some(Arc::new(l)), Some(f)),
+            None => (None, None),
+        };
         let started = self
             .on_spawner(move || {
                 let mut cmd = Command::new(&argv[0]);
-                cmd.args(&argv[1..])
-                    .env_clear()
-                    .envs(env)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped());
-                spawn::in_container(cmd, &plan)
+                cmd.args(&argv[1..]).env_clear().envs(env);
+                match &follower {
+                    Some(f) => exec::on_pty(&mut cmd, f)?,
+                    None => {
+                        let stdin = if spec.stdin {
+                            Stdio::piped()
+                        } else {
+                            Stdio::null()
+                        };
+                        cmd.stdin(stdin)
+                            .stdout(Stdio::piped())
+                            .stderr(Stdio::piped());
+                    }
+                }
+                let s = spawn::in_container(cmd, &plan);
+                drop(follower);
+                s
             })
-            .map_err(|e| {
-                RuntimeError::Failed(format!(
-                    "failed to create containerd task: failed to start container process: {e}"
-                ))
-            })?;
+            .map_err(failed)?;
         let Started {
             mut child,
             pid,
@@ -451,13 +473,29 @@ impl ProcessRuntime {
             .writer(&key)
             .map_err(|e| RuntimeError::Failed(format!("container log: {e}")))?;
         let mut streams: Vec<(Stream, Box<dyn std::io::Read + Send>)> = Vec::new();
-        if let Some(o) = child.stdout.take() {
-            streams.push((Stream::Stdout, Box::new(o)));
+        let mut stdin: Option<Box<dyn std::io::Write + Send>> = None;
+        match &leader {
+            Some(l) => {
+                let dup = || l.try_clone().map(std::fs::File::from).map_err(failed);
+                streams.push((Stream::Stdout, Box::new(dup()?)));
+                if spec.stdin {
+                    stdin = Some(Box::new(dup()?));
+                }
+            }
+            None => {
+                if let Some(o) = child.stdout.take() {
+                    streams.push((Stream::Stdout, Box::new(o)));
+                }
+                if let Some(e) = child.stderr.take() {
+                    streams.push((Stream::Stderr, Box::new(e)));
+                }
+                if let Some(i) = child.stdin.take() {
+                    stdin = Some(Box::new(i));
+                }
+            }
         }
-        if let Some(e) = child.stderr.take() {
-            streams.push((Stream::Stderr, Box::new(e)));
-        }
-        let pumps = output::Pumps::start(writer, streams);
+        let io = attach::MainIo::new(stdin, spec.stdin_once, leader);
+        let pumps = output::Pumps::start(writer, streams, io.clone());
         {
             let mut g = c.lock();
             g.0 = State::Running {
@@ -468,6 +506,7 @@ impl ProcessRuntime {
                 pidfd,
                 outer: child.id() as libc::pid_t,
                 stop: None,
+                io: io.clone(),
             });
         }
         self.logs.started(&key.container_id);
@@ -479,6 +518,7 @@ impl ProcessRuntime {
                 Err(_) => 255,
             };
             pumps.wait(OUTPUT_DRAIN);
+            io.close();
             logs.ended(&key.container_id);
             c.exit(code);
         });
@@ -498,13 +538,19 @@ impl ProcessRuntime {
             .logs
             .writer(&key)
             .map_err(|e| RuntimeError::Failed(format!("container log: {e}")))?;
+        let io = attach::MainIo::new(None, false, None);
+        let writer = output::Tee {
+            log: writer,
+            io: io.clone(),
+        };
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let listener = nginx::listen(holder, 80).map_err(|e| {
             RuntimeError::Failed(format!("nginx: bind() to 0.0.0.0:80 failed: {e}"))
         })?;
         // A process that holds the container's root and namespaces, so `kubectl exec` has
         // somewhere to run (the server itself is not a process in the pod).
-        let plan = self.root_plan(c)?;
+        let mut plan = self.root_plan(c)?;
+        plan.tty = false;
         let keeper = self
             .on_spawner(move || {
                 let mut cmd = Command::new("sleep");
@@ -536,6 +582,7 @@ impl ProcessRuntime {
                 pidfd,
                 outer: keeper.id() as libc::pid_t,
                 stop: Some(stop),
+                io: io.clone(),
             });
         }
         self.logs.started(id);
@@ -545,6 +592,7 @@ impl ProcessRuntime {
         let version = nginx::version_of(c.config.image.reference.tag.as_deref());
         std::thread::spawn(move || {
             nginx::serve(listener, html, version, writer, stopped);
+            io.close();
             c.kill();
             let _ = keeper.kill();
             let _ = keeper.wait();
@@ -955,6 +1003,23 @@ impl ContainerRuntime for ProcessRuntime {
                 let spawner = self.spawner_handle();
                 exec::start(spawner, pid, wd, req)
             }
+        };
+        Box::pin(async move { r })
+    }
+
+    fn attach(
+        &self,
+        id: &str,
+        req: ExecRequest,
+    ) -> BoxFuture<'static, Result<ExecProcess, RuntimeError>> {
+        let io = self
+            .container(id)
+            .and_then(|c| Some(c.lock().1.as_ref()?.io.clone()));
+        let r = match io {
+            None => Err(RuntimeError::Failed(format!(
+                "container {id} is not running in a sandbox of this node"
+            ))),
+            Some(io) => io.attach(&req).map_err(RuntimeError::Failed),
         };
         Box::pin(async move { r })
     }

@@ -3,7 +3,8 @@
 //! nginx's default pages are written, or the volume mounted there), and printing nginx's
 //! `combined` access log lines to the container's stdout.
 
-use crate::logs::{LogWriter, Stream};
+use super::output::Tee;
+use crate::logs::Stream;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
@@ -242,7 +243,7 @@ pub fn serve(
     listener: std::net::TcpListener,
     root: PathBuf,
     version: String,
-    log: LogWriter,
+    log: Tee,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -301,7 +302,7 @@ pub fn serve(
 /// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
 /// "$http_referer" "$http_user_agent" "$http_x_forwarded_for"` (the image's `main` format).
 fn access_log(
-    log: &Mutex<LogWriter>,
+    log: &Mutex<Tee>,
     peer: SocketAddr,
     req: &Request<hyper::body::Incoming>,
     resp: &Response<Full<Bytes>>,

@@ -1,7 +1,9 @@
 //! A container's stdout and stderr into its CRI log file: one thread per stream reads the
 //! pipe and writes each line (`F`), splitting lines longer than 16 KiB into partial ones
-//! (`P`), as containerd does.
+//! (`P`), as containerd does; what is read also goes, as it comes, to the sessions attached
+//! to the process (`attach`).
 
+use super::attach::MainIo;
 use crate::logs::{LogWriter, Stream};
 use std::io::Read;
 use std::sync::mpsc;
@@ -17,15 +19,20 @@ pub struct Pumps {
 }
 
 impl Pumps {
-    pub fn start(writer: LogWriter, streams: Vec<(Stream, Box<dyn Read + Send>)>) -> Pumps {
+    pub fn start(
+        writer: LogWriter,
+        streams: Vec<(Stream, Box<dyn Read + Send>)>,
+        io: Arc<MainIo>,
+    ) -> Pumps {
         let writer = Arc::new(Mutex::new(writer));
         let (tx, done) = mpsc::channel();
         let count = streams.len();
         for (stream, r) in streams {
             let w = writer.clone();
             let tx = tx.clone();
+            let io = io.clone();
             std::thread::spawn(move || {
-                pump(r, stream, &w);
+                pump(r, stream, &w, &io);
                 let _ = tx.send(());
             });
         }
@@ -45,7 +52,7 @@ impl Pumps {
     }
 }
 
-fn pump(mut r: Box<dyn Read + Send>, stream: Stream, w: &Mutex<LogWriter>) {
+fn pump(mut r: Box<dyn Read + Send>, stream: Stream, w: &Mutex<LogWriter>, io: &MainIo) {
     let mut buf = vec![0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
     let write = |text: &[u8], partial: bool| {
@@ -60,6 +67,7 @@ fn pump(mut r: Box<dyn Read + Send>, stream: Stream, w: &Mutex<LogWriter>) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
+        io.publish(stream, &buf[..n]);
         let mut chunk = &buf[..n];
         while let Some(i) = chunk.iter().position(|b| *b == b'\n') {
             line.extend_from_slice(&chunk[..i]);
@@ -75,5 +83,23 @@ fn pump(mut r: Box<dyn Read + Send>, stream: Stream, w: &Mutex<LogWriter>) {
     }
     if !line.is_empty() {
         write(&line, false);
+    }
+}
+
+/// A log written line by line (nginx's access log): each line also goes to the attached
+/// sessions.
+pub struct Tee {
+    pub log: LogWriter,
+    pub io: Arc<MainIo>,
+}
+
+impl Tee {
+    pub fn line(&mut self, t: SystemTime, stream: Stream, text: &[u8], partial: bool) {
+        self.log.line(t, stream, text, partial);
+        let mut data = text.to_vec();
+        if !partial {
+            data.push(b'\n');
+        }
+        self.io.publish(stream, &data);
     }
 }

@@ -118,6 +118,8 @@ pub struct RootPlan {
     pub data_dir: PathBuf,
     pub binds: Vec<Bind>,
     pub working_dir: Option<String>,
+    /// The process's stdin is a pty's follower side, to become its controlling terminal.
+    pub tty: bool,
 }
 
 /// A path inside the container, checked: absolute, no `..`.
@@ -211,6 +213,7 @@ struct Prepared {
     binds: Vec<(CString, CString, Vec<CString>, bool, bool)>,
     workdir: CString,
     workdir_dirs: Vec<CString>,
+    tty: bool,
 }
 
 fn prepare(plan: &RootPlan) -> io::Result<Prepared> {
@@ -284,6 +287,7 @@ fn prepare(plan: &RootPlan) -> io::Result<Prepared> {
         binds,
         workdir: path_c(&wd)?,
         workdir_dirs,
+        tty: plan.tty,
     })
 }
 
@@ -403,6 +407,9 @@ fn finish_inside(p: &Prepared) -> io::Result<()> {
         sys::mkdir(d, 0o755)?;
     }
     sys::chdir(&p.workdir)?;
+    if p.tty {
+        sys::controlling_tty()?;
+    }
     sys::drop_capabilities()
 }
 

@@ -60,6 +60,7 @@ impl Node {
             mounts: vec![],
             env: vec![],
             working_dir: None,
+            io: Default::default(),
         }
     }
 
