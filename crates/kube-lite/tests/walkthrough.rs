@@ -766,7 +766,9 @@ fn job_section_7_6_runs_to_completion() {
         assert!(lines.contains(&want), "{want}: {}", followed.stdout);
     }
     assert!(
-        lines.last().is_some_and(|l| l.starts_with("Test accuracy: ")),
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("Test accuracy: ")),
         "{}",
         followed.stdout
     );

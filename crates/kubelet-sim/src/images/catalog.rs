@@ -619,7 +619,12 @@ mod tests {
             panic!("nemo1107/train not found");
         };
         assert_eq!(info.entrypoint, ["python", "train.py"]);
-        let file = |p: &str| info.files.iter().find(|(f, _)| f == p).map(|(_, c)| c.clone());
+        let file = |p: &str| {
+            info.files
+                .iter()
+                .find(|(f, _)| f == p)
+                .map(|(_, c)| c.clone())
+        };
         assert!(file("/train.py").is_some_and(|c| c.contains("sys.argv")));
         assert!(file("/usr/local/bin/python").is_some_and(|c| c.starts_with("#!/bin/sh")));
     }

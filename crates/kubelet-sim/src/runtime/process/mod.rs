@@ -795,7 +795,11 @@ impl ContainerRuntime for ProcessRuntime {
                 let _ = std::fs::create_dir_all(parent);
             }
             // A script (`#!`) is executable, as it would be in the image.
-            let mode = if content.starts_with("#!") { 0o755 } else { 0o644 };
+            let mode = if content.starts_with("#!") {
+                0o755
+            } else {
+                0o644
+            };
             let _ = std::fs::write(&at, content);
             let _ = std::fs::set_permissions(&at, std::fs::Permissions::from_mode(mode));
         }

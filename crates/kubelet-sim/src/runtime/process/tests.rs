@@ -500,7 +500,10 @@ fn args_without_a_command_replace_the_images_cmd_as_a_container_runtime_does() {
     c.image.command = s(&["1"]);
     assert_eq!(command_line(&c), s(&["python", "train.py", "1"]));
     c.args = s(&["3", "softmax", "0.5"]);
-    assert_eq!(command_line(&c), s(&["python", "train.py", "3", "softmax", "0.5"]));
+    assert_eq!(
+        command_line(&c),
+        s(&["python", "train.py", "3", "softmax", "0.5"])
+    );
     c.command = s(&["sh"]);
     assert_eq!(command_line(&c), s(&["sh", "3", "softmax", "0.5"]));
 }
