@@ -632,3 +632,19 @@ spec:
     assert_eq!(fields[3], "-", "no referer: {line}");
     assert!(fields[5].starts_with("curl/"), "the user agent: {line}");
 }
+
+#[test]
+fn kubectl_exec_works_in_a_pod_whose_image_has_nothing_runnable() {
+    // An image the catalog does not know: its container is a silent placeholder process that
+    // holds the container's root, so exec runs there like in any other pod.
+    let k = start();
+    kubectl_ok(
+        &k,
+        &["run", "app", "--image=registry.example.com/team/app:1.0"],
+    );
+    wait(&k, "pod/app", "condition=Ready", "90s");
+    assert_eq!(kubectl_ok(&k, &["exec", "app", "--", "hostname"]), "app\n");
+    assert_eq!(kubectl_ok(&k, &["logs", "app"]), "");
+    // Deleting it stops the placeholder at once (it honours SIGTERM).
+    kubectl_ok(&k, &["delete", "pod", "app", "--timeout=30s"]);
+}

@@ -9,8 +9,8 @@
 //!
 //! Pods run under the process runtime (`--runtime=process`), so `kubectl exec` and `kubectl logs`
 //! show what really ran: busybox's shell, nginx's pages, the training image's train.py (a
-//! stand-in declared in the image catalog, run by the host's python3). Images without a
-//! runnable profile (fluentd) stay simulated and log nothing.
+//! stand-in declared in the image catalog, run by the host's python3). Images with nothing
+//! runnable (fluentd) run a silent placeholder process and log nothing.
 
 use serde_json::Value;
 use std::io::Read;

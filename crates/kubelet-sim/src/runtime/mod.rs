@@ -2,7 +2,7 @@
 //! create, start, stop and inspect containers. The pod lifecycle drives a runtime without knowing
 //! what it is: `simulated` (no processes; behaviour from the image catalog) is the one nodes use
 //! by default with `--fast`, `process` runs shell images and nginx as real processes in per-pod
-//! Linux namespaces (the rest it leaves to `simulated`), `fake` records calls and is scripted
+//! Linux namespaces (other images as placeholder processes), `fake` records calls and is scripted
 //! by tests.
 
 pub mod fake;

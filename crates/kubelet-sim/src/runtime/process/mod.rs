@@ -7,8 +7,10 @@
 //! of its own (`spawn`): the host root read-only under an overlay whose writable layer is
 //! `<data>/runtime/<node>/<container-id>/upper`, the image's catalog files laid over, the
 //! pod's volumes at their mountPaths, the cluster's data dir hidden. `nginx` is a built-in
-//! static server in the pod's network namespace (`nginx`). Images with no runnable profile
-//! are left to the simulated runtime. Output goes to the container's CRI log file; the exit
+//! static server in the pod's network namespace (`nginx`). An image declared with an
+//! entrypoint runs it. Images with nothing runnable (fluentd, unknown images) run a silent
+//! placeholder process that lives and exits as the catalog says, so `exec` works in every
+//! pod. Output goes to the container's CRI log file; the exit
 //! code decides `Completed`/`Error`; an exit notifies the pod's worker (`changes`).
 //!
 //! Volumes: emptyDir → `<data>/runtime/<node>/pods/<uid>/volumes/<name>` (removed with the
@@ -37,7 +39,7 @@ use super::{
     ExecRequest, PodVolume, PortStream, PullPlan, RuntimeError, SandboxConfig, SimulatedRuntime,
     VolumeSource,
 };
-use crate::images::{random_id, Catalog, ImageInfo, ImageRef, Profile};
+use crate::images::{random_id, Behaviour, Catalog, ImageInfo, ImageRef, Profile};
 use crate::logs::{LogStore, Stream};
 use futures::future::BoxFuture;
 use spawn::{Bind, RootPlan, Started};
@@ -61,6 +63,10 @@ enum Kind {
     Shell,
     /// The built-in static HTTP server.
     Nginx,
+    /// An image with nothing runnable here (fluentd, an image not in the catalog): a
+    /// placeholder process that holds the container's root, so `exec` works, and lives and
+    /// exits as the catalog says a container of the image does. It prints nothing.
+    Placeholder,
 }
 
 fn kind_of(image: &ImageInfo) -> Option<Kind> {
@@ -205,6 +211,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// One node's process runtime.
 pub struct ProcessRuntime {
     sim: SimulatedRuntime,
+    catalog: Arc<Catalog>,
     logs: Arc<LogStore>,
     data_dir: PathBuf,
     /// `<data>/runtime/<node>`.
@@ -275,7 +282,8 @@ impl ProcessRuntime {
             }
         }
         ProcessRuntime {
-            sim: SimulatedRuntime::new(catalog, timing).with_logs(logs.clone()),
+            sim: SimulatedRuntime::new(catalog.clone(), timing).with_logs(logs.clone()),
+            catalog,
             logs,
             root,
             data_dir,
@@ -427,7 +435,16 @@ impl ProcessRuntime {
 
     fn start_process(&self, c: &Arc<Container>) -> Result<(), RuntimeError> {
         let plan = self.root_plan(c)?;
-        let argv = command_line(&c.config);
+        let argv = match c.kind {
+            Kind::Placeholder => {
+                let i = &c.config;
+                let lives =
+                    self.catalog
+                        .behaviour(&i.image, &i.command, &i.args, &i.restart_policy);
+                placeholder(&lives, i.image.stop_exit_code)
+            }
+            _ => command_line(&c.config),
+        };
         let env = environment(&c.config);
         let spec = c.config.io;
         let failed = |e: std::io::Error| {
@@ -627,6 +644,19 @@ fn command_line(c: &ContainerConfig) -> Vec<String> {
     argv
 }
 
+/// The placeholder's command line: it sleeps as long as the image's container lives, exits
+/// with its code, and with the image's stop code on SIGTERM.
+fn placeholder(lives: &Behaviour, stop_exit_code: i32) -> Vec<String> {
+    let (length, code) = match lives {
+        Behaviour::RunsForever => ("infinity".to_string(), 0),
+        Behaviour::Exits { after, code } => (format!("{:.3}", after.as_secs_f64()), *code),
+    };
+    let script = format!(
+        "trap 'kill $s 2>/dev/null; exit {stop_exit_code}' TERM; sleep {length} & s=$!; wait $s; exit {code}"
+    );
+    vec!["/bin/sh".into(), "-c".into(), script]
+}
+
 fn environment(c: &ContainerConfig) -> Vec<(String, String)> {
     let mut env = vec![
         ("PATH".to_string(), DEFAULT_PATH.to_string()),
@@ -763,7 +793,7 @@ impl ContainerRuntime for ProcessRuntime {
     }
 
     fn create_container(&self, config: &ContainerConfig) -> Result<String, RuntimeError> {
-        let kind = kind_of(&config.image);
+        let kind = Some(kind_of(&config.image).unwrap_or(Kind::Placeholder));
         let sandbox = self.with(|t| {
             let sb = t.by_pod.get(&config.pod_uid)?.clone();
             let changes = t.sandboxes.get(&sb)?.changes.clone();
@@ -818,11 +848,6 @@ impl ContainerRuntime for ProcessRuntime {
     }
 
     fn adopt_container(&self, config: &ContainerConfig, id: &str, started_at: SystemTime) {
-        if kind_of(&config.image).is_none() {
-            self.sim.adopt_container(config, id, started_at);
-            self.with(|t| t.containers.insert(id.to_string(), Entry::Simulated));
-            return;
-        }
         // Its process died with the previous kube-lite: it is reported as killed, and the
         // restart policy decides.
         let changes = self.with(|t| {
@@ -875,7 +900,7 @@ impl ContainerRuntime for ProcessRuntime {
             }
         }
         match c.kind {
-            Kind::Shell => self.start_process(&c),
+            Kind::Shell | Kind::Placeholder => self.start_process(&c),
             Kind::Nginx => self.start_nginx(&c, id),
         }
     }

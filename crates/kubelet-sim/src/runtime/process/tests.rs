@@ -507,3 +507,48 @@ fn args_without_a_command_replace_the_images_cmd_as_a_container_runtime_does() {
     c.command = s(&["sh"]);
     assert_eq!(command_line(&c), s(&["sh", "3", "softmax", "0.5"]));
 }
+
+#[test]
+fn an_image_with_nothing_runnable_gets_a_placeholder_that_lives_as_the_catalog_says() {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases = [
+        (
+            Behaviour::RunsForever,
+            0,
+            "trap 'kill $s 2>/dev/null; exit 0' TERM; sleep infinity & s=$!; wait $s; exit 0",
+        ),
+        (
+            Behaviour::Exits {
+                after: Duration::from_millis(2500),
+                code: 3,
+            },
+            143,
+            "trap 'kill $s 2>/dev/null; exit 143' TERM; sleep 2.500 & s=$!; wait $s; exit 3",
+        ),
+    ];
+    for (lives, stop, script) in cases {
+        assert_eq!(placeholder(&lives, stop), s(&["/bin/sh", "-c", script]));
+    }
+    // It really exits with the code, and with the stop code on SIGTERM.
+    let run = |script: &str, term: bool| {
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", script])
+            .spawn()
+            .expect("sh");
+        if term {
+            std::thread::sleep(Duration::from_millis(200));
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        }
+        child.wait().expect("wait").code()
+    };
+    let quick = placeholder(
+        &Behaviour::Exits {
+            after: Duration::from_millis(10),
+            code: 3,
+        },
+        143,
+    );
+    assert_eq!(run(&quick[2], false), Some(3));
+    let forever = placeholder(&Behaviour::RunsForever, 0);
+    assert_eq!(run(&forever[2], true), Some(0));
+}
