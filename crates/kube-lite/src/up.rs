@@ -26,10 +26,12 @@ pub struct UpArgs {
     /// The simulated registry's image catalog (YAML, as fixtures/images.yaml) instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub image_catalog: Option<PathBuf>,
-    /// The nodes' container runtime: `process` runs shell images and nginx as real processes in
-    /// per-pod Linux namespaces (falls back to `simulated`, with a Warning event on each node,
-    /// where sandboxes cannot be made); `simulated` runs nothing. Default: `process` on Linux,
-    /// `simulated` with --fast.
+    /// The nodes' container runtime: `process` runs containers as real processes in per-pod
+    /// Linux namespaces (shell images, nginx, images declared with an entrypoint; a silent
+    /// placeholder for the rest, so exec works everywhere), and falls back to `simulated`, with
+    /// a Warning event and a `SandboxesUnavailable` condition on each node, where sandboxes
+    /// cannot be made; `simulated` runs nothing. Default: `process` on Linux, `simulated` with
+    /// --fast.
     #[arg(long, env = "KUBE_LITE_RUNTIME", value_parser = ["process", "simulated"])]
     pub runtime: Option<String>,
     /// Rotate a container's log file once it reaches this size (the kubelet's
