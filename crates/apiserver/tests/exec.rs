@@ -849,6 +849,12 @@ fn kubectl_attach_to_an_unknown_container_is_refused_before_asking_the_server() 
 // ---------------------------------------------------------------------------------------------
 // Port forwarding.
 
+/// A loopback port that was free a moment ago and is closed now.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
 /// A TCP echo server on a free loopback port; returns the port.
 async fn echo_server() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -897,13 +903,7 @@ fn a_port_nobody_listens_on_gets_the_kubelets_error_message() {
             .metadata
             .uid
             .unwrap_or_default();
-        // A port that was free a moment ago and is closed now.
-        let port = {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            l.local_addr().expect("addr").port()
-        };
+        let port = closed_port();
         let mut pf = pods.portforward("p", &[port]).await.expect("portforward");
         let error = pf.take_error(port).expect("error channel").await;
         let error = error.expect("an error message");
@@ -1000,12 +1000,7 @@ fn kubectl_port_forward_to_a_closed_port_prints_the_kubelets_error() {
             .metadata
             .uid
             .unwrap_or_default();
-    let port = c.rt.block_on(async {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        l.local_addr().expect("addr").port()
-    });
+    let port = closed_port();
     let pf = testkit::PortForward::start(c.kubectl.command().args([
         "port-forward",
         "pod/p",

@@ -36,8 +36,13 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
 
 /// The `Sec-WebSocket-Protocol` offer, from one comma-separated header or several headers.
 pub fn offered_protocols(headers: &HeaderMap) -> Vec<String> {
+    header_list(headers, header::SEC_WEBSOCKET_PROTOCOL.as_str())
+}
+
+/// The values of a list header, from one comma-separated header or several headers.
+pub fn header_list(headers: &HeaderMap, name: &str) -> Vec<String> {
     headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))

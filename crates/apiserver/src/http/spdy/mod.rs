@@ -10,7 +10,7 @@ pub mod portforward;
 pub mod session;
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::websocket::Socket;
+use crate::http::websocket::{self, Socket};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -48,20 +48,13 @@ pub fn accept(
     Response,
     impl std::future::Future<Output = Option<TokioIo<hyper::upgrade::Upgraded>>> + Send + 'static,
 )> {
-    let offered: Vec<&str> = headers
-        .get_all(PROTOCOL_HEADER)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let offered = websocket::header_list(headers, PROTOCOL_HEADER);
     if offered.is_empty() {
         return Err(ApiError::bad_request(
             "unable to upgrade: X-Stream-Protocol-Version is required",
         ));
     }
-    if !offered.contains(&protocol) {
+    if !offered.iter().any(|p| p == protocol) {
         return Err(ApiError::forbidden_request(format!(
             "unable to upgrade: unable to negotiate protocol: client supports {offered:?}, server accepts [{protocol:?}]"
         )));
