@@ -74,6 +74,14 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let runtime = runtime_kind(args.runtime.as_deref(), args.fast);
+    if runtime == kubelet_sim::RuntimeKind::Process {
+        // Before the first thread: only a single-threaded process may change user namespace.
+        // Where it fails, the nodes' probe reports that sandboxes cannot be made.
+        if let Err(e) = kubelet_sim::enter_user_namespace() {
+            tracing::warn!("cannot enter a user namespace for pod sandboxes: {e}");
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -121,7 +129,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             data_dir: data_dir.clone(),
             logs: Some(logs),
             log_rotation: rotation,
-            runtime: runtime_kind(args.runtime.as_deref(), args.fast),
+            runtime,
             runtimes: Some(runtimes),
         };
         let nodes = tokio::spawn(async move {

@@ -648,3 +648,104 @@ fn kubectl_exec_works_in_a_pod_whose_image_has_nothing_runnable() {
     // Deleting it stops the placeholder at once (it honours SIGTERM).
     kubectl_ok(&k, &["delete", "pod", "app", "--timeout=30s"]);
 }
+
+/// The uid and gid of `nobody`, who runs kube-lite in the rootless test.
+const NOBODY: (u32, u32) = (65534, 65534);
+
+/// Whether `nobody` may make a user namespace on this host (some distributions forbid it).
+fn nobody_may_unshare_a_user_namespace() -> bool {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args(["unshare", "--user", "--map-root-user", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn without_root_kube_lite_makes_pod_sandboxes_in_a_user_namespace_of_its_own() {
+    if !testkit::running_as_root() {
+        // Every other test of this suite already runs kube-lite without root.
+        return;
+    }
+    let k = KubeLite::start_as(
+        env!("CARGO_BIN_EXE_kube-lite"),
+        NOBODY,
+        &["--fast", "--runtime=process"],
+    );
+    let conditions = || {
+        kubectl_ok(
+            &k,
+            &[
+                "get",
+                "node",
+                "kube-lite-worker",
+                "-o",
+                "jsonpath={range .status.conditions[*]}{.type}={.message}{\"\\n\"}{end}",
+            ],
+        )
+    };
+    if !nobody_may_unshare_a_user_namespace() {
+        // The host forbids it: the nodes say why, and simulate their pods.
+        until(&k, &["get", "nodes"], "the nodes", |_| {
+            conditions().contains("SandboxesUnavailable=")
+        });
+        let c = conditions();
+        assert!(
+            c.contains("cannot enter a user namespace as uid 65534"),
+            "{c}"
+        );
+        return;
+    }
+    kubectl_ok(&k, &["run", "web", "--image=nginx"]);
+    wait(&k, "pod/web", "condition=Ready", "90s");
+    let c = conditions();
+    assert!(!c.contains("SandboxesUnavailable"), "{c}");
+    // The tutorial's steps (7.4), as an unprivileged user.
+    kubectl_ok(
+        &k,
+        &[
+            "exec",
+            "web",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$(hostname)\" > /usr/share/nginx/html/index.html",
+        ],
+    );
+    assert_eq!(
+        kubectl_ok(&k, &["exec", "web", "--", "curl", "-s", "http://localhost"]),
+        "web\n"
+    );
+    // Root in the pod, nobody on the host.
+    assert_eq!(kubectl_ok(&k, &["exec", "web", "--", "id", "-u"]), "0\n");
+    let uids: HashSet<String> = descendants(k.pid())
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|u| u.split_whitespace().next().map(str::to_string))
+        })
+        .collect();
+    assert_eq!(
+        uids,
+        HashSet::from(["65534".to_string()]),
+        "uids of pod processes"
+    );
+    // What the pod writes stays in its layer.
+    let marker = format!("/kube-lite-rootless-{}", k.pid());
+    kubectl_ok(&k, &["exec", "web", "--", "touch", &marker]);
+    kubectl_ok(&k, &["exec", "web", "--", "ls", &marker]);
+    assert!(
+        !std::path::Path::new(&marker).exists(),
+        "{marker} is on the host"
+    );
+    // The pod's network namespace is reachable from the host.
+    let pf = testkit::PortForward::start(k.kubectl().args(["port-forward", "pod/web", ":80"]));
+    let page = pf.exchange(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(
+        String::from_utf8_lossy(&page).ends_with("\r\n\r\nweb\n"),
+        "{page:?}"
+    );
+    pf.stop();
+}

@@ -126,6 +126,20 @@ impl NodeRuntimes {
     }
 }
 
+/// For the process runtime when not root: enter a user namespace of this process's own,
+/// where it may make pod sandboxes (see `runtime::process::rootless`). Call before any
+/// thread is started. `Ok(true)` when it entered one, `Ok(false)` for root.
+pub fn enter_user_namespace() -> std::io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        runtime::process::rootless::enter()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(false)
+    }
+}
+
 /// Whether the process runtime can make sandboxes here; `Err` says why not.
 pub fn process_runtime_works(data_dir: &std::path::Path) -> Result<(), String> {
     #[cfg(target_os = "linux")]

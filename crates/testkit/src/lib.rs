@@ -8,6 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Whether the tests run as root.
+pub fn running_as_root() -> bool {
+    // SAFETY: plain syscall.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// A running `kube-lite up` process.
 pub struct KubeLite {
     pub bin: PathBuf,
@@ -15,6 +21,8 @@ pub struct KubeLite {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
     extra_args: Vec<String>,
+    /// Run as this user and group (through `setpriv`), the test being root.
+    user: Option<(u32, u32)>,
 }
 
 impl KubeLite {
@@ -26,13 +34,37 @@ impl KubeLite {
     /// Start `bin up` with a fresh data dir listening on `listen` (`0.0.0.0:0` needs
     /// `--insecure-listen-on-network` in `extra_args`).
     pub fn start_on(bin: impl AsRef<Path>, listen: &str, extra_args: &[&str]) -> KubeLite {
+        KubeLite::start_with(bin, listen, extra_args, None)
+    }
+
+    /// Start a copy of `bin up` (one the user can run, wherever the checkout is) as an
+    /// unprivileged user (uid, gid) that owns the data dir; the caller is root and the host
+    /// has `setpriv` (util-linux).
+    pub fn start_as(bin: impl AsRef<Path>, user: (u32, u32), extra_args: &[&str]) -> KubeLite {
+        KubeLite::start_with(bin, "127.0.0.1:0", extra_args, Some(user))
+    }
+
+    fn start_with(
+        bin: impl AsRef<Path>,
+        listen: &str,
+        extra_args: &[&str],
+        user: Option<(u32, u32)>,
+    ) -> KubeLite {
         let dir = tempfile::tempdir().expect("tempdir");
+        let mut bin = bin.as_ref().to_path_buf();
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown the temp dir");
+            let copy = dir.path().join("kube-lite");
+            std::fs::copy(&bin, &copy).expect("copy kube-lite");
+            bin = copy;
+        }
         let mut k = KubeLite {
-            bin: bin.as_ref().to_path_buf(),
+            bin,
             url: String::new(),
             dir,
             child: None,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            user,
         };
         k.spawn(listen);
         k
@@ -47,7 +79,18 @@ impl KubeLite {
     }
 
     fn spawn(&mut self, listen: &str) {
-        let mut child = Command::new(&self.bin)
+        let mut cmd = match self.user {
+            None => Command::new(&self.bin),
+            Some((uid, gid)) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={uid}"))
+                    .arg(format!("--regid={gid}"))
+                    .arg("--clear-groups")
+                    .arg(&self.bin);
+                c
+            }
+        };
+        let mut child = cmd
             .arg("up")
             .arg("--data-dir")
             .arg(self.data_dir())

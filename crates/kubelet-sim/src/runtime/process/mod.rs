@@ -21,6 +21,10 @@
 //! `/etc/hosts` is the kubelet's file for the pod (`<pods>/<uid>/etc-hosts`), bound into each
 //! container that does not mount something there itself.
 //!
+//! Without root, kube-lite runs in a user namespace of its own (`rootless`), where the host's
+//! mounts are locked: the container's root is then its writable layer with an overlay per
+//! top-level directory of the host's.
+//!
 //! Every process dies with the runtime: the holders and the intermediates are started from
 //! one spawner thread with `PR_SET_PDEATHSIG`, and `Drop` kills what is left.
 
@@ -29,6 +33,7 @@ mod exec;
 mod files;
 mod nginx;
 mod output;
+pub mod rootless;
 mod spawn;
 mod sys;
 #[cfg(test)]
@@ -214,6 +219,8 @@ pub struct ProcessRuntime {
     catalog: Arc<Catalog>,
     logs: Arc<LogStore>,
     data_dir: PathBuf,
+    /// In a user namespace: containers' roots are built per directory (`rootless`).
+    locked_mounts: bool,
     /// `<data>/runtime/<node>`.
     root: PathBuf,
     tables: Mutex<Tables>,
@@ -223,6 +230,9 @@ pub struct ProcessRuntime {
 
 /// Why the process runtime cannot run on this machine.
 pub fn unavailable_reason(data_dir: &Path) -> Option<String> {
+    if let Some(why) = rootless::failure() {
+        return Some(why.to_string());
+    }
     let probe = ProcessRuntime::new(
         "probe",
         data_dir,
@@ -287,6 +297,7 @@ impl ProcessRuntime {
             logs,
             root,
             data_dir,
+            locked_mounts: rootless::in_user_namespace(),
             tables: Mutex::new(Tables::default()),
             spawner: Mutex::new(tx),
         }
@@ -371,6 +382,7 @@ impl ProcessRuntime {
             binds: vec![],
             working_dir: None,
             tty: false,
+            tops: self.tops().map_err(|e| e.to_string())?,
         };
         let r = self.on_spawner(move || {
             let mut cmd = Command::new("true");
@@ -388,6 +400,16 @@ impl ProcessRuntime {
             Ok(status) => Err(format!("a container process ended with {status}")),
             Err(e) => Err(format!("cannot start a container process: {e}")),
         }
+    }
+
+    /// How containers' roots are made here: `None` for one overlay of the host's root.
+    fn tops(&self) -> Result<Option<Vec<rootless::Top>>, RuntimeError> {
+        if !self.locked_mounts {
+            return Ok(None);
+        }
+        rootless::host_plan().map(Some).map_err(|e| {
+            RuntimeError::Failed(format!("cannot read the host's root and mounts: {e}"))
+        })
     }
 
     /// The root of container `c`: its pod's namespaces, its layer and its volume mounts.
@@ -430,6 +452,7 @@ impl ProcessRuntime {
             binds,
             working_dir: c.config.working_dir.clone(),
             tty: c.config.io.tty,
+            tops: self.tops()?,
         })
     }
 

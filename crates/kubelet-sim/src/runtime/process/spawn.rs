@@ -1,15 +1,17 @@
 //! Starting processes inside a pod sandbox: the holder (the pause role: PID 1 of fresh UTS,
 //! network, IPC and PID namespaces, with the pod's hostname and its own loopback up) and
 //! container processes (they join the holder's namespaces, get a mount namespace of their own
-//! whose root is an overlay of the host's root with a per-container writable layer, the
-//! pod's volumes, a minimal `/dev`, `/proc`, a read-only `/sys`, the cluster's data dir hidden
-//! under a tmpfs, then `pivot_root` and a docker-like reduced capability set).
+//! whose root is an overlay of the host's root with a per-container writable layer — or, in a
+//! user namespace, one overlay per top-level directory (`rootless::Top`) — the pod's volumes,
+//! a minimal `/dev`, `/proc`, a read-only `/sys`, the cluster's data dir hidden under a
+//! tmpfs, then `pivot_root` and a docker-like reduced capability set).
 //!
 //! Every path and string is prepared before `fork`; the hooks only make system calls. The
 //! child std gives us is an intermediate process outside the pod's PID namespace: it forks the
 //! real process (inside it), reports its pid on a pipe, and exits with its exit code (128 +
 //! signal when killed). Both die when their parent does (`PR_SET_PDEATHSIG`).
 
+use super::rootless::Top;
 use super::sys::{self, cstr};
 use std::ffi::CString;
 use std::io::{self, Read};
@@ -120,6 +122,10 @@ pub struct RootPlan {
     pub working_dir: Option<String>,
     /// The process's stdin is a pty's follower side, to become its controlling terminal.
     pub tty: bool,
+    /// `None`: the root is one overlay of the host's `/`. `Some`: the host's mounts are
+    /// locked (a user namespace), so each top-level directory is made as planned, on a root
+    /// that is the writable layer itself.
+    pub tops: Option<Vec<Top>>,
 }
 
 /// A path inside the container, checked: absolute, no `..`.
@@ -196,11 +202,29 @@ fn path_c(p: &Path) -> io::Result<CString> {
     cstr(p.as_os_str().as_encoded_bytes())
 }
 
+/// How the container's root is mounted at `merged`.
+enum Root {
+    /// One overlay (its options).
+    Whole(CString),
+    /// The writable layer bound there, then a mount per top-level directory.
+    PerDirectory {
+        upper: CString,
+        mounts: Vec<TopMount>,
+    },
+}
+
+enum TopMount {
+    /// Overlay options and the mount point.
+    Overlay(CString, CString),
+    /// The host's directory and the mount point.
+    ReadOnly(CString, CString),
+}
+
 /// Everything the hooks need, as C strings.
 struct Prepared {
     ns: Vec<(CString, libc::c_int)>,
     merged: CString,
-    overlay: CString,
+    root: Root,
     data_dir: (CString, Vec<CString>),
     dev: CString,
     devices: Vec<(CString, CString)>,
@@ -228,16 +252,19 @@ fn prepare(plan: &RootPlan) -> io::Result<Prepared> {
         .map(|(n, k)| Ok((cstr(format!("/proc/{}/ns/{n}", plan.holder))?, k)))
         .collect::<io::Result<Vec<_>>>()?;
     let merged = plan.layer.join("merged");
-    let overlay = format!(
-        "lowerdir=/,upperdir={},workdir={}",
-        plan.layer.join("upper").display(),
-        plan.layer.join("work").display()
-    );
     if plan.layer.to_string_lossy().contains([',', ':']) {
         return Err(io::Error::other(
             "the data dir path has a comma or colon (overlayfs cannot use it)",
         ));
     }
+    let root = match &plan.tops {
+        None => Root::Whole(cstr(format!(
+            "lowerdir=/,upperdir={},workdir={}",
+            plan.layer.join("upper").display(),
+            plan.layer.join("work").display()
+        ))?),
+        Some(tops) => per_directory(&plan.layer, &merged, tops)?,
+    };
     let data_inside = container_path(&plan.data_dir.to_string_lossy())
         .ok_or_else(|| io::Error::other("the data dir is not absolute"))?;
     let dev = merged.join("dev");
@@ -273,7 +300,7 @@ fn prepare(plan: &RootPlan) -> io::Result<Prepared> {
     let (_, workdir_dirs) = under(Path::new("/"), &wd)?;
     Ok(Prepared {
         ns,
-        overlay: cstr(overlay)?,
+        root,
         data_dir: under(&merged, &data_inside)?,
         pts: path_c(&dev.join("pts"))?,
         shm: path_c(&dev.join("shm"))?,
@@ -291,20 +318,77 @@ fn prepare(plan: &RootPlan) -> io::Result<Prepared> {
     })
 }
 
-/// In the intermediate: join the pod, build the container's root and pivot into it.
+/// The per-directory root: the top-level directories and links made in the writable layer
+/// now (before `fork`), the mounts for the hook.
+fn per_directory(layer: &Path, merged: &Path, tops: &[Top]) -> io::Result<Root> {
+    let upper = layer.join("upper");
+    let mut mounts = Vec::new();
+    for top in tops {
+        match top {
+            Top::Link(name, target) => {
+                let at = upper.join(name);
+                if at.symlink_metadata().is_err() {
+                    std::os::unix::fs::symlink(target, at)?;
+                }
+            }
+            Top::Empty(name) => std::fs::create_dir_all(upper.join(name))?,
+            Top::ReadOnly(name) => {
+                std::fs::create_dir_all(upper.join(name))?;
+                mounts.push(TopMount::ReadOnly(
+                    cstr(format!("/{name}"))?,
+                    path_c(&merged.join(name))?,
+                ));
+            }
+            Top::Overlay(name) => {
+                let (up, work) = (upper.join(name), layer.join("work").join(name));
+                std::fs::create_dir_all(&up)?;
+                std::fs::create_dir_all(&work)?;
+                // user.* xattrs: trusted.* ones are not the user namespace's to set.
+                let options = format!(
+                    "userxattr,lowerdir=/{name},upperdir={},workdir={}",
+                    up.display(),
+                    work.display()
+                );
+                mounts.push(TopMount::Overlay(
+                    cstr(options)?,
+                    path_c(&merged.join(name))?,
+                ));
+            }
+        }
+    }
+    Ok(Root::PerDirectory {
+        upper: path_c(&upper)?,
+        mounts,
+    })
+}
+
+/// In the intermediate: join the pod and build the container's root (its process pivots into it).
 fn enter_root(p: &Prepared) -> io::Result<()> {
     for (path, kind) in &p.ns {
         sys::setns_path(path, *kind)?;
     }
     sys::unshare(libc::CLONE_NEWNS)?;
     sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None)?;
-    sys::mount(
-        Some(c"overlay"),
-        &p.merged,
-        Some(c"overlay"),
-        0,
-        Some(&p.overlay),
-    )?;
+    match &p.root {
+        Root::Whole(options) => sys::mount(
+            Some(c"overlay"),
+            &p.merged,
+            Some(c"overlay"),
+            0,
+            Some(options),
+        )?,
+        Root::PerDirectory { upper, mounts } => {
+            sys::bind(upper, &p.merged, false)?;
+            for m in mounts {
+                match m {
+                    TopMount::Overlay(options, target) => {
+                        sys::mount(Some(c"overlay"), target, Some(c"overlay"), 0, Some(options))?
+                    }
+                    TopMount::ReadOnly(src, target) => sys::bind(src, target, true)?,
+                }
+            }
+        }
+    }
     // The cluster's state (other pods' layers and volumes, the API's database) is not the
     // pod's to see.
     for d in &p.data_dir.1 {
@@ -377,20 +461,22 @@ fn enter_root(p: &Prepared) -> io::Result<()> {
         }
         sys::bind(src, target, *ro)?;
     }
-    sys::chdir(&p.merged)?;
-    sys::pivot_to_cwd()
+    Ok(())
 }
 
-/// In the container's process (PID namespace joined): `/proc`, the working directory, and
-/// the reduced capabilities.
+/// In the container's process (PID namespace joined): `/proc` (before the pivot: in a user
+/// namespace the kernel lets a proc be mounted only while the host's is visible), the pivot
+/// into the root, the working directory, and the reduced capabilities.
 fn finish_inside(p: &Prepared) -> io::Result<()> {
     sys::mount(
         Some(c"proc"),
-        c"/proc",
+        &p.proc_dir,
         Some(c"proc"),
         libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
         None,
     )?;
+    sys::chdir(&p.merged)?;
+    sys::pivot_to_cwd()?;
     for ro in [
         c"/proc/sys",
         c"/proc/sysrq-trigger",

@@ -54,15 +54,67 @@ pub fn mount(
 pub fn bind(src: &CStr, target: &CStr, read_only: bool) -> io::Result<()> {
     mount(Some(src), target, None, libc::MS_BIND | libc::MS_REC, None)?;
     if read_only {
-        mount(
-            None,
-            target,
-            None,
-            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_REC,
-            None,
-        )?;
+        set_read_only(target)?;
     }
     Ok(())
+}
+
+/// Make the mount at `target` and those under it read-only, leaving their other flags alone:
+/// in a user namespace the host's `nosuid`/`nodev`/`noexec` are locked, and a remount that
+/// dropped them would be refused (`mount_setattr`, with a flag-keeping remount before 5.12).
+fn set_read_only(target: &CStr) -> io::Result<()> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    const AT_RECURSIVE: libc::c_uint = 0x8000;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: a NUL-terminated path and a mount_attr of the size passed.
+    let r = check_long(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    });
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {}
+        r => return r.map(drop),
+    }
+    // SAFETY: statvfs is plain data; the path is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    check(unsafe { libc::statvfs(target.as_ptr(), &mut st) })?;
+    let keep = [
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ]
+    .iter()
+    .filter(|(st_flag, _)| st.f_flag & st_flag != 0)
+    .fold(0, |m, (_, ms)| m | ms);
+    mount(
+        None,
+        target,
+        None,
+        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_REC | keep,
+        None,
+    )
 }
 
 /// Make `target` (already a mount point or bind it onto itself) read-only.
@@ -123,8 +175,15 @@ pub fn mkdir_nofollow(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
     mkdir(path, mode)
 }
 
-/// Create an empty file to bind a device onto.
+/// Create an empty file to bind a device onto, unless something is there already (which
+/// may not be ours to open for writing: a host file seen from a user namespace).
 pub fn touch(path: &CStr) -> io::Result<()> {
+    // SAFETY: stat is plain data; the path is NUL-terminated.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::stat(path.as_ptr(), &mut st) } == 0 {
+        return Ok(());
+    }
     // SAFETY: NUL-terminated path; the descriptor is closed at once.
     let fd = check(unsafe {
         libc::open(
