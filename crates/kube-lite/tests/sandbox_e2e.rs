@@ -634,6 +634,28 @@ spec:
 }
 
 #[test]
+fn a_pods_server_answers_on_the_pod_ip_inside_the_pod() {
+    let k = start();
+    kubectl_ok(&k, &["run", "web", "--image=nginx"]);
+    wait(&k, "pod/web", "condition=Ready", "90s");
+    let ip = kubectl_ok(&k, &["get", "pod", "web", "-o", "jsonpath={.status.podIP}"]);
+    assert!(ip.starts_with("10.244."), "{ip}");
+    let page = kubectl_ok(
+        &k,
+        &["exec", "web", "--", "curl", "-s", &format!("http://{ip}/")],
+    );
+    assert!(page.contains("<title>Welcome to nginx!</title>"), "{page}");
+    let addrs = kubectl_ok(&k, &["exec", "web", "--", "cat", "/proc/net/fib_trie"]);
+    assert!(addrs.contains(&ip), "{addrs}");
+    // The access log names the pod's own address as the client.
+    let logs = kubectl_ok(&k, &["logs", "web"]);
+    assert!(
+        logs.lines().any(|l| l.starts_with(&format!("{ip} - - ["))),
+        "{logs}"
+    );
+}
+
+#[test]
 fn kubectl_exec_works_in_a_pod_whose_image_has_nothing_runnable() {
     // An image the catalog does not know: its container is a silent placeholder process that
     // holds the container's root, so exec runs there like in any other pod.

@@ -61,6 +61,8 @@ pub struct SandboxConfig {
     pub name: String,
     pub namespace: String,
     pub hostname: String,
+    /// The pod's IP (from the node's podCIDR).
+    pub ip: String,
     pub volumes: Vec<PodVolume>,
     /// The pod's `/etc/hosts` as the kubelet writes it (`apidata::hosts`).
     pub hosts: String,
@@ -78,6 +80,7 @@ impl SandboxConfig {
             name: pod.name.clone(),
             namespace: pod.namespace.clone(),
             hostname: pod.hostname.clone(),
+            ip: ip.to_string(),
             volumes,
             hosts: crate::apidata::hosts::hosts_file(pod, ip),
         }

@@ -766,8 +766,9 @@ impl ContainerRuntime for ProcessRuntime {
         while hostname.ends_with(['-', '.']) {
             hostname.pop();
         }
+        let ip = pod.ip.parse::<std::net::Ipv4Addr>().ok();
         let holder = self
-            .on_spawner(move || spawn::holder(&hostname))
+            .on_spawner(move || spawn::holder(&hostname, ip))
             .map_err(|e| {
                 RuntimeError::Failed(format!("failed to create the pod's namespaces: {e}"))
             })?;

@@ -76,8 +76,9 @@ fn sleep_command() -> Command {
     cmd
 }
 
-/// Start a pod's holder: PID 1 of new UTS/network/IPC/PID namespaces named `hostname`.
-pub fn holder(hostname: &str) -> io::Result<Started> {
+/// Start a pod's holder: PID 1 of new UTS/network/IPC/PID namespaces named `hostname`, the
+/// pod's IP (when given) an address of its loopback, so what listens in the pod answers on it.
+pub fn holder(hostname: &str, ip: Option<std::net::Ipv4Addr>) -> io::Result<Started> {
     let (pid_r, pid_w) = sys::pipe()?;
     let w = pid_w.as_raw_fd();
     let name = hostname.as_bytes().to_vec();
@@ -89,6 +90,9 @@ pub fn holder(hostname: &str) -> io::Result<Started> {
         )?;
         sys::sethostname(&name)?;
         sys::loopback_up()?;
+        if let Some(ip) = ip {
+            sys::add_loopback_address(ip.octets())?;
+        }
         let child = sys::fork()?;
         if child == 0 {
             // PID 1 of the pod: its parent is outside the namespace, so no ppid check.

@@ -311,6 +311,42 @@ pub fn loopback_up() -> io::Result<()> {
     r.map(drop)
 }
 
+/// Add `ip`/32 to the loopback interface of the current network namespace (as the alias
+/// `lo:0`: the address ioctls need no netlink).
+pub fn add_loopback_address(ip: [u8; 4]) -> io::Result<()> {
+    // SAFETY: a datagram socket only for the ioctls; closed below.
+    let fd =
+        check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    let set = |request: libc::Ioctl, addr: [u8; 4]| {
+        // SAFETY: ifreq is plain data; all zeroes is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (d, s) in req.ifr_name.iter_mut().zip(b"lo:0") {
+            *d = *s as libc::c_char;
+        }
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes(addr),
+            },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: a sockaddr_in fits the sockaddr member of the ifreq union.
+        unsafe {
+            std::ptr::write(
+                std::ptr::addr_of_mut!(req.ifr_ifru.ifru_addr).cast::<libc::sockaddr_in>(),
+                sin,
+            )
+        };
+        // SAFETY: fd is a socket and req an ifreq naming an interface and an address.
+        check(unsafe { libc::ioctl(fd, request, &req) })
+    };
+    let r = set(libc::SIOCSIFADDR, ip).and_then(|_| set(libc::SIOCSIFNETMASK, [255; 4]));
+    // SAFETY: fd is ours.
+    unsafe { libc::close(fd) };
+    r.map(drop)
+}
+
 pub fn fork() -> io::Result<libc::pid_t> {
     // SAFETY: called in a single-threaded child (pre_exec) or before threads exist; the child
     // only makes async-signal-safe calls before it execs or exits.
