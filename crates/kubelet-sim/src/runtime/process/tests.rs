@@ -36,6 +36,7 @@ impl Node {
                 name: hostname.into(),
                 namespace: "default".into(),
                 hostname: hostname.into(),
+                ip: "10.244.0.9".into(),
                 volumes,
                 hosts: format!("127.0.0.1\tlocalhost\n10.244.0.9\t{hostname}\n"),
             })
