@@ -771,3 +771,49 @@ fn without_root_kube_lite_makes_pod_sandboxes_in_a_user_namespace_of_its_own() {
     );
     pf.stop();
 }
+
+#[test]
+fn a_running_pods_configmap_volume_follows_an_edit_of_the_configmap() {
+    let k = start();
+    kubectl_ok(
+        &k,
+        &["create", "configmap", "app", "--from-literal=mode=fast"],
+    );
+    kubectl_apply(
+        &k,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: reader
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - {name: config, mountPath: /etc/config}
+  volumes:
+  - name: config
+    configMap: {name: app}
+"#,
+    );
+    wait(&k, "pod/reader", "condition=Ready", "90s");
+    let cat = ["exec", "reader", "--", "cat", "/etc/config/mode"];
+    assert_eq!(kubectl_ok(&k, &cat), "fast");
+    kubectl_ok(
+        &k,
+        &[
+            "patch",
+            "configmap",
+            "app",
+            "-p",
+            r#"{"data":{"mode":"slow"}}"#,
+        ],
+    );
+    // The kubelet's next sync (1 s with --fast) swaps the files in.
+    until(&k, &cat, "the new value in the pod", |out| out == "slow");
+    // The old payload is gone: one timestamped directory, `..data` pointing at it.
+    let ls = kubectl_ok(&k, &["exec", "reader", "--", "ls", "-a", "/etc/config"]);
+    let stamped = ls.lines().filter(|l| l.starts_with("..20")).count();
+    assert_eq!(stamped, 1, "{ls}");
+}

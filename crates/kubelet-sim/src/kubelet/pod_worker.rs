@@ -170,7 +170,10 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
     loop {
         let sources = match fresh.take() {
             Some(s) => s,
-            None => sources(&ctx, &m.spec, m.needs_sources()).await,
+            None => {
+                let volumes_due = m.volumes_due(ctx.clock.now(), &ctx.timing, ctx.runtime.as_ref());
+                sources(&ctx, &m.spec, m.needs_sources() || volumes_due).await
+            }
         };
         let wake = step(&ctx, &mut m, &mut events, &sources, update.take());
         record(&ctx, &m.spec, &mut events);

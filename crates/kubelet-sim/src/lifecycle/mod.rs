@@ -267,6 +267,8 @@ pub struct PodMachine {
     pub pull_errors: HashMap<String, String>,
     /// Failed volume set-ups in a row (`FailedMount`), for the retry back-off.
     pub mount_failures: u32,
+    /// When the API-data volumes were last set up or brought up to date.
+    pub volumes_synced_at: Option<SystemTime>,
 }
 
 impl PodMachine {
@@ -296,6 +298,7 @@ impl PodMachine {
             crash_backoff: Backoff::default(),
             pull_errors: HashMap::new(),
             mount_failures: 0,
+            volumes_synced_at: None,
         }
     }
 
@@ -310,6 +313,16 @@ impl PodMachine {
 
     pub fn is_terminal(&self) -> bool {
         self.stage == Stage::Terminal
+    }
+
+    /// Whether the API-data volumes are due to be brought up to date with their objects.
+    pub fn volumes_due(
+        &self,
+        now: SystemTime,
+        timing: &Timing,
+        runtime: &dyn ContainerRuntime,
+    ) -> bool {
+        sandbox::volumes_next_sync(self, timing, runtime).is_some_and(|t| t <= now)
     }
 
     /// Whether the next step may set up volumes or create a container, and so needs the
@@ -328,6 +341,9 @@ impl PodMachine {
 
     /// Run every transition due at `env.now`; returns when the machine next needs a step.
     pub fn step(&mut self, env: &mut Env<'_>) -> Option<SystemTime> {
+        if self.volumes_due(env.now, env.timing, env.runtime) {
+            sandbox::resync_volumes(self, env);
+        }
         for _ in 0..64 {
             if !self.step_once(env) {
                 break;
@@ -482,6 +498,9 @@ impl PodMachine {
                 wake = Some(wake.map_or(t, |w| w.min(t)));
             }
         };
+        if let Some(t) = sandbox::volumes_next_sync(self, env.timing, env.runtime) {
+            at(t);
+        }
         if let Stage::Sandbox { ready_at } = self.stage {
             at(ready_at);
         }

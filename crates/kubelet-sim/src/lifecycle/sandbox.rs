@@ -1,7 +1,9 @@
 //! State `Sandbox`: the pod's volumes are set up (configMap, secret, downwardAPI and projected
 //! ones from the API; a missing object is a `FailedMount` and a retry with back-off, as the
 //! volume manager does) and its sandbox (network namespace, pause container) created; when it
-//! is ready the pod has its IP and `PodReadyToStartContainers` turns True.
+//! is ready the pod has its IP and `PodReadyToStartContainers` turns True. While the pod
+//! runs, its API-data volumes follow their objects at each periodic sync, as the kubelet's
+//! volume manager remounts them.
 
 use super::{Env, Event, PodMachine, PodSpecView, Stage};
 use crate::apidata::fields::PodFields;
@@ -56,12 +58,7 @@ pub fn step(m: &mut PodMachine, ready_at: SystemTime, env: &mut Env<'_>) -> bool
     let vols = match volumes(&m.spec, env.sources) {
         Ok(v) => v,
         Err((name, e)) => {
-            env.events.push(Event {
-                warning: true,
-                reason: "FailedMount",
-                message: format!("MountVolume.SetUp failed for volume \"{name}\" : {e}"),
-                field_path: None,
-            });
+            env.events.push(failed_mount(&name, &e));
             m.mount_failures += 1;
             m.stage = Stage::Sandbox {
                 ready_at: env.now + mount_retry(m.mount_failures),
@@ -70,6 +67,7 @@ pub fn step(m: &mut PodMachine, ready_at: SystemTime, env: &mut Env<'_>) -> bool
         }
     };
     m.mount_failures = 0;
+    m.volumes_synced_at = Some(env.now);
     let Some(ip) = m.pod_ip.clone().or_else(|| env.ips.allocate(&m.spec.uid)) else {
         // No free address: stay until a pod on this node goes away.
         return false;
@@ -101,6 +99,52 @@ pub fn step(m: &mut PodMachine, ready_at: SystemTime, env: &mut Env<'_>) -> bool
         Stage::Init(0)
     };
     true
+}
+
+/// When a running pod's API-data volumes are next brought up to date: `Timing::volume_sync`
+/// after the last time, for a pod that has such volumes in a runtime that keeps their files.
+pub fn volumes_next_sync(
+    m: &PodMachine,
+    timing: &crate::runtime::Timing,
+    runtime: &dyn crate::runtime::ContainerRuntime,
+) -> Option<SystemTime> {
+    let running = matches!(m.stage, Stage::Init(_) | Stage::Main) && !m.deleting;
+    if !running || m.sandbox_id.is_none() || m.spec.api_volumes.is_empty() {
+        return None;
+    }
+    if !runtime.writes_volume_files() {
+        return None;
+    }
+    Some(m.volumes_synced_at? + timing.volume_sync)
+}
+
+/// Project the API-data volumes again and hand them to the runtime, which rewrites those that
+/// changed. An object gone or unreadable keeps the files as they were, with a `FailedMount`.
+pub fn resync_volumes(m: &mut PodMachine, env: &mut Env<'_>) {
+    m.volumes_synced_at = Some(env.now);
+    let Some(sandbox) = m.sandbox_id.clone() else {
+        return;
+    };
+    match volumes(&m.spec, env.sources) {
+        Ok(vols) => {
+            let api: Vec<_> = vols
+                .into_iter()
+                .filter(|v| m.spec.api_volumes.iter().any(|a| a.name == v.name))
+                .collect();
+            env.runtime.update_volumes(&sandbox, &api);
+        }
+        Err((name, e)) => env.events.push(failed_mount(&name, &e)),
+    }
+}
+
+/// The volume manager's `FailedMount` event.
+fn failed_mount(name: &str, e: &DataError) -> Event {
+    Event {
+        warning: true,
+        reason: "FailedMount",
+        message: format!("MountVolume.SetUp failed for volume \"{name}\" : {e}"),
+        field_path: None,
+    }
 }
 
 #[cfg(test)]

@@ -631,7 +631,7 @@ fn pod_with(spec: Value) -> PodSpecView {
     PodSpecView::from_pod(&p)
 }
 
-fn config_map(h: &mut Harness<SimulatedRuntime>, name: &str, key: &str, value: &str) {
+fn config_map<R: ContainerRuntime>(h: &mut Harness<R>, name: &str, key: &str, value: &str) {
     h.sources.objects.insert(
         (crate::apidata::Kind::ConfigMap, name.into()),
         crate::apidata::Fetched::Found {
@@ -660,6 +660,41 @@ fn a_missing_configmap_volume_keeps_the_pod_creating_with_failed_mount_until_it_
     config_map(&mut h, "app", "mode", "fast");
     h.at(1500);
     assert_eq!(h.status(1500)["phase"], "Running");
+}
+
+#[test]
+fn a_running_pods_configmap_volume_follows_the_configmap_at_each_sync() {
+    let spec = pod_with(json!({
+        "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "infinity"],
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}]}],
+        "volumes": [{"name": "config", "configMap": {"name": "app"}}]
+    }));
+    let timing = Timing {
+        volume_sync: Duration::from_secs(60),
+        ..Timing::FAST
+    };
+    let mut h = Harness::new(spec, FakeRuntime::new(), timing);
+    config_map(&mut h, "app", "mode", "fast");
+    assert_eq!(h.at(0), Some(t(60_000)), "the next sync");
+    assert_eq!(h.status(0)["phase"], "Running");
+    let volume_calls = |h: &Harness<FakeRuntime>| -> Vec<String> {
+        h.rt.calls()
+            .into_iter()
+            .filter(|c| c.starts_with("volume "))
+            .collect()
+    };
+    assert!(volume_calls(&h).is_empty(), "written with the sandbox");
+    config_map(&mut h, "app", "mode", "slow");
+    h.at(30_000);
+    assert!(volume_calls(&h).is_empty(), "not before the sync");
+    assert_eq!(h.at(60_000), Some(t(120_000)));
+    assert_eq!(volume_calls(&h), ["volume sandbox-u1 config mode=slow"]);
+    // A ConfigMap gone: the files stay as they were, and the kubelet says why.
+    h.sources.objects.clear();
+    h.at(120_000);
+    assert_eq!(volume_calls(&h).len(), 1);
+    assert_eq!(h.reasons().last(), Some(&"FailedMount"));
+    assert_eq!(h.status(120_000)["phase"], "Running");
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! to be missing), and runs each container as scripted by its name (forever by default).
 
 use super::{
-    ContainerConfig, ContainerRuntime, ContainerStatus, PullError, PullPlan, RuntimeError,
-    SandboxConfig,
+    ContainerConfig, ContainerRuntime, ContainerStatus, PodVolume, PullError, PullPlan,
+    RuntimeError, SandboxConfig, VolumeSource,
 };
 use crate::images::{Behaviour, ImageInfo, ImageRef};
 use std::collections::{HashMap, HashSet};
@@ -127,6 +127,24 @@ impl ContainerRuntime for FakeRuntime {
         let pod_uid = &pod.uid;
         self.with(|i| i.calls.push(format!("sandbox {pod_uid}")));
         Ok(format!("sandbox-{pod_uid}"))
+    }
+
+    fn writes_volume_files(&self) -> bool {
+        true
+    }
+
+    /// Recorded as `volume <sandbox> <name> <path>=<data>,...`.
+    fn update_volumes(&self, sandbox_id: &str, volumes: &[PodVolume]) {
+        for v in volumes {
+            if let VolumeSource::Files(files) = &v.source {
+                let files: Vec<String> = files
+                    .iter()
+                    .map(|f| format!("{}={}", f.path, String::from_utf8_lossy(&f.data)))
+                    .collect();
+                let call = format!("volume {sandbox_id} {} {}", v.name, files.join(","));
+                self.with(|i| i.calls.push(call));
+            }
+        }
     }
 
     fn stop_pod_sandbox(&self, sandbox_id: &str) {

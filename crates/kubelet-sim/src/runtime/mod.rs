@@ -286,6 +286,15 @@ pub trait ContainerRuntime: Send + Sync {
         None
     }
     fn remove_container(&self, id: &str);
+    /// Whether the runtime keeps API-data volumes as files that `update_volumes` refreshes.
+    fn writes_volume_files(&self) -> bool {
+        false
+    }
+    /// Bring sandbox `sandbox_id`'s API-data volumes (`VolumeSource::Files`) up to date:
+    /// a volume whose files changed is rewritten in one atomic swap.
+    fn update_volumes(&self, sandbox_id: &str, volumes: &[PodVolume]) {
+        let _ = (sandbox_id, volumes);
+    }
     /// Whether `kubectl exec` can run commands in this runtime's containers.
     fn supports_exec(&self) -> bool;
     /// Run a command in running container `id`, inside its pod's sandbox.
@@ -334,6 +343,9 @@ pub struct Timing {
     pub pull_bytes_per_sec: u64,
     /// Time between a failed pull (`ErrImagePull`) and the next sync that reports the back-off.
     pub resync: Duration,
+    /// How often a running pod's configMap, secret, downwardAPI and projected volumes are
+    /// brought up to date with their objects (the kubelet's periodic pod sync).
+    pub volume_sync: Duration,
 }
 
 impl Timing {
@@ -345,6 +357,8 @@ impl Timing {
         pull_base: Duration::from_millis(250),
         pull_bytes_per_sec: 100_000_000,
         resync: Duration::from_secs(2),
+        // The kubelet's syncFrequency.
+        volume_sync: Duration::from_secs(60),
     };
     pub const FAST: Timing = Timing {
         sandbox: Duration::ZERO,
@@ -354,6 +368,7 @@ impl Timing {
         pull_base: Duration::ZERO,
         pull_bytes_per_sec: 0,
         resync: Duration::from_millis(200),
+        volume_sync: Duration::from_secs(1),
     };
 
     pub fn pull_time(&self, size_bytes: u64) -> Duration {

@@ -1,8 +1,8 @@
 //! Writing a configMap, secret, downwardAPI or projected volume the way the kubelet's atomic
 //! writer lays it out: the files in a timestamped directory `..<YYYY_MM_DD_HH_MM_SS.n>`, a
 //! link `..data` to it, and one link per top-level name (`key → ..data/key`), so `ls -la` in
-//! the container shows what it shows on a real node. The volume is written once, when the
-//! sandbox is made; a later change of the object is not carried over.
+//! the container shows what it shows on a real node. The volume is written when the sandbox
+//! is made, and again (one atomic `..data` swap) when a periodic sync finds its object changed.
 
 use crate::runtime::VolumeFile;
 use std::collections::BTreeSet;

@@ -93,8 +93,8 @@ struct Sandbox {
     /// `<root>/pods/<uid>`: the emptyDirs.
     dir: PathBuf,
     volumes: HashMap<String, PathBuf>,
-    /// Volumes always mounted read-only (the API-data ones).
-    read_only: std::collections::HashSet<String>,
+    /// The API-data volumes (always mounted read-only) and the files last written there.
+    payloads: HashMap<String, Vec<super::VolumeFile>>,
     /// The pod's `/etc/hosts`.
     hosts: PathBuf,
     changes: Arc<Notify>,
@@ -425,7 +425,7 @@ impl ProcessRuntime {
                         Some(Bind {
                             source: sb.volumes.get(name)?.clone(),
                             target: path.clone(),
-                            read_only: *ro || sb.read_only.contains(name),
+                            read_only: *ro || sb.payloads.contains_key(name),
                         })
                     })
                     .collect::<Vec<_>>();
@@ -747,14 +747,14 @@ impl ContainerRuntime for ProcessRuntime {
     fn run_pod_sandbox(&self, pod: &SandboxConfig) -> Result<String, RuntimeError> {
         let dir = self.root.join("pods").join(&pod.uid);
         let mut volumes = HashMap::new();
-        let mut read_only = std::collections::HashSet::new();
+        let mut payloads = HashMap::new();
         for v in &pod.volumes {
             let d = self
                 .volume_dir(&dir, &pod.namespace, v)
                 .map_err(RuntimeError::Failed)?;
             volumes.insert(v.name.clone(), d);
-            if matches!(v.source, VolumeSource::Files(_)) {
-                read_only.insert(v.name.clone());
+            if let VolumeSource::Files(f) = &v.source {
+                payloads.insert(v.name.clone(), f.clone());
             }
         }
         let hosts = dir.join("etc-hosts");
@@ -791,7 +791,7 @@ impl ContainerRuntime for ProcessRuntime {
                     holder,
                     dir,
                     volumes,
-                    read_only,
+                    payloads,
                     hosts,
                     changes,
                 },
@@ -1013,6 +1013,35 @@ impl ContainerRuntime for ProcessRuntime {
 
     fn sandbox_of(&self, pod_uid: &str) -> Option<String> {
         self.with(|t| t.by_pod.get(pod_uid).cloned())
+    }
+
+    fn writes_volume_files(&self) -> bool {
+        true
+    }
+
+    fn update_volumes(&self, sandbox_id: &str, volumes: &[PodVolume]) {
+        self.with(|t| {
+            let Some(sb) = t.sandboxes.get_mut(sandbox_id) else {
+                return;
+            };
+            for v in volumes {
+                let VolumeSource::Files(files) = &v.source else {
+                    continue;
+                };
+                let (Some(dir), Some(old)) =
+                    (sb.volumes.get(&v.name), sb.payloads.get_mut(&v.name))
+                else {
+                    continue;
+                };
+                if old == files {
+                    continue;
+                }
+                match files::write(dir, files) {
+                    Ok(()) => *old = files.clone(),
+                    Err(e) => tracing::warn!("updating volume {} of pod {}: {e}", v.name, sb.uid),
+                }
+            }
+        });
     }
 
     fn remove_container(&self, id: &str) {
