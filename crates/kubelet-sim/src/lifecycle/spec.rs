@@ -71,7 +71,7 @@ pub struct ContainerSpec {
     pub readiness_delay: Option<Duration>,
     /// With a startup probe: `started` this long after start.
     pub startup_delay: Option<Duration>,
-    pub volume_mounts: Vec<(String, String, bool)>,
+    pub volume_mounts: Vec<crate::runtime::Mount>,
     /// `env` as written (resolved at container creation by `apidata::env`).
     pub env: Vec<EnvVar>,
     pub env_from: Vec<EnvFromSource>,
@@ -168,12 +168,11 @@ impl PodSpecView {
                     .volume_mounts
                     .iter()
                     .flatten()
-                    .map(|m| {
-                        (
-                            m.name.clone(),
-                            m.mount_path.clone(),
-                            m.read_only.unwrap_or(false),
-                        )
+                    .map(|m| crate::runtime::Mount {
+                        volume: m.name.clone(),
+                        path: m.mount_path.clone(),
+                        read_only: m.read_only.unwrap_or(false),
+                        sub_path: m.sub_path.clone().filter(|s| !s.is_empty()),
                     })
                     .collect(),
                 env: c.env.clone().unwrap_or_default(),

@@ -284,11 +284,11 @@ pub fn container_status(c: &ContainerMachine, pod_has_init: bool, now: SystemTim
             .spec
             .volume_mounts
             .iter()
-            .map(|(name, path, ro)| {
-                if *ro {
-                    json!({"name": name, "mountPath": path, "readOnly": true, "recursiveReadOnly": "Disabled"})
+            .map(|m| {
+                if m.read_only {
+                    json!({"name": m.volume, "mountPath": m.path, "readOnly": true, "recursiveReadOnly": "Disabled"})
                 } else {
-                    json!({"name": name, "mountPath": path})
+                    json!({"name": m.volume, "mountPath": m.path})
                 }
             })
             .collect();

@@ -21,6 +21,28 @@ pub use fake::FakeRuntime;
 pub use process::ProcessRuntime;
 pub use simulated::SimulatedRuntime;
 
+/// One of a container's `volumeMounts`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mount {
+    pub volume: String,
+    /// `mountPath`, inside the container.
+    pub path: String,
+    pub read_only: bool,
+    /// `subPath`: what of the volume is mounted, relative to its root.
+    pub sub_path: Option<String>,
+}
+
+impl Mount {
+    pub fn new(volume: &str, path: &str, read_only: bool) -> Mount {
+        Mount {
+            volume: volume.into(),
+            path: path.into(),
+            read_only,
+            sub_path: None,
+        }
+    }
+}
+
 /// One file of a configMap, secret, downwardAPI or projected volume, relative to the volume.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VolumeFile {
@@ -101,8 +123,7 @@ pub struct ContainerConfig {
     pub restart_policy: String,
     /// How many times this container ran before (`attempt` in CRI).
     pub attempt: i32,
-    /// `(volume name, mountPath, readOnly)`.
-    pub mounts: Vec<(String, String, bool)>,
+    pub mounts: Vec<Mount>,
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
     pub io: StdioSpec,

@@ -417,18 +417,21 @@ impl ProcessRuntime {
         let (holder, binds) = self
             .with(|t| {
                 let sb = t.sandboxes.get(&c.sandbox)?;
-                let mut binds = c
-                    .config
-                    .mounts
-                    .iter()
-                    .filter_map(|(name, path, ro)| {
-                        Some(Bind {
-                            source: sb.volumes.get(name)?.clone(),
-                            target: path.clone(),
-                            read_only: *ro || sb.payloads.contains_key(name),
-                        })
-                    })
-                    .collect::<Vec<_>>();
+                let mut binds = Vec::new();
+                for m in &c.config.mounts {
+                    let Some(dir) = sb.volumes.get(&m.volume) else {
+                        continue;
+                    };
+                    binds.push(sub_path_source(dir, m).map(|source| Bind {
+                        source,
+                        target: m.path.clone(),
+                        read_only: m.read_only || sb.payloads.contains_key(&m.volume),
+                    }));
+                }
+                let mut binds = match binds.into_iter().collect::<Result<Vec<_>, _>>() {
+                    Ok(b) => b,
+                    Err(e) => return Some(Err(e)),
+                };
                 let own_hosts = binds.iter().any(|b| {
                     spawn::container_path(&b.target).is_some_and(|p| p == Path::new("/etc/hosts"))
                 });
@@ -442,9 +445,9 @@ impl ProcessRuntime {
                         },
                     );
                 }
-                Some((sb.holder.pid, binds))
+                Some(Ok((sb.holder.pid, binds)))
             })
-            .ok_or_else(|| RuntimeError::Failed(format!("sandbox {} is gone", c.sandbox)))?;
+            .ok_or_else(|| RuntimeError::Failed(format!("sandbox {} is gone", c.sandbox)))??;
         Ok(RootPlan {
             holder,
             layer: c.layer.clone(),
@@ -650,6 +653,46 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// and the catalog's `command` is their CMD); a bare shell when there is nothing.
 /// The process's argv as a container runtime builds it: `command` replaces the image's
 /// ENTRYPOINT (and drops its CMD), `args` replace the CMD.
+/// What mount `m` of volume directory `dir` binds: the directory, or its `subPath` — created
+/// as a directory when missing, as the kubelet does, and refused when it leads out of the
+/// volume (through `..` or a link the pod planted).
+fn sub_path_source(dir: &Path, m: &super::Mount) -> Result<PathBuf, RuntimeError> {
+    let Some(sub) = &m.sub_path else {
+        return Ok(dir.to_path_buf());
+    };
+    let refused = || {
+        RuntimeError::Failed(format!(
+            "failed to prepare subPath for volumeMount \"{}\": subPath {sub:?} leads out of the volume",
+            m.volume
+        ))
+    };
+    let rel = Path::new(sub);
+    if rel.is_absolute()
+        || rel.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+    {
+        return Err(refused());
+    }
+    let at = dir.join(rel);
+    if std::fs::symlink_metadata(&at).is_err() {
+        std::fs::create_dir_all(&at).map_err(|e| {
+            RuntimeError::Failed(format!(
+                "failed to create subPath directory for volumeMount \"{}\": {e}",
+                m.volume
+            ))
+        })?;
+    }
+    let (real, root) = (std::fs::canonicalize(&at), std::fs::canonicalize(dir));
+    match (real, root) {
+        (Ok(real), Ok(root)) if real.starts_with(&root) => Ok(real),
+        _ => Err(refused()),
+    }
+}
+
 fn command_line(c: &ContainerConfig) -> Vec<String> {
     let mut argv: Vec<String> = if !c.command.is_empty() {
         c.command.iter().chain(&c.args).cloned().collect()

@@ -70,17 +70,18 @@ pub fn default_files() -> Vec<(String, String)> {
 /// Where the served directory is on this node: a volume mounted at (or above) it, else the
 /// container's writable layer.
 pub fn html_dir(
-    mounts: &[(String, String, bool)],
+    mounts: &[crate::runtime::Mount],
     volumes: &HashMap<String, PathBuf>,
     upper: &Path,
 ) -> PathBuf {
     let html = Path::new(HTML);
     let best = mounts
         .iter()
-        .filter_map(|(name, path, _)| {
-            let p = super::spawn::container_path(path)?;
+        .filter_map(|m| {
+            let p = super::spawn::container_path(&m.path)?;
             let rest = html.strip_prefix(&p).ok()?;
-            Some((p.components().count(), volumes.get(name)?.join(rest)))
+            let source = super::sub_path_source(volumes.get(&m.volume)?, m).ok()?;
+            Some((p.components().count(), source.join(rest)))
         })
         .max_by_key(|(depth, _)| *depth);
     match best {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::images::Resolution;
-use crate::runtime::VolumeFile;
+use crate::runtime::{Mount, VolumeFile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Node {
@@ -174,13 +174,13 @@ fn a_claims_directory_persists_across_pod_recreation() {
     }];
     let sb = n.sandbox("first", "web-0", volumes.clone());
     let mut config = n.config("first", "busybox", &["sh", "-c", "echo kept > /data/file"]);
-    config.mounts = vec![("d".into(), "/data".into(), false)];
+    config.mounts = vec![Mount::new("d", "/data", false)];
     assert_eq!(n.run_config(config).0, 0);
     n.rt.stop_pod_sandbox(&sb);
     assert_eq!(std::fs::read_to_string(pv.join("file")).unwrap(), "kept\n");
     n.sandbox("second", "web-0", volumes);
     let mut config = n.config("second", "busybox", &["cat", "/data/file"]);
-    config.mounts = vec![("d".into(), "/data".into(), true)];
+    config.mounts = vec![Mount::new("d", "/data", true)];
     assert_eq!(n.run_config(config), (0, vec!["kept".to_string()]));
 }
 
@@ -208,7 +208,7 @@ fn api_data_volumes_are_read_only_files_and_etc_hosts_is_the_pods() {
         ],
     );
     // Not asked for read-only: the volume's kind makes it so.
-    config.mounts = vec![("config".into(), "/etc/config".into(), false)];
+    config.mounts = vec![Mount::new("config", "/etc/config", false)];
     assert_eq!(
         n.run_config(config),
         (
@@ -230,12 +230,12 @@ fn a_mount_path_through_a_link_planted_in_a_volume_is_refused_and_creates_nothin
     n.sandbox("u", "p", volumes);
     let target = format!("/tmp/kube-lite-escape-{}", random_id());
     let mut plant = n.config("u", "busybox", &["ln", "-s", &target, "/vol/link"]);
-    plant.mounts = vec![("v".into(), "/vol".into(), false)];
+    plant.mounts = vec![Mount::new("v", "/vol", false)];
     assert_eq!(n.run_config(plant).0, 0);
     let mut follow = n.config("u", "busybox", &["true"]);
     follow.mounts = vec![
-        ("v".into(), "/vol".into(), false),
-        ("v".into(), "/vol/link/inner".into(), false),
+        Mount::new("v", "/vol", false),
+        Mount::new("v", "/vol/link/inner", false),
     ];
     let id = n.rt.create_container(&follow).unwrap();
     assert!(n.rt.start_container(&id, SystemTime::now()).is_err());
@@ -552,4 +552,65 @@ fn an_image_with_nothing_runnable_gets_a_placeholder_that_lives_as_the_catalog_s
     assert_eq!(run(&quick[2], false), Some(3));
     let forever = placeholder(&Behaviour::RunsForever, 0);
     assert_eq!(run(&forever[2], true), Some(0));
+}
+
+#[test]
+fn a_sub_path_mounts_one_key_of_a_volume_or_a_directory_made_for_it_and_never_leads_out() {
+    let n = node();
+    let volumes = vec![
+        PodVolume {
+            name: "config".into(),
+            source: VolumeSource::Files(vec![VolumeFile {
+                path: "app.conf".into(),
+                data: b"mode=fast\n".to_vec(),
+                mode: 0o644,
+            }]),
+        },
+        PodVolume {
+            name: "v".into(),
+            source: VolumeSource::EmptyDir,
+        },
+    ];
+    n.sandbox("u", "p", volumes);
+    let sub = |volume: &str, path: &str, sub: &str| Mount {
+        sub_path: Some(sub.into()),
+        ..Mount::new(volume, path, false)
+    };
+    let mut config = n.config(
+        "u",
+        "busybox",
+        &[
+            "sh",
+            "-c",
+            "cat /etc/app.conf; ls /etc/app.conf; echo x > /logs/out; ls /vol/web/logs",
+        ],
+    );
+    config.mounts = vec![
+        sub("config", "/etc/app.conf", "app.conf"),
+        sub("v", "/logs", "web/logs"),
+        Mount::new("v", "/vol", false),
+    ];
+    assert_eq!(
+        n.run_config(config),
+        (
+            0,
+            ["mode=fast", "/etc/app.conf", "out"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    // Out of the volume, by `..` or by a link the pod planted: refused.
+    let mut plant = n.config("u", "busybox", &["ln", "-s", "/etc", "/vol/out"]);
+    plant.mounts = vec![Mount::new("v", "/vol", false)];
+    assert_eq!(n.run_config(plant).0, 0);
+    for s in ["../other", "out", "/abs"] {
+        let mut c = n.config("u", "busybox", &["true"]);
+        c.mounts = vec![sub("v", "/x", s)];
+        let id = n.rt.create_container(&c).unwrap();
+        let e = n.rt.start_container(&id, SystemTime::now()).unwrap_err();
+        assert!(
+            e.to_string().contains("failed to prepare subPath"),
+            "{s}: {e}"
+        );
+    }
 }
