@@ -266,7 +266,7 @@ pub struct ParametersItem {
 #[derive(Clone, PartialEq, prost::Oneof)]
 pub enum ParametersItemOneof {
     #[prost(message, tag = "1")]
-    Parameter(Parameter),
+    Parameter(Box<Parameter>),
     #[prost(message, tag = "2")]
     JsonReference(JsonReference),
 }
@@ -445,7 +445,7 @@ pub struct ResponseValue {
 #[derive(Clone, PartialEq, prost::Oneof)]
 pub enum ResponseValueOneof {
     #[prost(message, tag = "1")]
-    Response(Response),
+    Response(Box<Response>),
     #[prost(message, tag = "2")]
     JsonReference(JsonReference),
 }

@@ -163,7 +163,7 @@ fn parameters_item(v: &Value) -> ParametersItem {
                 r#ref: o.str("$ref"),
                 description: o.str("description"),
             }),
-            None => ParametersItemOneof::Parameter(parameter(v)),
+            None => ParametersItemOneof::Parameter(Box::new(parameter(v))),
         }),
     }
 }
@@ -248,7 +248,7 @@ fn responses(v: &Value) -> Responses {
                             r#ref: o.str("$ref"),
                             description: o.str("description"),
                         }),
-                        None => ResponseValueOneof::Response(response(r)),
+                        None => ResponseValueOneof::Response(Box::new(response(r))),
                     }),
                 }
             },
@@ -512,18 +512,19 @@ mod tests {
         }
     }
 
-    fn parameter_case(v: Value) -> Option<ParametersItemOneof> {
-        parameters_item(&v).oneof
+    /// The parameter a `parameters` entry holds (`None` for a reference).
+    fn parameter_case(v: Value) -> Option<ParameterOneof> {
+        match parameters_item(&v).oneof? {
+            ParametersItemOneof::Parameter(p) => p.oneof,
+            ParametersItemOneof::JsonReference(_) => None,
+        }
     }
 
     #[test]
     fn parameters_convert_by_where_they_go() {
         let body = parameter_case(json!({"in": "body", "name": "body", "required": true,
             "schema": {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}}));
-        let Some(ParametersItemOneof::Parameter(Parameter {
-            oneof: Some(ParameterOneof::BodyParameter(b)),
-        })) = body
-        else {
+        let Some(ParameterOneof::BodyParameter(b)) = body else {
             panic!("body parameter: {body:?}");
         };
         assert!(b.required);
@@ -537,9 +538,7 @@ mod tests {
             let p = parameter_case(
                 json!({"in": located, "name": "n", "type": "string", "uniqueItems": true}),
             );
-            let Some(ParametersItemOneof::Parameter(Parameter {
-                oneof: Some(ParameterOneof::NonBodyParameter(NonBodyParameter { oneof: Some(n) })),
-            })) = p
+            let Some(ParameterOneof::NonBodyParameter(NonBodyParameter { oneof: Some(n) })) = p
             else {
                 panic!("{located}: {p:?}");
             };
@@ -552,9 +551,9 @@ mod tests {
             assert_eq!(got, (tag, located.to_string(), true), "{located}");
         }
 
-        let shared = parameter_case(json!({"$ref": "#/parameters/body-2Y1dVQaQ"}));
+        let shared = parameters_item(&json!({"$ref": "#/parameters/body-2Y1dVQaQ"}));
         assert_eq!(
-            shared,
+            shared.oneof,
             Some(ParametersItemOneof::JsonReference(JsonReference {
                 r#ref: "#/parameters/body-2Y1dVQaQ".into(),
                 description: String::new(),
