@@ -1,8 +1,9 @@
 //! The real kubectl against `kube-lite up`: client-side `apply` (create, configure through a
 //! three-way strategic merge patch, unchanged), `--validate=strict` (the default) and
-//! `--validate=warn` with unknown fields, `set image`, `label`, `annotate`, `edit` and
-//! `explain`. These exercise the OpenAPI documents, the server's strategic merge patch and
-//! fieldValidation. The kubectl binary comes from `KUBE_LITE_KUBECTL` (default `kubectl`).
+//! `--validate=warn` with unknown fields, `set image`, `label`, `annotate` and `edit`. These
+//! exercise the OpenAPI documents, the server's strategic merge patch and fieldValidation
+//! (`explain` is in `kubectl_explain.rs`). The kubectl binary comes from `KUBE_LITE_KUBECTL`
+//! (default `kubectl`).
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -249,46 +250,5 @@ fn kubectl_set_image_label_annotate_and_edit_patch_the_object() {
         o.stderr.contains("Edit cancelled, no changes made."),
         "{}",
         o.stderr
-    );
-}
-
-#[test]
-fn kubectl_explain_prints_the_schema_descriptions() {
-    let k = start();
-    let o = kubectl(&k, &["explain", "deployment.spec.strategy"]);
-    ok(&o, "explain deployment.spec.strategy");
-    assert!(o.stdout.contains("GROUP:      apps"), "{}", o.stdout);
-    assert!(o.stdout.contains("KIND:       Deployment"), "{}", o.stdout);
-    assert!(
-        o.stdout.contains("FIELD: strategy <DeploymentStrategy>"),
-        "{}",
-        o.stdout
-    );
-    assert!(
-        o.stdout
-            .contains("The deployment strategy to use to replace existing pods with new ones."),
-        "{}",
-        o.stdout
-    );
-    assert!(
-        o.stdout
-            .contains("rollingUpdate\t<RollingUpdateDeployment>"),
-        "{}",
-        o.stdout
-    );
-
-    let o = kubectl(&k, &["explain", "pods.spec.containers"]);
-    ok(&o, "explain pods.spec.containers");
-    assert!(o.stdout.contains("KIND:       Pod"), "{}", o.stdout);
-    assert!(
-        o.stdout.contains("FIELD: containers <[]Container>"),
-        "{}",
-        o.stdout
-    );
-    assert!(o.stdout.contains("image\t<string>"), "{}", o.stdout);
-    assert!(
-        o.stdout.contains("name\t<string> -required-"),
-        "{}",
-        o.stdout
     );
 }

@@ -221,13 +221,33 @@ fn wrap_ref_siblings(v: &mut Value) {
     }
 }
 
-/// The v2 (swagger) form of a v3-style schema: `#/definitions/` references, and an `allOf`
-/// of a single reference folded back into a `$ref` with its siblings.
+/// The v2 (swagger) form of a named definition: [`to_v2`], and `IntOrString` with the
+/// `int-or-string` format kube-apiserver's v2 document gives it.
+pub fn to_v2_definition(name: &str, v: &Value) -> Value {
+    let mut out = to_v2(v);
+    if name == INT_OR_STRING {
+        if let Some(m) = out.as_object_mut() {
+            m.insert("format".into(), json!("int-or-string"));
+        }
+    }
+    out
+}
+
+const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
+
+/// The v2 (swagger) form of a v3-style schema: `#/definitions/` references, an `allOf`
+/// of a single reference folded back into a `$ref` with its siblings, and
+/// `x-kubernetes-int-or-string` (a v3 structural-schema marker) as `type: string`, which is
+/// how swagger 2.0 (one type per schema) publishes quantities and int-or-strings.
 pub fn to_v2(v: &Value) -> Value {
     match v {
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, x) in m {
+                if k == "x-kubernetes-int-or-string" && x == &Value::Bool(true) {
+                    out.insert("type".into(), json!("string"));
+                    continue;
+                }
                 if k == "allOf" {
                     if let Some(r) = single_ref(x) {
                         out.insert(

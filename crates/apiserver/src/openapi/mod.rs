@@ -1,6 +1,7 @@
 //! OpenAPI for the served kinds, generated from the k8s-openapi types (their `schemars`
 //! schemas): the v3 discovery index (`/openapi/v3`), one v3 document per group-version
-//! (`/openapi/v3/apis/apps/v1`) and the swagger 2.0 document (`/openapi/v2`, JSON only).
+//! (`/openapi/v3/apis/apps/v1`) and the swagger 2.0 document (`/openapi/v2`, as JSON or as
+//! gnostic's protobuf, which client-go's `OpenAPISchema()` asks for).
 //!
 //! The documents are what kubectl reads before every write (does the PATCH operation of this
 //! GVK take `fieldValidation`? does it accept strategic merge patch?), for `kubectl explain`
@@ -11,13 +12,16 @@
 //! Everything is built once, from `kinds::all()`, on first use: the definitions (a few ms) by
 //! the first write or OpenAPI request ([`get`]), the documents by the first request for them.
 //! Layout: `definitions` (schemas), `paths` (operations), `fields` (unknown-field detection),
-//! `serve` (HTTP handlers with ETag / `Cache-Control` as kube-apiserver sets them).
+//! `gnostic` + `v2_protobuf` (the v2 document as protobuf), `serve` (HTTP handlers with content
+//! negotiation and ETag / `Cache-Control` as kube-apiserver sets them).
 
 pub mod definitions;
 pub mod fields;
+pub mod gnostic;
 pub mod go_types;
 pub mod paths;
 pub mod serve;
+pub mod v2_protobuf;
 
 #[cfg(test)]
 mod tests;
@@ -62,6 +66,9 @@ pub struct OpenApi {
     docs: OnceLock<Documents>,
     /// The swagger 2.0 document, built when first asked for (kubectl reads v3).
     v2: OnceLock<Document>,
+    /// The swagger 2.0 document as gnostic's protobuf (`kubectl explain
+    /// --output=plaintext-openapiv2`), converted from `v2` when first asked for.
+    v2_protobuf: OnceLock<Document>,
 }
 
 /// The v3 documents.
@@ -81,22 +88,31 @@ pub fn get() -> &'static OpenApi {
 
 /// The v3 documents, built off the async workers on first use.
 pub async fn documents() -> &'static Documents {
-    if let Some(d) = CELL.get().and_then(|api| api.docs.get()) {
-        return d;
-    }
-    tokio::task::spawn_blocking(|| get().documents())
-        .await
-        .unwrap_or_else(|_| get().documents())
+    off_workers(|api| api.docs.get(), OpenApi::documents).await
 }
 
-/// The v2 document, built off the async workers on first use.
+/// The v2 document as JSON, built off the async workers on first use.
 pub async fn v2_document() -> &'static Document {
-    if let Some(d) = CELL.get().and_then(|api| api.v2.get()) {
+    off_workers(|api| api.v2.get(), OpenApi::v2).await
+}
+
+/// The v2 document as gnostic's protobuf, built off the async workers on first use.
+pub async fn v2_protobuf_document() -> &'static Document {
+    off_workers(|api| api.v2_protobuf.get(), OpenApi::v2_protobuf).await
+}
+
+/// What `build` makes of the server's OpenAPI state: at once when `built` already has it,
+/// else on a blocking thread (building takes tens of ms).
+async fn off_workers<T: Sync>(
+    built: fn(&'static OpenApi) -> Option<&'static T>,
+    build: fn(&'static OpenApi) -> &'static T,
+) -> &'static T {
+    if let Some(d) = CELL.get().and_then(built) {
         return d;
     }
-    tokio::task::spawn_blocking(|| get().v2())
+    tokio::task::spawn_blocking(move || build(get()))
         .await
-        .unwrap_or_else(|_| get().v2())
+        .unwrap_or_else(|_| build(get()))
 }
 
 /// The strategic-merge-patch schema cursor at a kind's type (schema-less when unknown).
@@ -146,6 +162,7 @@ impl OpenApi {
             kinds: kinds.to_vec(),
             docs: OnceLock::new(),
             v2: OnceLock::new(),
+            v2_protobuf: OnceLock::new(),
         }
     }
 
@@ -204,7 +221,7 @@ impl OpenApi {
             let defs: Map<String, Value> = self
                 .definitions()
                 .iter()
-                .map(|(k, v)| (k.clone(), definitions::to_v2(v)))
+                .map(|(k, v)| (k.clone(), definitions::to_v2_definition(k, v)))
                 .collect();
             Document::new(&json!({
                 "swagger": "2.0",
@@ -212,6 +229,20 @@ impl OpenApi {
                 "paths": paths,
                 "definitions": defs,
             }))
+        })
+    }
+
+    /// The swagger 2.0 document in gnostic's protobuf encoding, converted from the JSON one.
+    pub fn v2_protobuf(&self) -> &Document {
+        self.v2_protobuf.get_or_init(|| {
+            let v2 = self.v2();
+            let json: Value = serde_json::from_slice(&v2.bytes).unwrap_or_default();
+            // The JSON document's hash, as kube-apiserver shares one ETag between the two
+            // representations (`Vary: Accept` keeps caches apart).
+            Document {
+                bytes: v2_protobuf::encode(&json).into(),
+                hash: v2.hash.clone(),
+            }
         })
     }
 

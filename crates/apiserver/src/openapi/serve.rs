@@ -1,26 +1,57 @@
 //! HTTP handlers of the OpenAPI endpoints, with kube-apiserver's caching headers: every
 //! document has a quoted `ETag` (its content hash) and answers `If-None-Match` with 304; a v3
 //! group-version document asked for with the current `?hash=` is `Cache-Control: public,
-//! immutable` (a stale hash is redirected to the current URL). Only JSON is served: a client
-//! accepting nothing but protobuf gets 406, as from a server without that format.
+//! immutable` (a stale hash is redirected to the current URL). The media type is negotiated as
+//! kube-openapi does (the `Accept` clauses by quality, the first offer a clause matches): v3
+//! documents are JSON only (a client accepting nothing but protobuf gets 406); `/openapi/v2`
+//! is JSON or gnostic's protobuf, which client-go's `OpenAPISchema()` asks for alone.
 
-use super::{documents, v2_document, Document};
+use super::{documents, v2_document, v2_protobuf_document, Document};
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-/// Whether the `Accept` header admits JSON (absent = anything).
-fn accepts_json(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    if accept.trim().is_empty() {
-        return true;
-    }
-    accept.split(',').any(|part| {
-        let media = part.split(';').next().unwrap_or("").trim();
-        matches!(media, "application/json" | "application/*" | "*/*")
+const JSON: &str = "application/json";
+/// The protobuf media type client-go asks for (`@` is not a MIME token character, so Go's
+/// `mime.ParseMediaType` rejects it: kube-apiserver answers with [`PROTOBUF_V2`]).
+const PROTOBUF_V2_DEPRECATED: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// Which of `offers` (media types, in the server's order of preference) answers an `Accept`
+/// header (absent or empty = `*/*`): clauses are tried by descending quality (`q=0` refuses),
+/// then the more specific first, then in order; the first offer a clause matches wins.
+fn negotiate(accept: Option<&str>, offers: &[&str]) -> Option<usize> {
+    let accept = accept
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .unwrap_or("*/*");
+    let mut clauses: Vec<(f32, u8, usize, &str)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, clause)| {
+            let mut parts = clause.split(';');
+            let media = parts.next()?.trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let wildcards = media.split('/').filter(|p| *p == "*").count() as u8;
+            (q > 0.0 && media.contains('/')).then_some((q, wildcards, i, media))
+        })
+        .collect();
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    clauses.iter().find_map(|(_, _, _, media)| {
+        let (ty, sub) = media.split_once('/')?;
+        offers.iter().position(|offer| {
+            let (oty, osub) = offer.split_once('/').unwrap_or((offer, ""));
+            (ty == "*" || ty.eq_ignore_ascii_case(oty))
+                && (sub == "*" || sub.eq_ignore_ascii_case(osub))
+        })
     })
+}
+
+fn accept(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())
 }
 
 fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
@@ -42,17 +73,15 @@ fn not_acceptable() -> Response {
     r
 }
 
-/// A document with its ETag, or 304 when the client has it.
-fn document(doc: &Document, headers: &HeaderMap) -> Response {
+/// A document (of media type `content_type`) with its ETag, or 304 when the client has it.
+fn document(doc: &Document, headers: &HeaderMap, content_type: &'static str) -> Response {
     let etag = format!("\"{}\"", doc.hash);
     let mut r = if etag_matches(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = (StatusCode::OK, doc.bytes.clone()).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         r
     };
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -63,7 +92,7 @@ fn document(doc: &Document, headers: &HeaderMap) -> Response {
 
 /// `GET /openapi/v3`: the group-versions and their documents' URLs.
 pub async fn index(headers: HeaderMap) -> Response {
-    document(&documents().await.index, &headers)
+    document(&documents().await.index, &headers, JSON)
 }
 
 /// `GET /openapi/v3/<api/v1 | apis/<group>/<version>>`.
@@ -73,7 +102,7 @@ pub async fn group(Path(gv): Path<String>, uri: Uri, headers: HeaderMap) -> Resp
     let Some(doc) = docs.groups.get(gv) else {
         return crate::error::ApiError::page_not_found().into_response();
     };
-    if !accepts_json(&headers) {
+    if negotiate(accept(&headers), &[JSON]).is_none() {
         return not_acceptable();
     }
     let hash = uri.query().and_then(|q| {
@@ -90,7 +119,7 @@ pub async fn group(Path(gv): Path<String>, uri: Uri, headers: HeaderMap) -> Resp
             return r;
         }
     }
-    let mut r = document(doc, &headers);
+    let mut r = document(doc, &headers, JSON);
     let h = r.headers_mut();
     h.insert(header::VARY, HeaderValue::from_static("Accept"));
     if hash.is_some_and(|x| !x.is_empty()) {
@@ -107,12 +136,14 @@ pub async fn group(Path(gv): Path<String>, uri: Uri, headers: HeaderMap) -> Resp
     r
 }
 
-/// `GET /openapi/v2`: the swagger 2.0 document, as JSON.
+/// `GET /openapi/v2`: the swagger 2.0 document, as JSON (the default) or gnostic's protobuf.
 pub async fn v2(headers: HeaderMap) -> Response {
-    if !accepts_json(&headers) {
-        return not_acceptable();
-    }
-    let mut r = document(v2_document().await, &headers);
+    let offers = [JSON, PROTOBUF_V2_DEPRECATED, PROTOBUF_V2];
+    let mut r = match negotiate(accept(&headers), &offers) {
+        None => return not_acceptable(),
+        Some(0) => document(v2_document().await, &headers, JSON),
+        Some(_) => document(v2_protobuf_document().await, &headers, PROTOBUF_V2),
+    };
     r.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
     r
@@ -208,24 +239,47 @@ mod tests {
         let v2 = call("/openapi/v2", &[("accept", "application/json")]).await;
         assert_eq!(v2.status(), StatusCode::OK);
         assert!(v2.headers().get("etag").is_some());
-        let proto = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
-        let r = call("/openapi/v2", &[("accept", proto)]).await;
+        let r = call("/openapi/v2", &[("accept", PROTOBUF_V2_DEPRECATED)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], PROTOBUF_V2);
+        assert_eq!(r.headers()["etag"], v2.headers()["etag"]);
+        let r = call("/openapi/v2", &[("accept", "application/yaml")]).await;
         assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
     }
 
     #[test]
-    fn protobuf_only_accept_is_not_json() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::ACCEPT,
-            HeaderValue::from_static("application/com.github.proto-openapi.spec.v2@v1.0+protobuf"),
-        );
-        assert!(!accepts_json(&h));
-        h.insert(
-            header::ACCEPT,
-            HeaderValue::from_static("application/json, */*"),
-        );
-        assert!(accepts_json(&h));
-        assert!(accepts_json(&HeaderMap::new()));
+    fn accept_headers_pick_the_offer_kube_openapi_would() {
+        let v2 = [JSON, PROTOBUF_V2_DEPRECATED, PROTOBUF_V2];
+        let cases: &[(Option<&str>, &[&str], Option<usize>)] = &[
+            (None, &v2, Some(0)),
+            (Some(""), &v2, Some(0)),
+            (Some("*/*"), &v2, Some(0)),
+            (Some("application/*"), &v2, Some(0)),
+            (Some(PROTOBUF_V2_DEPRECATED), &v2, Some(1)),
+            (Some(PROTOBUF_V2), &v2, Some(2)),
+            (Some("application/json, */*"), &v2, Some(0)),
+            (
+                Some(&format!("{PROTOBUF_V2_DEPRECATED}, application/json")),
+                &v2,
+                Some(1),
+            ),
+            (
+                Some(&format!("application/json;q=0.5, {PROTOBUF_V2}")),
+                &v2,
+                Some(2),
+            ),
+            (Some(&format!("*/*, {PROTOBUF_V2}")), &v2, Some(2)),
+            (Some("application/json;q=0"), &v2, None),
+            (Some("application/yaml"), &v2, None),
+            (Some(PROTOBUF_V2_DEPRECATED), &[JSON], None),
+            (Some("text/html, */*;q=0.8"), &[JSON], Some(0)),
+        ];
+        for (accept, offers, want) in cases {
+            assert_eq!(
+                negotiate(*accept, offers),
+                *want,
+                "{accept:?} of {offers:?}"
+            );
+        }
     }
 }

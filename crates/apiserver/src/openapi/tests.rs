@@ -207,3 +207,143 @@ fn definitions_are_cheap_and_documents_are_built_on_demand() {
     );
     assert!(defs < std::time::Duration::from_secs(5));
 }
+
+/// The shapes kube-openapi's `proto.NewOpenAPIData` (what kubectl builds from the protobuf v2
+/// document) rejects, as error texts; empty when `s` parses.
+fn kube_openapi_parse_errors(
+    path: &str,
+    s: &gnostic::Schema,
+    names: &[&str],
+    out: &mut Vec<String>,
+) {
+    let types = s
+        .r#type
+        .as_ref()
+        .map(|t| t.value.as_slice())
+        .unwrap_or_default();
+    let props = s
+        .properties
+        .as_ref()
+        .map(|p| p.additional_properties.as_slice());
+    if !s.r#ref.is_empty() {
+        let target = s.r#ref.strip_prefix("#/definitions/").unwrap_or_default();
+        if !types.is_empty() || props.is_some_and(|p| !p.is_empty()) || !names.contains(&target) {
+            out.push(format!("{path}: bad reference {}", s.r#ref));
+        }
+        return;
+    }
+    match types {
+        [] | [_] if props.is_some() => {
+            for p in props.unwrap_or_default() {
+                let sub = p.value.clone().unwrap_or_default();
+                kube_openapi_parse_errors(&format!("{path}.{}", p.name), &sub, names, out);
+            }
+        }
+        [] => {}
+        [t] if t == "object" => {
+            if let Some(gnostic::AdditionalProperties::Schema(sub)) = s
+                .additional_properties
+                .as_ref()
+                .and_then(|a| a.oneof.clone())
+            {
+                kube_openapi_parse_errors(&format!("{path}[*]"), &sub, names, out);
+            }
+        }
+        [t] if t == "array" => match s.items.as_ref().map(|i| i.schema.as_slice()) {
+            Some([one]) => kube_openapi_parse_errors(&format!("{path}[]"), one, names, out),
+            _ => out.push(format!("{path}: array should have exactly one sub-item")),
+        },
+        [t] if ["string", "number", "integer", "boolean"].contains(&t.as_str()) => {}
+        other => out.push(format!("{path}: unsupported type {other:?}")),
+    }
+}
+
+#[test]
+fn the_protobuf_v2_document_decodes_to_the_json_documents_definitions() {
+    use prost::Message;
+    let api = get();
+    let doc = gnostic::Document::decode(api.v2_protobuf().bytes.as_ref()).unwrap();
+    let json: Value = serde_json::from_slice(&api.v2().bytes).unwrap();
+    assert_eq!(doc.swagger, "2.0");
+    assert_eq!(doc.info.as_ref().unwrap().title, "Kubernetes");
+
+    let defs = doc.definitions.unwrap().additional_properties;
+    let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+    let json_names: Vec<&str> = json["definitions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, json_names);
+    let def = |name: &str| {
+        defs.iter()
+            .find(|d| d.name == name)
+            .and_then(|d| d.value.clone())
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let field = |s: &gnostic::Schema, name: &str| {
+        s.properties
+            .as_ref()
+            .and_then(|p| p.additional_properties.iter().find(|f| f.name == name))
+            .and_then(|f| f.value.clone())
+            .unwrap_or_else(|| panic!("field {name}"))
+    };
+
+    let deployment = def("io.k8s.api.apps.v1.Deployment");
+    assert_eq!(deployment.r#type.as_ref().unwrap().value, ["object"]);
+    let gvk = deployment
+        .vendor_extension
+        .iter()
+        .find(|e| e.name == "x-kubernetes-group-version-kind")
+        .and_then(|e| e.value.clone())
+        .unwrap();
+    let gvk: Value = serde_yaml::from_str(&gvk.yaml).unwrap();
+    assert_eq!(
+        gvk,
+        json!([{"group": "apps", "kind": "Deployment", "version": "v1"}])
+    );
+
+    let strategy = field(&def("io.k8s.api.apps.v1.DeploymentSpec"), "strategy");
+    assert_eq!(
+        strategy.r#ref,
+        "#/definitions/io.k8s.api.apps.v1.DeploymentStrategy"
+    );
+    assert!(strategy.description.starts_with("The deployment strategy"));
+    let kind = field(&def("io.k8s.api.apps.v1.DeploymentStrategy"), "type");
+    assert_eq!(kind.r#type.unwrap().value, ["string"]);
+
+    let containers = field(&def("io.k8s.api.core.v1.PodSpec"), "containers");
+    assert_eq!(containers.r#type.as_ref().unwrap().value, ["array"]);
+    assert_eq!(
+        containers.items.as_ref().unwrap().schema[0].r#ref,
+        "#/definitions/io.k8s.api.core.v1.Container"
+    );
+    let merge_key = containers
+        .vendor_extension
+        .iter()
+        .find(|e| e.name == "x-kubernetes-patch-merge-key")
+        .and_then(|e| e.value.clone())
+        .unwrap();
+    assert_eq!(merge_key.yaml, "name\n");
+    let labels = field(
+        &def("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+        "labels",
+    );
+    assert!(matches!(
+        labels.additional_properties.and_then(|a| a.oneof),
+        Some(gnostic::AdditionalProperties::Schema(s)) if s.r#type.as_ref().unwrap().value == ["string"]
+    ));
+    let int_or_string = def("io.k8s.apimachinery.pkg.util.intstr.IntOrString");
+    assert_eq!(int_or_string.r#type.unwrap().value, ["string"]);
+    assert_eq!(int_or_string.format, "int-or-string");
+
+    let mut errors = Vec::new();
+    for d in &defs {
+        kube_openapi_parse_errors(&d.name, d.value.as_ref().unwrap(), &names, &mut errors);
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let paths = doc.paths.unwrap().path;
+    assert_eq!(paths.len(), json["paths"].as_object().unwrap().len());
+}
