@@ -3,6 +3,7 @@
 
 mod client;
 mod config;
+mod describe;
 mod discovery;
 mod edit;
 mod exec;
@@ -73,6 +74,16 @@ enum Cmd {
         show_labels: bool,
         #[arg(long)]
         no_headers: bool,
+    },
+    /// Show details of a specific resource or group of resources.
+    Describe {
+        args: Vec<String>,
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        show_events: Option<bool>,
     },
     /// Apply a configuration to a resource by file name or stdin.
     Apply {
@@ -303,6 +314,21 @@ async fn run(cli: Cli) -> Result<i32> {
                 no_headers,
             };
             get::run(&mut ctx, &a).await
+        }
+        Cmd::Describe {
+            args,
+            selector,
+            all_namespaces,
+            show_events,
+        } => {
+            let mut ctx = connect(&cli.global, "describe").await?;
+            let a = describe::DescribeArgs {
+                args,
+                selector,
+                all_namespaces,
+                show_events,
+            };
+            describe::run(&mut ctx, &a).await
         }
         Cmd::Apply {
             filename,
