@@ -90,6 +90,94 @@ fn get_output_matches_the_real_kubectl() {
 }
 
 #[test]
+fn describe_output_matches_the_real_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    for args in [
+        &["create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=80"][..],
+        &["expose", "deployment", "web", "--port=80"],
+        &["create", "configmap", "cm1", "--from-literal=a=b"],
+        &["create", "job", "j1", "--image=busybox"],
+        &["create", "cronjob", "cj", "--image=busybox", "--schedule=*/5 * * * *"],
+        &["create", "serviceaccount", "robot"],
+    ] {
+        let out = run(server.kubectl().args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+    let manifest = server.dir.path().join("workloads.yaml");
+    std::fs::write(&manifest, DESCRIBE_WORKLOADS).unwrap();
+    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&manifest));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    settle(&server);
+    for args in [
+        &["describe", "deploy", "web"][..],
+        &["describe", "deployment.apps/web", "svc/web"],
+        &["describe", "rs"],
+        &["describe", "pods"],
+        &["describe", "pod", "web"],
+        &["describe", "pods", "-l", "app=db"],
+        &["describe", "pods", "-A", "--show-events=false"],
+        &["describe", "svc", "web"],
+        &["describe", "cm", "cm1"],
+        &["describe", "job", "j1"],
+        &["describe", "cronjob", "cj"],
+        &["describe", "sts", "db"],
+        &["describe", "ds", "ds"],
+        &["describe", "pvc"],
+        &["describe", "nodes"],
+        &["describe", "ns", "default"],
+        &["describe", "sa", "robot"],
+        &["describe", "lease", "-n", "kube-node-lease"],
+        &["describe", "deploy", "nope"],
+        &["describe", "cm", "cm1", "nope"],
+        &["describe", "nope"],
+        &["describe"],
+    ] {
+        same(&server, args);
+    }
+}
+
+/// A StatefulSet with most container fields (probes, env, resources, mounts, claims)
+/// and a DaemonSet, for `describe`.
+const DESCRIBE_WORKLOADS: &str = r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}, annotations: {a: b}}
+    spec:
+      containers:
+      - name: c
+        image: nginx
+        command: ["sh", "-c"]
+        args: ["sleep 1"]
+        env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 200m, memory: 128Mi}}
+        readinessProbe: {httpGet: {path: /, port: 80}}
+        livenessProbe: {exec: {command: ["true"]}}
+        volumeMounts: [{name: data, mountPath: /data}, {name: cfg, mountPath: /cfg, readOnly: true}]
+      volumes: [{name: cfg, configMap: {name: cm1}}, {name: tmp, emptyDir: {}}]
+      tolerations: [{key: k, operator: Equal, value: v, effect: NoSchedule}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec: {containers: [{name: c, image: nginx}]}
+"#;
+
+#[test]
 fn age_masking_keeps_everything_but_the_age() {
     assert_eq!(mask("a   12s   b\n"), "a   <age> b\n");
     assert_eq!(mask("x   3m4s\n"), "x   <age> \n");

@@ -381,9 +381,11 @@ pub fn containers(
     w: &mut Writer,
     label: &str,
     containers: &Value,
-    statuses: Option<&Value>,
+    statuses: Option<(&Value, &Value)>,
     space: &str,
 ) {
+    let pod = statuses.map(|(_, pod)| pod);
+    let statuses = statuses.map(|(st, _)| st);
     let list = items(containers);
     let none = if list.is_empty() { " <none>" } else { "" };
     w!(w, 0, "{space}{label}:{none}\n");
@@ -442,7 +444,7 @@ pub fn containers(
         if !items(&c["envFrom"]).is_empty() {
             env_from(w, &c["envFrom"]);
         }
-        env(w, &c["env"]);
+        env(w, &c["env"], pod);
         mounts(w, c);
     }
 }
@@ -496,7 +498,30 @@ fn env_from(w: &mut Writer, env_from: &Value) {
     }
 }
 
-fn env(w: &mut Writer, env: &Value) {
+/// `fieldpath.ExtractFieldPathAsString` for the paths a pod's env may name.
+pub fn pod_field(pod: &Value, path: &str) -> String {
+    let (meta, spec, status) = (&pod["metadata"], &pod["spec"], &pod["status"]);
+    let sub = |map: &str, rest: &str| {
+        let key = rest.trim_start_matches("['").trim_end_matches("']");
+        s(&meta[map][key]).to_string()
+    };
+    match path {
+        "metadata.name" => s(&meta["name"]).to_string(),
+        "metadata.namespace" => s(&meta["namespace"]).to_string(),
+        "metadata.uid" => s(&meta["uid"]).to_string(),
+        "spec.nodeName" => s(&spec["nodeName"]).to_string(),
+        "spec.serviceAccountName" => s(&spec["serviceAccountName"]).to_string(),
+        "status.podIP" => s(&status["podIP"]).to_string(),
+        "status.hostIP" => s(&status["hostIP"]).to_string(),
+        "status.podIPs" => items(&status["podIPs"]).iter().map(|i| s(&i["ip"])).collect::<Vec<_>>().join(","),
+        "status.hostIPs" => items(&status["hostIPs"]).iter().map(|i| s(&i["ip"])).collect::<Vec<_>>().join(","),
+        p if p.starts_with("metadata.labels[") => sub("labels", &p["metadata.labels".len()..]),
+        p if p.starts_with("metadata.annotations[") => sub("annotations", &p["metadata.annotations".len()..]),
+        _ => String::new(),
+    }
+}
+
+fn env(w: &mut Writer, env: &Value, pod: Option<&Value>) {
     let list = items(env);
     let none = if list.is_empty() { "\t<none>" } else { "" };
     w!(w, 2, "Environment:{none}\n");
@@ -513,10 +538,13 @@ fn env(w: &mut Writer, env: &Value) {
             continue;
         };
         if let Some(f) = from.get("fieldRef") {
+            let value = pod
+                .map(|p| pod_field(p, s(&f["fieldPath"])))
+                .unwrap_or_default();
             w!(
                 w,
                 3,
-                "{name}:\t ({}:{})\n",
+                "{name}:\t{value} ({}:{})\n",
                 s(&f["apiVersion"]),
                 s(&f["fieldPath"])
             );

@@ -110,6 +110,7 @@ const DESCRIBERS: &[Describer] = &[
     Describer { group: "", kind: "Node", needs: &[NodePods, Events], render: node::render },
     Describer { group: "", kind: "Namespace", needs: &[Quotas], render: simple::namespace },
     Describer { group: "", kind: "ConfigMap", needs: &[Events], render: simple::config_map },
+    Describer { group: "", kind: "ServiceAccount", needs: &[Events], render: simple::service_account },
     Describer { group: "", kind: "PersistentVolumeClaim", needs: &[UsedBy, Events], render: simple::persistent_volume_claim },
     Describer { group: "apps", kind: "Deployment", needs: &[Events, ReplicaSets], render: workloads::deployment },
     Describer { group: "apps", kind: "ReplicaSet", needs: &[PodCounts, Events], render: workloads::replica_set },

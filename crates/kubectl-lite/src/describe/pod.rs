@@ -80,7 +80,7 @@ pub fn render(pod: &Value, rel: &Related) -> String {
             &mut w,
             "Init Containers",
             &spec["initContainers"],
-            Some(&status["initContainerStatuses"]),
+            Some((&status["initContainerStatuses"], pod)),
             "",
         );
     }
@@ -88,7 +88,7 @@ pub fn render(pod: &Value, rel: &Related) -> String {
         &mut w,
         "Containers",
         &spec["containers"],
-        Some(&status["containerStatuses"]),
+        Some((&status["containerStatuses"], pod)),
         "",
     );
     let conditions = items(&status["conditions"]);

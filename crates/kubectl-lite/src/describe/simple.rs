@@ -229,6 +229,29 @@ fn access_modes(modes: &Value) -> String {
     .join(",")
 }
 
+pub fn service_account(sa: &Value, rel: &Related) -> String {
+    let mut w = Writer::default();
+    w!(w, 0, "Name:\t{}\n", s(&sa["metadata"]["name"]));
+    w!(w, 0, "Namespace:\t{}\n", s(&sa["metadata"]["namespace"]));
+    common::labels_multiline(&mut w, "", "Labels", &sa["metadata"]["labels"]);
+    common::annotations_multiline(&mut w, "Annotations", &sa["metadata"]["annotations"]);
+    let names: Vec<&str> = items(&sa["imagePullSecrets"])
+        .iter()
+        .map(|x| s(&x["name"]))
+        .collect();
+    if names.is_empty() {
+        w.write(0, "Image pull secrets:\t<none>\n");
+    }
+    for (i, name) in names.iter().enumerate() {
+        let header = if i == 0 { "Image pull secrets:" } else { "                   " };
+        w!(w, 0, "{header}\t{name}\n");
+    }
+    if let Some(events) = &rel.events {
+        common::events(&mut w, events, rel.now);
+    }
+    w.finish()
+}
+
 /// kubectl's generic describer for kinds without their own.
 pub fn generic(obj: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
