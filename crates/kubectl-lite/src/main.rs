@@ -17,6 +17,7 @@ mod misc;
 mod mutate;
 mod rollout;
 mod table;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +75,15 @@ enum Cmd {
         show_labels: bool,
         #[arg(long)]
         no_headers: bool,
+        /// After listing/getting the requested object, watch for changes.
+        #[arg(short = 'w', long)]
+        watch: bool,
+        /// Watch for changes to the requested object(s), without listing/getting first.
+        #[arg(long)]
+        watch_only: bool,
+        /// Output watch event objects when --watch or --watch-only is used.
+        #[arg(long)]
+        output_watch_events: bool,
     },
     /// Show details of a specific resource or group of resources.
     Describe {
@@ -302,6 +312,9 @@ async fn run(cli: Cli) -> Result<i32> {
             all_namespaces,
             show_labels,
             no_headers,
+            watch,
+            watch_only,
+            output_watch_events,
         } => {
             let mut ctx = connect(&cli.global, "get").await?;
             let a = get::GetArgs {
@@ -312,6 +325,9 @@ async fn run(cli: Cli) -> Result<i32> {
                 all_namespaces,
                 show_labels,
                 no_headers,
+                watch,
+                watch_only,
+                output_watch_events,
             };
             get::run(&mut ctx, &a).await
         }

@@ -138,6 +138,48 @@ fn describe_output_matches_the_real_kubectl() {
     }
 }
 
+#[test]
+fn get_watch_prints_the_same_rows_as_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    let out = run(server.kubectl().args(["create", "deployment", "web", "--image=nginx"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    settle(&server);
+    for args in [
+        &["get", "deploy", "-w"][..],
+        &["get", "rs", "-A", "--watch", "--output-watch-events"],
+        &["get", "deploy", "web", "--watch-only"],
+        &["get", "pods", "-l", "app=web", "-w", "-o", "wide"],
+    ] {
+        let dir = server.dir.path();
+        let spawn = |mut c: std::process::Command, name: &str| {
+            let file = std::fs::File::create(dir.join(name)).unwrap();
+            c.args(args)
+                .stdout(file)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let want = spawn(server.kubectl(), "want.out");
+        let got = spawn(lite(&server), "got.out");
+        // Both have listed (or, with --watch-only, started watching) before anything changes.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        for replicas in ["--replicas=2", "--replicas=1"] {
+            let out = run(server.kubectl().args(["scale", "deploy", "web", replicas]));
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            settle(&server);
+        }
+        for mut child in [want, got] {
+            run(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]));
+            let status = child.wait().unwrap();
+            assert_eq!(status.code(), Some(1), "{args:?}: Ctrl-C ends the watch with exit 1");
+        }
+        let read = |name: &str| mask(&std::fs::read_to_string(dir.join(name)).unwrap());
+        assert_eq!(read("got.out"), read("want.out"), "kubectl-lite {args:?} differs");
+    }
+}
+
 /// A StatefulSet with most container fields (probes, env, resources, mounts, claims)
 /// and a DaemonSet, for `describe`.
 const DESCRIBE_WORKLOADS: &str = r#"
