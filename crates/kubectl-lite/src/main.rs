@@ -253,6 +253,10 @@ enum RolloutCmd {
     },
     /// Restart a resource.
     Restart { args: Vec<String> },
+    /// Mark the provided resource as paused.
+    Pause { args: Vec<String> },
+    /// Resume a paused resource.
+    Resume { args: Vec<String> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -457,6 +461,10 @@ async fn run(cli: Cli) -> Result<i32> {
                     rollout::undo(&mut ctx, &args, to_revision).await
                 }
                 RolloutCmd::Restart { args } => rollout::restart(&mut ctx, &args).await,
+                RolloutCmd::Pause { args } => rollout::pause_or_resume(&mut ctx, &args, true).await,
+                RolloutCmd::Resume { args } => {
+                    rollout::pause_or_resume(&mut ctx, &args, false).await
+                }
             }
         }
         Cmd::Edit { args } => {

@@ -180,6 +180,43 @@ fn get_watch_prints_the_same_rows_as_kubectl() {
     }
 }
 
+#[test]
+fn rollout_pause_and_resume_print_what_kubectl_prints() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    for args in [
+        &["create", "deployment", "web", "--image=nginx"][..],
+        &["create", "configmap", "cm1"],
+    ] {
+        let out = run(server.kubectl().args(args));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let steps: [&[&str]; 7] = [
+        &["rollout", "pause", "deploy/web"],
+        &["rollout", "pause", "deploy/web"],
+        &["rollout", "resume", "deployment", "web"],
+        &["rollout", "resume", "deployment", "web"],
+        &["rollout", "pause", "deploy/web", "deploy/nope"],
+        &["rollout", "resume", "deploy/web", "cm/cm1"],
+        &["rollout", "pause", "nope/x"],
+    ];
+    // The same sequence from the same state through each client.
+    let transcript = |client: &dyn Fn() -> std::process::Command| {
+        run(server.kubectl().args(["rollout", "resume", "deploy/web"]));
+        steps
+            .iter()
+            .map(|args| {
+                let out = run(client().args(*args));
+                (out.code, out.stdout, out.stderr)
+            })
+            .collect::<Vec<_>>()
+    };
+    let want = transcript(&|| server.kubectl());
+    let got = transcript(&|| lite(&server));
+    assert_eq!(got, want);
+}
+
 /// A StatefulSet with most container fields (probes, env, resources, mounts, claims)
 /// and a DaemonSet, for `describe`.
 const DESCRIBE_WORKLOADS: &str = r#"
