@@ -214,6 +214,9 @@ enum Cmd {
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
+    /// Output shell completion code for the specified shell (bash, zsh, fish, or powershell).
+    #[command(override_usage = "kubectl completion SHELL")]
+    Completion { args: Vec<String> },
     /// Modify kubeconfig files.
     Config {
         #[command(subcommand)]
@@ -527,6 +530,12 @@ async fn run(cli: Cli) -> Result<i32> {
             let ctx = connect(&cli.global, "api-resources").await?;
             misc::api_resources(&ctx, namespaced, no_headers, output.as_deref()).await
         }
+        Cmd::Completion { args } => {
+            let script = completion_script(&args)?;
+            // A closed pipe (`| head`) is not an error for a script dump.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), script.as_bytes());
+            Ok(0)
+        }
         Cmd::Config { what } => {
             let flags = config::Flags {
                 kubeconfig: cli.global.kubeconfig.clone(),
@@ -543,6 +552,31 @@ async fn run(cli: Cli) -> Result<i32> {
             }
         }
     }
+}
+
+/// `completion SHELL`: clap_complete's script for kubectl-lite's own command tree, with
+/// kubectl's usage errors.
+fn completion_script(args: &[String]) -> Result<String> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let usage = |msg: String| {
+        anyhow::anyhow!("{msg}\nSee 'kubectl completion -h' for help and examples")
+    };
+    let shell = match args {
+        [] => return Err(usage("Shell not specified.".into())),
+        [one] => one,
+        _ => return Err(usage("Too many arguments. Expected only the shell type.".into())),
+    };
+    let shell = match shell.as_str() {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        "powershell" => Shell::PowerShell,
+        other => return Err(usage(format!("Unsupported shell type {other:?}."))),
+    };
+    let mut out: Vec<u8> = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kubectl-lite", &mut out);
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn deprecated_record() {
@@ -710,6 +744,26 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::{record_cause_from, unknown_flag_message};
+
+    #[test]
+    fn completion_scripts_name_the_binary_and_errors_follow_kubectl() {
+        for shell in ["bash", "zsh", "fish", "powershell"] {
+            let script = super::completion_script(&[shell.to_string()]).unwrap();
+            assert!(script.contains("kubectl-lite"), "{shell}");
+            assert!(script.contains("describe"), "{shell}");
+        }
+        let err = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            super::completion_script(&args).unwrap_err().to_string()
+        };
+        let see = "\nSee 'kubectl completion -h' for help and examples";
+        assert_eq!(err(&[]), format!("Shell not specified.{see}"));
+        assert_eq!(err(&["foo"]), format!("Unsupported shell type \"foo\".{see}"));
+        assert_eq!(
+            err(&["bash", "a"]),
+            format!("Too many arguments. Expected only the shell type.{see}")
+        );
+    }
 
     #[test]
     fn unknown_flags_are_reported_like_cobra() {

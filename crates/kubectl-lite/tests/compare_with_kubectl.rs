@@ -138,6 +138,9 @@ fn describe_output_matches_the_real_kubectl() {
         &["describe", "cm", "cm1", "nope"],
         &["describe", "nope"],
         &["describe"],
+        &["completion"],
+        &["completion", "tcsh"],
+        &["completion", "bash", "zsh"],
     ] {
         same(&server, args);
     }
