@@ -246,7 +246,10 @@ fn compare(left: &Value, op: &str, right: &Value) -> Result<bool> {
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
         (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),
-            (None, None) => a.as_f64().zip(b.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)),
+            (None, None) => a
+                .as_f64()
+                .zip(b.as_f64())
+                .and_then(|(x, y)| x.partial_cmp(&y)),
             _ => return Err(incompatible()),
         },
         (Value::Bool(a), Value::Bool(b)) => match op {
@@ -512,9 +515,15 @@ mod tests {
             {"metadata": {"name": "c"}, "spec": {"replicas": 2, "ratio": 1.5}}
         ]});
         for (template, want) in [
-            (r#"{.items[?(@.metadata.name=="bb")].status.phase}"#, "Pending"),
+            (
+                r#"{.items[?(@.metadata.name=="bb")].status.phase}"#,
+                "Pending",
+            ),
             (r#"{.items[?(@.metadata.name == 'a')].spec.replicas}"#, "1"),
-            (r#"{.items[?(@.status.phase!="Running")].metadata.name}"#, "bb"),
+            (
+                r#"{.items[?(@.status.phase!="Running")].metadata.name}"#,
+                "bb",
+            ),
             ("{.items[?(@.spec.replicas>1)].metadata.name}", "bb c"),
             ("{.items[?(@.spec.replicas>=2)].metadata.name}", "bb c"),
             ("{.items[?(@.spec.replicas<2)].metadata.name}", "a"),
@@ -522,8 +531,14 @@ mod tests {
             ("{.items[?(@.spec.ratio>1.0)].metadata.name}", "c"),
             ("{.items[?(@.spec.paused==true)].metadata.name}", "a"),
             ("{.items[?(@.status)].metadata.name}", "a bb"),
-            ("{.items[?(@.spec.replicas==@.spec.replicas)].metadata.name}", "a bb c"),
-            (r#"{range .items[?(@.spec.replicas>1)]}{.metadata.name}{"\n"}{end}"#, "bb\nc\n"),
+            (
+                "{.items[?(@.spec.replicas==@.spec.replicas)].metadata.name}",
+                "a bb c",
+            ),
+            (
+                r#"{range .items[?(@.spec.replicas>1)]}{.metadata.name}{"\n"}{end}"#,
+                "bb\nc\n",
+            ),
             ("{..phase}", "Running Pending"),
             ("{.items[*].metadata.*}", "a bb c"),
         ] {
@@ -537,7 +552,10 @@ mod tests {
         for (template, err) in [
             ("{.items[?(@.n==1.5)]}", "incompatible types for comparison"),
             ("{.items[?(@.s<true)]}", "incompatible types for comparison"),
-            ("{.obj[?(@.a==1)]}", "is not array or slice and cannot be filtered"),
+            (
+                "{.obj[?(@.a==1)]}",
+                "is not array or slice and cannot be filtered",
+            ),
         ] {
             let e = render(template, &d).unwrap_err().to_string();
             assert!(e.contains(err), "{template}: {e}");

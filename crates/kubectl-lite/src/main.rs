@@ -559,13 +559,16 @@ async fn run(cli: Cli) -> Result<i32> {
 fn completion_script(args: &[String]) -> Result<String> {
     use clap::CommandFactory;
     use clap_complete::Shell;
-    let usage = |msg: String| {
-        anyhow::anyhow!("{msg}\nSee 'kubectl completion -h' for help and examples")
-    };
+    let usage =
+        |msg: String| anyhow::anyhow!("{msg}\nSee 'kubectl completion -h' for help and examples");
     let shell = match args {
         [] => return Err(usage("Shell not specified.".into())),
         [one] => one,
-        _ => return Err(usage("Too many arguments. Expected only the shell type.".into())),
+        _ => {
+            return Err(usage(
+                "Too many arguments. Expected only the shell type.".into(),
+            ))
+        }
     };
     let shell = match shell.as_str() {
         "bash" => Shell::Bash,
@@ -758,7 +761,10 @@ mod tests {
         };
         let see = "\nSee 'kubectl completion -h' for help and examples";
         assert_eq!(err(&[]), format!("Shell not specified.{see}"));
-        assert_eq!(err(&["foo"]), format!("Unsupported shell type \"foo\".{see}"));
+        assert_eq!(
+            err(&["foo"]),
+            format!("Unsupported shell type \"foo\".{see}")
+        );
         assert_eq!(
             err(&["bash", "a"]),
             format!("Too many arguments. Expected only the shell type.{see}")

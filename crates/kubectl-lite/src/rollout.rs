@@ -446,7 +446,12 @@ pub async fn restart(ctx: &mut Ctx, args: &[String]) -> Result<i32> {
 /// merge patch, or kubectl's reason for not patching (`Ok(None)`: already in that state).
 pub fn pause_patch(kind: &str, obj: &Value, pause: bool) -> Result<Option<Value>, String> {
     if kind != "Deployment" {
-        return Err(if pause { "pausing is not supported" } else { "resuming is not supported" }.into());
+        return Err(if pause {
+            "pausing is not supported"
+        } else {
+            "resuming is not supported"
+        }
+        .into());
     }
     let paused = obj["spec"]["paused"] == true;
     match (pause, paused) {
@@ -518,10 +523,22 @@ mod tests {
             pause_patch("Deployment", &paused, false),
             Ok(Some(json!({"spec": {"paused": null}})))
         );
-        assert_eq!(pause_patch("Deployment", &paused, true), Err("is already paused".into()));
-        assert_eq!(pause_patch("Deployment", &running, false), Err("is not paused".into()));
-        assert_eq!(pause_patch("ReplicaSet", &running, true), Err("pausing is not supported".into()));
-        assert_eq!(pause_patch("DaemonSet", &running, false), Err("resuming is not supported".into()));
+        assert_eq!(
+            pause_patch("Deployment", &paused, true),
+            Err("is already paused".into())
+        );
+        assert_eq!(
+            pause_patch("Deployment", &running, false),
+            Err("is not paused".into())
+        );
+        assert_eq!(
+            pause_patch("ReplicaSet", &running, true),
+            Err("pausing is not supported".into())
+        );
+        assert_eq!(
+            pause_patch("DaemonSet", &running, false),
+            Err("resuming is not supported".into())
+        );
     }
 
     #[test]

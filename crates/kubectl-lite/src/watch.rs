@@ -62,7 +62,11 @@ impl WatchPrinter {
             // kubectl pads the event types to eight characters.
             let event = format!("{event:<8}");
             for (i, line) in lines.iter_mut().enumerate() {
-                let cell = if i == 0 && !no_headers { "EVENT" } else { &event };
+                let cell = if i == 0 && !no_headers {
+                    "EVENT"
+                } else {
+                    &event
+                };
                 line.insert(0, cell.to_string());
             }
         }
@@ -105,7 +109,10 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
                 .api
                 .json(Method::GET, &format!("{collection}{q}"), ACCEPT_TABLE, None)
                 .await?;
-            let rv = t["metadata"]["resourceVersion"].as_str().unwrap_or("0").to_string();
+            let rv = t["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("0")
+                .to_string();
             (t, rv)
         }
         Some(n) => {
@@ -198,7 +205,10 @@ fn render_query(q: &[(String, String)]) -> String {
     if q.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let parts: Vec<String> = q
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
     format!("?{}", parts.join("&"))
 }
 
@@ -221,7 +231,10 @@ mod tests {
     fn watch_rows_print_the_header_once_and_keep_the_widest_columns_seen() {
         let mut p = WatchPrinter::default();
         let opts = TableOptions::default();
-        assert_eq!(p.print(&table(true, "a"), None, &opts), "NAME   READY\na      1/1\n");
+        assert_eq!(
+            p.print(&table(true, "a"), None, &opts),
+            "NAME   READY\na      1/1\n"
+        );
         assert_eq!(
             p.print(&table(false, "a-much-longer-name"), None, &opts),
             "a-much-longer-name   1/1\n"
@@ -252,6 +265,13 @@ mod tests {
         let opts = TableOptions::default();
         let empty = json!({"kind": "Table", "columnDefinitions": [{"name": "Name", "priority": 0}], "rows": []});
         assert_eq!(p.print(&empty, None, &opts), "");
-        assert_eq!(p.print(&json!({"columnDefinitions": [], "rows": [{"cells": ["x"], "object": {}}]}), None, &opts), "NAME\nx\n");
+        assert_eq!(
+            p.print(
+                &json!({"columnDefinitions": [], "rows": [{"cells": ["x"], "object": {}}]}),
+                None,
+                &opts
+            ),
+            "NAME\nx\n"
+        );
     }
 }

@@ -76,11 +76,37 @@ fn get_output_matches_the_real_kubectl() {
         &["get", "cm", "-l", "tier=web"],
         &["get", "cm", "--field-selector", "metadata.name=cm1"],
         &["get", "pods", "-n", "kube-system"],
-        &["get", "pods", "-o", r#"jsonpath={.items[?(@.status.phase=="Running")].metadata.name}"#],
-        &["get", "deploy", "-o", "jsonpath={.items[?(@.spec.replicas>1)].metadata.name}"],
-        &["get", "cm", "-o", r#"jsonpath={range .items[?(@.metadata.labels)]}{.metadata.name}{"\n"}{end}"#],
-        &["get", "deploy", "web", "-o", r#"jsonpath={.status.conditions[?(@.type=="Available")].status}"#],
-        &["get", "pods", "-o", "jsonpath={.items[?(@.metadata.name!=@.spec.nodeName)].spec.containers[*].name}"],
+        &[
+            "get",
+            "pods",
+            "-o",
+            r#"jsonpath={.items[?(@.status.phase=="Running")].metadata.name}"#,
+        ],
+        &[
+            "get",
+            "deploy",
+            "-o",
+            "jsonpath={.items[?(@.spec.replicas>1)].metadata.name}",
+        ],
+        &[
+            "get",
+            "cm",
+            "-o",
+            r#"jsonpath={range .items[?(@.metadata.labels)]}{.metadata.name}{"\n"}{end}"#,
+        ],
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            r#"jsonpath={.status.conditions[?(@.type=="Available")].status}"#,
+        ],
+        &[
+            "get",
+            "pods",
+            "-o",
+            "jsonpath={.items[?(@.metadata.name!=@.spec.nodeName)].spec.containers[*].name}",
+        ],
         &["get", "foo"],
         &["get", "pods", "nope"],
         &["get", "cm", "cm1", "nope"],
@@ -100,11 +126,24 @@ fn describe_output_matches_the_real_kubectl() {
         return;
     };
     for args in [
-        &["create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=80"][..],
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--replicas=2",
+            "--port=80",
+        ][..],
         &["expose", "deployment", "web", "--port=80"],
         &["create", "configmap", "cm1", "--from-literal=a=b"],
         &["create", "job", "j1", "--image=busybox"],
-        &["create", "cronjob", "cj", "--image=busybox", "--schedule=*/5 * * * *"],
+        &[
+            "create",
+            "cronjob",
+            "cj",
+            "--image=busybox",
+            "--schedule=*/5 * * * *",
+        ],
         &["create", "serviceaccount", "robot"],
     ] {
         let out = run(server.kubectl().args(args));
@@ -151,7 +190,9 @@ fn get_watch_prints_the_same_rows_as_kubectl() {
     let Some(server) = start_server(&["--fast"]) else {
         return;
     };
-    let out = run(server.kubectl().args(["create", "deployment", "web", "--image=nginx"]));
+    let out = run(server
+        .kubectl()
+        .args(["create", "deployment", "web", "--image=nginx"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     settle(&server);
     for args in [
@@ -181,10 +222,18 @@ fn get_watch_prints_the_same_rows_as_kubectl() {
         for mut child in [want, got] {
             run(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]));
             let status = child.wait().unwrap();
-            assert_eq!(status.code(), Some(1), "{args:?}: Ctrl-C ends the watch with exit 1");
+            assert_eq!(
+                status.code(),
+                Some(1),
+                "{args:?}: Ctrl-C ends the watch with exit 1"
+            );
         }
         let read = |name: &str| mask(&std::fs::read_to_string(dir.join(name)).unwrap());
-        assert_eq!(read("got.out"), read("want.out"), "kubectl-lite {args:?} differs");
+        assert_eq!(
+            read("got.out"),
+            read("want.out"),
+            "kubectl-lite {args:?} differs"
+        );
     }
 }
 

@@ -90,7 +90,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// `translateTimestampSince`: the HumanDuration since `ts`, `<unknown>` when absent.
 pub fn since(ts: &Value, now: SystemTime) -> String {
-    let Some(t) = ts.as_str().filter(|t| !t.is_empty()).and_then(parse_rfc3339) else {
+    let Some(t) = ts
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .and_then(parse_rfc3339)
+    else {
         return "<unknown>".to_string();
     };
     let nanos = match now.duration_since(t) {
@@ -252,7 +256,10 @@ pub fn selector_string(sel: &Value) -> String {
         reqs.push((key, text));
     }
     reqs.sort_by(|a, b| a.0.cmp(&b.0));
-    reqs.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join(",")
+    reqs.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `metav1.FormatLabelSelector`: the selector, or `<none>` when it selects by nothing.
@@ -281,7 +288,14 @@ pub fn conditions_with_reason(w: &mut Writer, conditions: &Value) {
     w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
     w.write(1, "----\t------\t------\n");
     for c in items(conditions) {
-        w!(w, 1, "{} \t{}\t{}\n", s(&c["type"]), s(&c["status"]), s(&c["reason"]));
+        w!(
+            w,
+            1,
+            "{} \t{}\t{}\n",
+            s(&c["type"]),
+            s(&c["status"]),
+            s(&c["reason"])
+        );
     }
 }
 
@@ -513,10 +527,20 @@ pub fn pod_field(pod: &Value, path: &str) -> String {
         "spec.serviceAccountName" => s(&spec["serviceAccountName"]).to_string(),
         "status.podIP" => s(&status["podIP"]).to_string(),
         "status.hostIP" => s(&status["hostIP"]).to_string(),
-        "status.podIPs" => items(&status["podIPs"]).iter().map(|i| s(&i["ip"])).collect::<Vec<_>>().join(","),
-        "status.hostIPs" => items(&status["hostIPs"]).iter().map(|i| s(&i["ip"])).collect::<Vec<_>>().join(","),
+        "status.podIPs" => items(&status["podIPs"])
+            .iter()
+            .map(|i| s(&i["ip"]))
+            .collect::<Vec<_>>()
+            .join(","),
+        "status.hostIPs" => items(&status["hostIPs"])
+            .iter()
+            .map(|i| s(&i["ip"]))
+            .collect::<Vec<_>>()
+            .join(","),
         p if p.starts_with("metadata.labels[") => sub("labels", &p["metadata.labels".len()..]),
-        p if p.starts_with("metadata.annotations[") => sub("annotations", &p["metadata.annotations".len()..]),
+        p if p.starts_with("metadata.annotations[") => {
+            sub("annotations", &p["metadata.annotations".len()..])
+        }
         _ => String::new(),
     }
 }
@@ -724,7 +748,12 @@ pub fn pod_template(w: &mut Writer, template: &Value) {
         annotations_multiline(w, "  Annotations", &template["metadata"]["annotations"]);
     }
     if !s(&spec["serviceAccountName"]).is_empty() {
-        w!(w, 1, "Service Account:\t{}\n", s(&spec["serviceAccountName"]));
+        w!(
+            w,
+            1,
+            "Service Account:\t{}\n",
+            s(&spec["serviceAccountName"])
+        );
     }
     if !items(&spec["initContainers"]).is_empty() {
         containers(w, "Init Containers", &spec["initContainers"], None, "  ");
@@ -732,7 +761,12 @@ pub fn pod_template(w: &mut Writer, template: &Value) {
     containers(w, "Containers", &spec["containers"], None, "  ");
     volumes(w, &spec["volumes"], "  ");
     if !s(&spec["priorityClassName"]).is_empty() {
-        w!(w, 1, "Priority Class Name:\t{}\n", s(&spec["priorityClassName"]));
+        w!(
+            w,
+            1,
+            "Priority Class Name:\t{}\n",
+            s(&spec["priorityClassName"])
+        );
     }
     labels_multiline(w, "", "  Node-Selectors", &spec["nodeSelector"]);
     tolerations_multiline(w, "", "  Tolerations", &spec["tolerations"]);

@@ -105,19 +105,84 @@ use Need::*;
 
 /// kubectl's describer map, restricted to the kinds with a describer of their own here.
 const DESCRIBERS: &[Describer] = &[
-    Describer { group: "", kind: "Pod", needs: &[Events], render: pod::render },
-    Describer { group: "", kind: "Service", needs: &[EndpointSlices, Events], render: service::render },
-    Describer { group: "", kind: "Node", needs: &[NodePods, Events], render: node::render },
-    Describer { group: "", kind: "Namespace", needs: &[Quotas], render: simple::namespace },
-    Describer { group: "", kind: "ConfigMap", needs: &[Events], render: simple::config_map },
-    Describer { group: "", kind: "ServiceAccount", needs: &[Events], render: simple::service_account },
-    Describer { group: "", kind: "PersistentVolumeClaim", needs: &[UsedBy, Events], render: simple::persistent_volume_claim },
-    Describer { group: "apps", kind: "Deployment", needs: &[Events, ReplicaSets], render: workloads::deployment },
-    Describer { group: "apps", kind: "ReplicaSet", needs: &[PodCounts, Events], render: workloads::replica_set },
-    Describer { group: "apps", kind: "StatefulSet", needs: &[PodCounts, Events], render: workloads::stateful_set },
-    Describer { group: "apps", kind: "DaemonSet", needs: &[PodCounts, Events], render: workloads::daemon_set },
-    Describer { group: "batch", kind: "Job", needs: &[Events], render: workloads::job },
-    Describer { group: "batch", kind: "CronJob", needs: &[Events], render: workloads::cron_job },
+    Describer {
+        group: "",
+        kind: "Pod",
+        needs: &[Events],
+        render: pod::render,
+    },
+    Describer {
+        group: "",
+        kind: "Service",
+        needs: &[EndpointSlices, Events],
+        render: service::render,
+    },
+    Describer {
+        group: "",
+        kind: "Node",
+        needs: &[NodePods, Events],
+        render: node::render,
+    },
+    Describer {
+        group: "",
+        kind: "Namespace",
+        needs: &[Quotas],
+        render: simple::namespace,
+    },
+    Describer {
+        group: "",
+        kind: "ConfigMap",
+        needs: &[Events],
+        render: simple::config_map,
+    },
+    Describer {
+        group: "",
+        kind: "ServiceAccount",
+        needs: &[Events],
+        render: simple::service_account,
+    },
+    Describer {
+        group: "",
+        kind: "PersistentVolumeClaim",
+        needs: &[UsedBy, Events],
+        render: simple::persistent_volume_claim,
+    },
+    Describer {
+        group: "apps",
+        kind: "Deployment",
+        needs: &[Events, ReplicaSets],
+        render: workloads::deployment,
+    },
+    Describer {
+        group: "apps",
+        kind: "ReplicaSet",
+        needs: &[PodCounts, Events],
+        render: workloads::replica_set,
+    },
+    Describer {
+        group: "apps",
+        kind: "StatefulSet",
+        needs: &[PodCounts, Events],
+        render: workloads::stateful_set,
+    },
+    Describer {
+        group: "apps",
+        kind: "DaemonSet",
+        needs: &[PodCounts, Events],
+        render: workloads::daemon_set,
+    },
+    Describer {
+        group: "batch",
+        kind: "Job",
+        needs: &[Events],
+        render: workloads::job,
+    },
+    Describer {
+        group: "batch",
+        kind: "CronJob",
+        needs: &[Events],
+        render: workloads::cron_job,
+    },
 ];
 
 const GENERIC: Describer = Describer {
@@ -186,7 +251,11 @@ pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
         v
     };
     for (r, name) in pairs {
-        let obj_ns = if r.namespaced { ns.clone() } else { String::new() };
+        let obj_ns = if r.namespaced {
+            ns.clone()
+        } else {
+            String::new()
+        };
         match name {
             Some(n) => match ctx.api.get(&r.object(&ns, &n)).await {
                 Ok(_) => targets.push(Target {
@@ -226,31 +295,29 @@ pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
     // kubectl 1.35 shows events unless `--show-events=false`.
     let show_events = a.show_events.unwrap_or(true);
     // kubectl describes every object whose name starts with NAME when `TYPE NAME` finds none.
-    if a.args.len() == 2 && !a.args[1].contains('/') && errors.len() == 1 {
-        if not_found {
-            let r = disc.resolve(&ctx.api, &a.args[0]).await?;
-            let q = vec![("limit".to_string(), "500".to_string())];
-            let objs = list(ctx, &r.collection(Some(&ns)), &q).await?;
-            let prefix = &a.args[1];
-            let mut found = false;
-            for o in objs {
-                let name = s(&o["metadata"]["name"]);
-                if name.starts_with(prefix.as_str()) {
-                    found = true;
-                    let t = Target {
-                        resource: r.clone(),
-                        namespace: s(&o["metadata"]["namespace"]).to_string(),
-                        name: name.to_string(),
-                    };
-                    print!("{}\n", describe_one(ctx, &t, show_events).await?);
-                }
+    if a.args.len() == 2 && !a.args[1].contains('/') && errors.len() == 1 && not_found {
+        let r = disc.resolve(&ctx.api, &a.args[0]).await?;
+        let q = vec![("limit".to_string(), "500".to_string())];
+        let objs = list(ctx, &r.collection(Some(&ns)), &q).await?;
+        let prefix = &a.args[1];
+        let mut found = false;
+        for o in objs {
+            let name = s(&o["metadata"]["name"]);
+            if name.starts_with(prefix.as_str()) {
+                found = true;
+                let t = Target {
+                    resource: r.clone(),
+                    namespace: s(&o["metadata"]["namespace"]).to_string(),
+                    name: name.to_string(),
+                };
+                println!("{}", describe_one(ctx, &t, show_events).await?);
             }
-            if found {
-                return Ok(0);
-            }
-            crate::mutate::print_error(&errors[0]);
-            return Ok(1);
         }
+        if found {
+            return Ok(0);
+        }
+        crate::mutate::print_error(&errors[0]);
+        return Ok(1);
     }
     let mut first = true;
     for t in &targets {
@@ -328,7 +395,12 @@ pub fn event_selector(name: &str, namespace: &str, kind: Option<&str>, uid: &str
     terms.join(",")
 }
 
-async fn search_events(ctx: &Ctx, obj: &Value, kind: Option<&str>, uid: &str) -> Result<Vec<Value>> {
+async fn search_events(
+    ctx: &Ctx,
+    obj: &Value,
+    kind: Option<&str>,
+    uid: &str,
+) -> Result<Vec<Value>> {
     let meta = &obj["metadata"];
     let ns = s(&meta["namespace"]);
     let path = if ns.is_empty() {
@@ -396,10 +468,14 @@ async fn describe_one(ctx: &Ctx, t: &Target, show_events: bool) -> Result<String
             Events if show_events => {
                 // kubectl leaves the kind out of a pod's event search.
                 let kind = (r.kind != "Pod").then_some(r.kind.as_str());
-                let mut events = search_events(ctx, &obj, kind, &uid).await.unwrap_or_default();
+                let mut events = search_events(ctx, &obj, kind, &uid)
+                    .await
+                    .unwrap_or_default();
                 if r.kind == "Node" {
                     // The kubelet records node events with the node's name as its UID.
-                    let by_name = search_events(ctx, &obj, kind, &t.name).await.unwrap_or_default();
+                    let by_name = search_events(ctx, &obj, kind, &t.name)
+                        .await
+                        .unwrap_or_default();
                     events.extend(by_name);
                 }
                 rel.events = Some(events);
@@ -427,19 +503,25 @@ async fn describe_one(ctx: &Ctx, t: &Target, show_events: bool) -> Result<String
                     ("labelSelector".to_string(), sel),
                     ("limit".to_string(), "500".to_string()),
                 ];
-                let owned: Vec<Value> = list(ctx, &format!("/apis/apps/v1/namespaces/{ns}/replicasets"), &q)
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|rs| controlled_by_uid(rs, &uid))
-                    .collect();
+                let owned: Vec<Value> = list(
+                    ctx,
+                    &format!("/apis/apps/v1/namespaces/{ns}/replicasets"),
+                    &q,
+                )
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|rs| controlled_by_uid(rs, &uid))
+                .collect();
                 let want = template_without_hash(&obj["spec"]["template"]);
                 let new = owned
                     .iter()
                     .filter(|rs| template_without_hash(&rs["spec"]["template"]) == want)
                     .min_by_key(|rs| s(&rs["metadata"]["creationTimestamp"]).to_string())
                     .cloned();
-                let new_name = new.as_ref().map(|rs| s(&rs["metadata"]["name"]).to_string());
+                let new_name = new
+                    .as_ref()
+                    .map(|rs| s(&rs["metadata"]["name"]).to_string());
                 rel.old_rs = owned
                     .iter()
                     .filter(|rs| Some(s(&rs["metadata"]["name"]).to_string()) != new_name)
@@ -453,9 +535,13 @@ async fn describe_one(ctx: &Ctx, t: &Target, show_events: bool) -> Result<String
                     "labelSelector".to_string(),
                     format!("kubernetes.io/service-name={}", t.name),
                 )];
-                rel.slices = list(ctx, &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"), &q)
-                    .await
-                    .unwrap_or_default();
+                rel.slices = list(
+                    ctx,
+                    &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
+                    &q,
+                )
+                .await
+                .unwrap_or_default();
             }
             Quotas => {
                 let q = vec![("limit".to_string(), "500".to_string())];

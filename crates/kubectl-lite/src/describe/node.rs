@@ -63,13 +63,24 @@ pub fn render(node: &Value, rel: &Related) -> String {
             }
         }
         None => {
-            w!(w, 0, "Lease:\tFailed to get lease: leases.coordination.k8s.io \"{}\" not found\n", s(&meta["name"]));
+            w!(
+                w,
+                0,
+                "Lease:\tFailed to get lease: leases.coordination.k8s.io \"{}\" not found\n",
+                s(&meta["name"])
+            );
         }
     }
     let conditions = items(&status["conditions"]);
     if !conditions.is_empty() {
-        w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n");
-        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n");
+        w.write(
+            0,
+            "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n",
+        );
+        w.write(
+            1,
+            "----\t------\t-----------------\t------------------\t------\t-------\n",
+        );
         for c in conditions {
             w!(
                 w,
@@ -157,8 +168,14 @@ fn percent(part: &Quantity, whole: &Quantity, milli: bool) -> i64 {
 fn node_resources(w: &mut Writer, node: &Value, rel: &Related) {
     let pods = &rel.node_pods;
     w!(w, 0, "Non-terminated Pods:\t({} in total)\n", pods.len());
-    w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n");
-    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n");
+    w.write(
+        1,
+        "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n",
+    );
+    w.write(
+        1,
+        "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n",
+    );
     let alloc_map = if node["status"]["allocatable"]
         .as_object()
         .is_some_and(|m| !m.is_empty())
@@ -247,7 +264,9 @@ fn node_resources(w: &mut Writer, node: &Value, rel: &Related) {
     let mut extended: Vec<&str> = names
         .iter()
         .copied()
-        .filter(|r| r.contains('/') && !r.starts_with("requests.") && !r.starts_with("kubernetes.io/"))
+        .filter(|r| {
+            r.contains('/') && !r.starts_with("requests.") && !r.starts_with("kubernetes.io/")
+        })
         .collect();
     extended.sort();
     for r in extended {

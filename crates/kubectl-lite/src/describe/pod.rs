@@ -29,7 +29,12 @@ pub fn render(pod: &Value, rel: &Related) -> String {
         node => w!(w, 0, "Node:\t{node}/{}\n", s(&status["hostIP"])),
     }
     if status["startTime"].is_string() {
-        w!(w, 0, "Start Time:\t{}\n", common::rfc1123z(&status["startTime"]));
+        w!(
+            w,
+            0,
+            "Start Time:\t{}\n",
+            common::rfc1123z(&status["startTime"])
+        );
     }
     common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
     common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
@@ -69,7 +74,12 @@ pub fn render(pod: &Value, rel: &Related) -> String {
         w!(w, 0, "Controlled By:\t{by}\n");
     }
     if !s(&status["nominatedNodeName"]).is_empty() {
-        w!(w, 0, "NominatedNodeName:\t{}\n", s(&status["nominatedNodeName"]));
+        w!(
+            w,
+            0,
+            "NominatedNodeName:\t{}\n",
+            s(&status["nominatedNodeName"])
+        );
     }
     if spec["resources"].is_object() {
         w.write(0, "Resources:\n");

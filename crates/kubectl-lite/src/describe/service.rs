@@ -14,7 +14,12 @@ pub fn render(svc: &Value, rel: &Related) -> String {
     w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
     common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
     common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
-    w!(w, 0, "Selector:\t{}\n", common::format_labels(&spec["selector"]));
+    w!(
+        w,
+        0,
+        "Selector:\t{}\n",
+        common::format_labels(&spec["selector"])
+    );
     w!(w, 0, "Type:\t{}\n", s(&spec["type"]));
     if !s(&spec["ipFamilyPolicy"]).is_empty() {
         w!(w, 0, "IP Family Policy:\t{}\n", s(&spec["ipFamilyPolicy"]));
@@ -23,7 +28,13 @@ pub fn render(svc: &Value, rel: &Related) -> String {
         let list: Vec<&str> = items(&spec[key]).iter().map(s).collect();
         list.join(",")
     };
-    let or_none = |t: String| if t.is_empty() { "<none>".to_string() } else { t };
+    let or_none = |t: String| {
+        if t.is_empty() {
+            "<none>".to_string()
+        } else {
+            t
+        }
+    };
     w!(w, 0, "IP Families:\t{}\n", or_none(joined("ipFamilies")));
     w!(w, 0, "IP:\t{}\n", s(&spec["clusterIP"]));
     w!(w, 0, "IPs:\t{}\n", or_none(joined("clusterIPs")));
@@ -31,7 +42,12 @@ pub fn render(svc: &Value, rel: &Related) -> String {
         w!(w, 0, "External IPs:\t{}\n", joined("externalIPs"));
     }
     if !s(&spec["loadBalancerIP"]).is_empty() {
-        w!(w, 0, "Desired LoadBalancer IP:\t{}\n", s(&spec["loadBalancerIP"]));
+        w!(
+            w,
+            0,
+            "Desired LoadBalancer IP:\t{}\n",
+            s(&spec["loadBalancerIP"])
+        );
     }
     if !s(&spec["externalName"]).is_empty() {
         w!(w, 0, "External Name:\t{}\n", s(&spec["externalName"]));
@@ -84,7 +100,12 @@ pub fn render(svc: &Value, rel: &Related) -> String {
         );
     }
     if n(&spec["healthCheckNodePort"]) != 0 {
-        w!(w, 0, "HealthCheck NodePort:\t{}\n", n(&spec["healthCheckNodePort"]));
+        w!(
+            w,
+            0,
+            "HealthCheck NodePort:\t{}\n",
+            n(&spec["healthCheckNodePort"])
+        );
     }
     if !items(&spec["loadBalancerSourceRanges"]).is_empty() {
         w!(
@@ -95,7 +116,12 @@ pub fn render(svc: &Value, rel: &Related) -> String {
         );
     }
     if !s(&spec["trafficDistribution"]).is_empty() {
-        w!(w, 0, "Traffic Distribution:\t{}\n", s(&spec["trafficDistribution"]));
+        w!(
+            w,
+            0,
+            "Traffic Distribution:\t{}\n",
+            s(&spec["trafficDistribution"])
+        );
     }
     if let Some(events) = &rel.events {
         common::events(&mut w, events, rel.now);

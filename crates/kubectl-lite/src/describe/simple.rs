@@ -75,7 +75,13 @@ pub fn namespace(ns: &Value, rel: &Related) -> String {
 /// One `LimitRangeItem` as rows `Type Resource Min Max Default Request Default Limit Ratio`.
 fn limit_range_item(w: &mut Writer, item: &Value) {
     let mut names: Vec<&str> = Vec::new();
-    for key in ["min", "max", "default", "defaultRequest", "maxLimitRequestRatio"] {
+    for key in [
+        "min",
+        "max",
+        "default",
+        "defaultRequest",
+        "maxLimitRequestRatio",
+    ] {
         for k in item[key].as_object().into_iter().flatten().map(|(k, _)| k) {
             if !names.contains(&k.as_str()) {
                 names.push(k);
@@ -191,8 +197,14 @@ pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
     let conditions = items(&status["conditions"]);
     if !conditions.is_empty() {
         w.write(0, "Conditions:\n");
-        w.write(1, "Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n");
-        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n");
+        w.write(
+            1,
+            "Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n",
+        );
+        w.write(
+            1,
+            "----\t------\t-----------------\t------------------\t------\t-------\n",
+        );
         for c in conditions {
             w!(
                 w,
@@ -243,7 +255,11 @@ pub fn service_account(sa: &Value, rel: &Related) -> String {
         w.write(0, "Image pull secrets:\t<none>\n");
     }
     for (i, name) in names.iter().enumerate() {
-        let header = if i == 0 { "Image pull secrets:" } else { "                   " };
+        let header = if i == 0 {
+            "Image pull secrets:"
+        } else {
+            "                   "
+        };
         w!(w, 0, "{header}\t{name}\n");
     }
     if let Some(events) = &rel.events {

@@ -66,7 +66,12 @@ pub fn deployment(d: &Value, rel: &Related) -> String {
         common::rfc1123z(&d["metadata"]["creationTimestamp"])
     );
     labels_annotations(&mut w, d);
-    w!(w, 0, "Selector:\t{}\n", common::selector_string(&spec["selector"]));
+    w!(
+        w,
+        0,
+        "Selector:\t{}\n",
+        common::selector_string(&spec["selector"])
+    );
     w!(
         w,
         0,
@@ -134,7 +139,12 @@ pub fn stateful_set(ss: &Value, rel: &Related) -> String {
         "CreationTimestamp:\t{}\n",
         common::rfc1123z(&ss["metadata"]["creationTimestamp"])
     );
-    w!(w, 0, "Selector:\t{}\n", common::selector_string(&spec["selector"]));
+    w!(
+        w,
+        0,
+        "Selector:\t{}\n",
+        common::selector_string(&spec["selector"])
+    );
     labels_annotations(&mut w, ss);
     w!(
         w,
@@ -143,7 +153,12 @@ pub fn stateful_set(ss: &Value, rel: &Related) -> String {
         n(&spec["replicas"]),
         n(&ss["status"]["replicas"])
     );
-    w!(w, 0, "Update Strategy:\t{}\n", s(&spec["updateStrategy"]["type"]));
+    w!(
+        w,
+        0,
+        "Update Strategy:\t{}\n",
+        s(&spec["updateStrategy"]["type"])
+    );
     let ru = &spec["updateStrategy"]["rollingUpdate"];
     if ru["partition"].is_number() {
         w!(w, 1, "Partition:\t{}\n", n(&ru["partition"]));
@@ -180,7 +195,12 @@ pub fn daemon_set(ds: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
     let (spec, status) = (&ds["spec"], &ds["status"]);
     header(&mut w, ds);
-    w!(w, 0, "Selector:\t{}\n", common::selector_string(&spec["selector"]));
+    w!(
+        w,
+        0,
+        "Selector:\t{}\n",
+        common::selector_string(&spec["selector"])
+    );
     let node_selector = &spec["template"]["spec"]["nodeSelector"];
     let ns_text = if node_selector.as_object().is_some_and(|m| !m.is_empty()) {
         common::format_labels(node_selector)
@@ -190,8 +210,14 @@ pub fn daemon_set(ds: &Value, rel: &Related) -> String {
     w!(w, 0, "Node-Selector:\t{ns_text}\n");
     labels_annotations(&mut w, ds);
     for (title, key) in [
-        ("Desired Number of Nodes Scheduled", "desiredNumberScheduled"),
-        ("Current Number of Nodes Scheduled", "currentNumberScheduled"),
+        (
+            "Desired Number of Nodes Scheduled",
+            "desiredNumberScheduled",
+        ),
+        (
+            "Current Number of Nodes Scheduled",
+            "currentNumberScheduled",
+        ),
         (
             "Number of Nodes Scheduled with Up-to-date Pods",
             "updatedNumberScheduled",
@@ -213,7 +239,12 @@ pub fn job(job: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
     let (spec, status) = (&job["spec"], &job["status"]);
     header(&mut w, job);
-    w!(w, 0, "Selector:\t{}\n", common::selector_string(&spec["selector"]));
+    w!(
+        w,
+        0,
+        "Selector:\t{}\n",
+        common::selector_string(&spec["selector"])
+    );
     labels_annotations(&mut w, job);
     if let Some(by) = common::controlled_by(job) {
         w!(w, 0, "Controlled By:\t{by}\n");
@@ -243,7 +274,12 @@ pub fn job(job: &Value, rel: &Related) -> String {
         );
     }
     if status["startTime"].is_string() {
-        w!(w, 0, "Start Time:\t{}\n", common::rfc1123z(&status["startTime"]));
+        w!(
+            w,
+            0,
+            "Start Time:\t{}\n",
+            common::rfc1123z(&status["startTime"])
+        );
     }
     if status["completionTime"].is_string() {
         w!(
@@ -254,10 +290,17 @@ pub fn job(job: &Value, rel: &Related) -> String {
         );
     }
     if let (Some(start), Some(end)) = (
-        status["startTime"].as_str().and_then(apimachinery::clock::parse_rfc3339),
-        status["completionTime"].as_str().and_then(apimachinery::clock::parse_rfc3339),
+        status["startTime"]
+            .as_str()
+            .and_then(apimachinery::clock::parse_rfc3339),
+        status["completionTime"]
+            .as_str()
+            .and_then(apimachinery::clock::parse_rfc3339),
     ) {
-        let nanos = end.duration_since(start).map(|d| d.as_nanos() as i64).unwrap_or(0);
+        let nanos = end
+            .duration_since(start)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
         w!(
             w,
             0,
@@ -319,7 +362,12 @@ pub fn cron_job(cj: &Value, rel: &Related) -> String {
     header(&mut w, cj);
     labels_annotations(&mut w, cj);
     w!(w, 0, "Schedule:\t{}\n", s(&spec["schedule"]));
-    w!(w, 0, "Concurrency Policy:\t{}\n", s(&spec["concurrencyPolicy"]));
+    w!(
+        w,
+        0,
+        "Concurrency Policy:\t{}\n",
+        s(&spec["concurrencyPolicy"])
+    );
     let suspend = match spec["suspend"].as_bool() {
         Some(b) => common::bool_text(b).to_string(),
         None => "<unset>".to_string(),

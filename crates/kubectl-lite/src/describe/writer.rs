@@ -68,7 +68,15 @@ pub fn go_tabwrite(text: &str, min_width: usize, padding: usize) -> String {
         let last = i + 1 == count;
         if single || last {
             let mut widths = Vec::new();
-            format_block(&lines, &mut widths, 0, lines.len(), min_width, padding, &mut out);
+            format_block(
+                &lines,
+                &mut widths,
+                0,
+                lines.len(),
+                min_width,
+                padding,
+                &mut out,
+            );
             lines.clear();
         }
     }
