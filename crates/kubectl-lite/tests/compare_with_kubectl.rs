@@ -145,6 +145,13 @@ fn describe_output_matches_the_real_kubectl() {
             "--schedule=*/5 * * * *",
         ],
         &["create", "serviceaccount", "robot"],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s1",
+            "--from-literal=a=hello",
+        ],
     ] {
         let out = run(server.kubectl().args(args));
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
@@ -173,6 +180,9 @@ fn describe_output_matches_the_real_kubectl() {
         &["describe", "ns", "default"],
         &["describe", "sa", "robot"],
         &["describe", "lease", "-n", "kube-node-lease"],
+        &["describe", "storageclass"],
+        &["describe", "endpointslices"],
+        &["describe", "secret", "s1"],
         &["describe", "deploy", "nope"],
         &["describe", "cm", "cm1", "nope"],
         &["describe", "nope"],

@@ -9,6 +9,7 @@ mod node;
 mod pod;
 mod service;
 mod simple;
+mod storage;
 mod workloads;
 mod writer;
 
@@ -146,6 +147,24 @@ const DESCRIBERS: &[Describer] = &[
         kind: "PersistentVolumeClaim",
         needs: &[UsedBy, Events],
         render: simple::persistent_volume_claim,
+    },
+    Describer {
+        group: "",
+        kind: "Secret",
+        needs: &[],
+        render: storage::secret,
+    },
+    Describer {
+        group: "storage.k8s.io",
+        kind: "StorageClass",
+        needs: &[Events],
+        render: storage::storage_class,
+    },
+    Describer {
+        group: "discovery.k8s.io",
+        kind: "EndpointSlice",
+        needs: &[Events],
+        render: storage::endpoint_slice,
     },
     Describer {
         group: "apps",

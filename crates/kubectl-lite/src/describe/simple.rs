@@ -122,7 +122,7 @@ pub fn config_map(cm: &Value, rel: &Related) -> String {
     }
     w.write(0, "\nBinaryData\n====\n");
     for (k, val) in cm["binaryData"].as_object().into_iter().flatten() {
-        let len = base64_decoded_len(s(val));
+        let len = super::storage::base64_decode(s(val)).len();
         w!(w, 0, "{k}: {len} bytes\n");
     }
     w.write(0, "\n");
@@ -130,11 +130,6 @@ pub fn config_map(cm: &Value, rel: &Related) -> String {
         common::events(&mut w, events, rel.now);
     }
     w.finish()
-}
-
-fn base64_decoded_len(b64: &str) -> usize {
-    let t = b64.trim_end_matches('=');
-    t.len() * 3 / 4
 }
 
 pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
