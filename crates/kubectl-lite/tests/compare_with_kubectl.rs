@@ -176,6 +176,7 @@ fn describe_output_matches_the_real_kubectl() {
         &["describe", "sts", "db"],
         &["describe", "ds", "ds"],
         &["describe", "pvc"],
+        &["describe", "pv"],
         &["describe", "nodes"],
         &["describe", "ns", "default"],
         &["describe", "sa", "robot"],

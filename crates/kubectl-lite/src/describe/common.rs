@@ -639,16 +639,7 @@ pub fn volumes(w: &mut Writer, volumes: &Value, space: &str) {
         w!(w, 1, "{name_indent}{}:\n", s(&vol["name"]));
         let field = |k: &str| -> Option<&Value> { vol.get(k) };
         if let Some(h) = field("hostPath") {
-            let t = match s(&h["type"]) {
-                "" => "<none>",
-                t => t,
-            };
-            w!(
-                w,
-                2,
-                "Type:\tHostPath (bare host directory volume)\n    Path:\t{}\n    HostPathType:\t{t}\n",
-                s(&h["path"])
-            );
+            host_path_source(w, h);
         } else if let Some(e) = field("emptyDir") {
             let size = match v(&e["sizeLimit"]) {
                 x if x.is_empty() || x == "0" => "<unset>".to_string(),
@@ -734,6 +725,20 @@ pub fn volumes(w: &mut Writer, volumes: &Value, space: &str) {
             w.write(1, "<unknown>\n");
         }
     }
+}
+
+/// `printHostPathVolumeSource` (pod volumes and PersistentVolumes).
+pub fn host_path_source(w: &mut Writer, h: &Value) {
+    let t = match s(&h["type"]) {
+        "" => "<none>",
+        t => t,
+    };
+    w!(
+        w,
+        2,
+        "Type:\tHostPath (bare host directory volume)\n    Path:\t{}\n    HostPathType:\t{t}\n",
+        s(&h["path"])
+    );
 }
 
 /// `DescribePodTemplate`.

@@ -150,6 +150,12 @@ const DESCRIBERS: &[Describer] = &[
     },
     Describer {
         group: "",
+        kind: "PersistentVolume",
+        needs: &[Events],
+        render: storage::persistent_volume,
+    },
+    Describer {
+        group: "",
         kind: "Secret",
         needs: &[],
         render: storage::secret,

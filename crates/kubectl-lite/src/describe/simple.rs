@@ -221,7 +221,7 @@ pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
 }
 
 /// `GetAccessModesAsString`: `RWO,ROX,RWX,RWOP` in that order, each once.
-fn access_modes(modes: &Value) -> String {
+pub fn access_modes(modes: &Value) -> String {
     let list: Vec<&str> = items(modes).iter().map(s).collect();
     [
         ("ReadWriteOnce", "RWO"),

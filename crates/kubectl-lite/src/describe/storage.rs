@@ -61,6 +61,113 @@ pub fn storage_class(sc: &Value, rel: &Related) -> String {
     w.finish()
 }
 
+pub fn persistent_volume(pv: &Value, rel: &Related) -> String {
+    let mut w = Writer::default();
+    let (meta, spec) = (&pv["metadata"], &pv["spec"]);
+    w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
+    common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
+    common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
+    let finalizers: Vec<&str> = items(&meta["finalizers"]).iter().map(s).collect();
+    w!(w, 0, "Finalizers:\t[{}]\n", finalizers.join(" "));
+    let class = match s(&spec["storageClassName"]) {
+        "" => s(&meta["annotations"]["volume.beta.kubernetes.io/storage-class"]),
+        c => c,
+    };
+    w!(w, 0, "StorageClass:\t{class}\n");
+    if meta["deletionTimestamp"].is_string() {
+        w!(
+            w,
+            0,
+            "Status:\tTerminating (lasts {})\n",
+            common::since(&meta["deletionTimestamp"], rel.now)
+        );
+    } else {
+        w!(w, 0, "Status:\t{}\n", s(&pv["status"]["phase"]));
+    }
+    let claim = &spec["claimRef"];
+    if claim.is_object() {
+        w!(
+            w,
+            0,
+            "Claim:\t{}/{}\n",
+            s(&claim["namespace"]),
+            s(&claim["name"])
+        );
+    } else {
+        w.write(0, "Claim:\t\n");
+    }
+    w!(
+        w,
+        0,
+        "Reclaim Policy:\t{}\n",
+        s(&spec["persistentVolumeReclaimPolicy"])
+    );
+    w!(
+        w,
+        0,
+        "Access Modes:\t{}\n",
+        super::simple::access_modes(&spec["accessModes"])
+    );
+    if !s(&spec["volumeMode"]).is_empty() {
+        w!(w, 0, "VolumeMode:\t{}\n", s(&spec["volumeMode"]));
+    }
+    let capacity = match common::v(&spec["capacity"]["storage"]) {
+        c if c.is_empty() => "0".to_string(),
+        c => c,
+    };
+    w!(w, 0, "Capacity:\t{capacity}\n");
+    w.write(0, "Node Affinity:\t");
+    let required = &spec["nodeAffinity"]["required"];
+    if !required.is_object() {
+        w.line("<none>");
+    } else {
+        w.line("");
+        w.write(1, "Required Terms:\t");
+        let terms = items(&required["nodeSelectorTerms"]);
+        if terms.is_empty() {
+            w.line("<none>");
+        } else {
+            w.line("");
+            for (i, term) in terms.iter().enumerate() {
+                w!(w, 2, "Term {i}:\t");
+                let reqs = items(&term["matchExpressions"]);
+                if reqs.is_empty() {
+                    w.line("<none>");
+                }
+                for (j, r) in reqs.iter().enumerate() {
+                    if j != 0 {
+                        w.write(2, "\t");
+                    }
+                    let mut expr = format!("{} {}", s(&r["key"]), s(&r["operator"]).to_lowercase());
+                    let values: Vec<&str> = items(&r["values"]).iter().map(s).collect();
+                    if !values.is_empty() {
+                        expr.push_str(&format!(" [{}]", values.join(", ")));
+                    }
+                    w!(w, 0, "{expr}\n");
+                }
+            }
+        }
+    }
+    w!(w, 0, "Message:\t{}\n", s(&pv["status"]["message"]));
+    w.write(0, "Source:\n");
+    if let Some(h) = spec.get("hostPath") {
+        common::host_path_source(&mut w, h);
+    } else if let Some(l) = spec.get("local") {
+        w!(
+            w,
+            2,
+            "Type:\tLocalVolume (a persistent volume backed by local storage on a node)\n    Path:\t{}\n",
+            s(&l["path"])
+        );
+    } else {
+        w.write(1, "<unknown>\n");
+    }
+    if let Some(events) = &rel.events {
+        common::events(&mut w, events, rel.now);
+    }
+    w.finish()
+}
+
 pub fn endpoint_slice(eps: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
     let meta = &eps["metadata"];
