@@ -306,7 +306,7 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
                     }
                 }
                 other if other.starts_with("jsonpath=") => {
-                    print!("{}", jsonpath::render(strip_quotes(&other["jsonpath=".len()..]), &doc)?)
+                    print!("{}", jsonpath::render_for_get(strip_quotes(&other["jsonpath=".len()..]), &doc)?)
                 }
                 other if other.starts_with("custom-columns=") => print!(
                     "{}",

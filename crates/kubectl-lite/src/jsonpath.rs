@@ -349,7 +349,7 @@ fn eval<'a>(root: &'a Value, steps: &[Step]) -> Result<Vec<&'a Value>> {
                     let Some(items) = v.as_array() else {
                         return Err(anyhow!(
                             "{} is not array or slice and cannot be filtered",
-                            text(v)
+                            go_v(v)
                         ));
                     };
                     for item in items {
@@ -418,6 +418,69 @@ pub fn render(template: &str, data: &Value) -> Result<String> {
     let mut out = String::new();
     execute(&nodes, data, &mut out)?;
     Ok(out)
+}
+
+/// `-o jsonpath=` as `kubectl get` runs it: an execution error carries kubectl's
+/// debugging text (the template, and the object in Go's `%#v` syntax).
+pub fn render_for_get(template: &str, data: &Value) -> Result<String> {
+    // Parse errors are reported as they are; only execution gets the debugging text.
+    parse(template)?;
+    render(template, data).map_err(|e| {
+        anyhow!(
+            "error executing jsonpath {}: Error executing template: {e}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{template}\n\tobject given to jsonpath engine was:\n\t\t{}\n\n",
+            apimachinery::go_quote(template),
+            go_sharp_v(data)
+        )
+    })
+}
+
+/// Go's `%#v` of a decoded JSON value (`map[string]interface {}{"k":1}`, keys sorted).
+pub fn go_sharp_v(v: &Value) -> String {
+    match v {
+        Value::Null => "interface {}(nil)".to_string(),
+        Value::String(s) => apimachinery::go_quote(s),
+        Value::Number(n) => gojson::go_number(n),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => format!(
+            "[]interface {{}}{{{}}}",
+            a.iter().map(go_sharp_v).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        apimachinery::go_quote(k),
+                        go_sharp_v(&m[k.as_str()])
+                    )
+                })
+                .collect();
+            format!("map[string]interface {{}}{{{}}}", fields.join(", "))
+        }
+    }
+}
+
+/// Go's `%v` of a decoded JSON value (`map[k:v]`, `[a b]`, `<nil>`).
+pub fn go_v(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => gojson::go_number(n),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => format!("[{}]", a.iter().map(go_v).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{k}:{}", go_v(&m[k.as_str()])))
+                .collect();
+            format!("map[{}]", fields.join(" "))
+        }
+    }
 }
 
 /// `-o custom-columns=HEADER:PATH,...` for `data` (an object, or kubectl's `List`).
@@ -544,6 +607,16 @@ mod tests {
         ] {
             assert_eq!(render(template, &d).unwrap(), want, "{template}");
         }
+    }
+
+    #[test]
+    fn values_print_in_go_syntax_for_kubectls_debugging_text() {
+        let v = json!({"b": [1, "x", null], "a": {"t": true, "f": 1.5}});
+        assert_eq!(
+            go_sharp_v(&v),
+            r#"map[string]interface {}{"a":map[string]interface {}{"f":1.5, "t":true}, "b":[]interface {}{1, "x", interface {}(nil)}}"#
+        );
+        assert_eq!(go_v(&v), "map[a:map[f:1.5 t:true] b:[1 x <nil>]]");
     }
 
     #[test]
