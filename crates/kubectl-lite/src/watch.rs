@@ -1,17 +1,19 @@
 //! `kubectl get -w / --watch-only [--output-watch-events]`: the current Table, then one
 //! row per event of a Table watch, printed as kubectl's table printer does in watch mode
-//! (headers once per column set, each flush aligned on its own, an EVENT column on request).
+//! (headers once per column set, remembered column widths, an EVENT column on request);
+//! with `-o json|yaml|name|jsonpath=` each object (or `{"type", "object"}` event) as
+//! kubectl's printers print a stream of objects.
 
 use anyhow::{anyhow, Result};
 use http::{Method, Request};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-use crate::client::{ServerError, ACCEPT_TABLE};
+use crate::client::{ServerError, ACCEPT_JSON, ACCEPT_TABLE};
 use crate::discovery::Discovery;
 use crate::get::{encode, GetArgs};
 use crate::table::{table_lines, tabwrite_remembering, TableOptions};
-use crate::Ctx;
+use crate::{gojson, goyaml, jsonpath, Ctx};
 
 /// kubectl's `HumanReadablePrinter` state across watch events.
 #[derive(Default)]
@@ -74,6 +76,76 @@ impl WatchPrinter {
     }
 }
 
+/// How watched objects are printed.
+enum Printer {
+    Table(WatchPrinter, TableOptions),
+    /// `-o json|yaml|name|jsonpath=`; `printed` counts objects (YAML separates them).
+    Objects {
+        format: String,
+        printed: usize,
+    },
+}
+
+impl Printer {
+    fn print(&mut self, disc: &Discovery, obj: &Value, event: Option<&str>) -> Result<String> {
+        match self {
+            Printer::Table(p, opts) => Ok(p.print(obj, event, opts)),
+            Printer::Objects { format, printed } => {
+                *printed += 1;
+                object_text(disc, format, obj, event, *printed)
+            }
+        }
+    }
+}
+
+/// One object of a watch stream in a non-table format.
+fn object_text(
+    disc: &Discovery,
+    format: &str,
+    obj: &Value,
+    event: Option<&str>,
+    count: usize,
+) -> Result<String> {
+    Ok(match format {
+        "json" => match event {
+            // kubectl writes a watch event as one compact line, `type` before `object`.
+            Some(t) => format!(
+                "{{\"type\":{},\"object\":{}}}\n",
+                gojson::to_string_compact(&Value::String(t.to_string())),
+                gojson::to_string_compact(obj)
+            ),
+            None => gojson::to_string_pretty(obj),
+        },
+        "yaml" => {
+            let doc = match event {
+                Some(t) => serde_json::json!({"type": t, "object": obj}),
+                None => obj.clone(),
+            };
+            let sep = if count > 1 { "---\n" } else { "" };
+            format!("{sep}{}", goyaml::to_string(&doc))
+        }
+        "name" => format!(
+            "{}/{}\n",
+            crate::get::name_prefix(disc, obj),
+            obj["metadata"]["name"].as_str().unwrap_or("")
+        ),
+        other => match other.strip_prefix("jsonpath=") {
+            Some(t) => {
+                let doc = match event {
+                    Some(ty) => serde_json::json!({"type": ty, "object": obj}),
+                    None => obj.clone(),
+                };
+                jsonpath::render_for_get(t, &doc)?
+            }
+            None => {
+                return Err(anyhow!(
+                    "unable to match a printer suitable for the output format \"{other}\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
+                ))
+            }
+        },
+    })
+}
+
 pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
     let mut disc = Discovery::load(&ctx.api).await?;
     let (types, name) = match a.args.as_slice() {
@@ -102,12 +174,15 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
         query.push(("labelSelector".into(), l.clone()));
     }
     let mut field_selector = a.field_selector.clone();
+    let format = a.output.clone().unwrap_or_default();
+    let table = format.is_empty() || format == "wide";
+    let accept = if table { ACCEPT_TABLE } else { ACCEPT_JSON };
     let (initial, rv) = match &name {
         None => {
             let q = render_query(&query);
             let t = ctx
                 .api
-                .json(Method::GET, &format!("{collection}{q}"), ACCEPT_TABLE, None)
+                .json(Method::GET, &format!("{collection}{q}"), accept, None)
                 .await?;
             let rv = t["metadata"]["resourceVersion"]
                 .as_str()
@@ -118,7 +193,7 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
         Some(n) => {
             let t = ctx
                 .api
-                .json(Method::GET, &res.object(&ns, n), ACCEPT_TABLE, None)
+                .json(Method::GET, &res.object(&ns, n), accept, None)
                 .await
                 .map_err(|e| match e.downcast::<ServerError>() {
                     Ok(se) => anyhow::Error::new(se),
@@ -140,9 +215,39 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
         no_headers: a.no_headers,
     };
     let event = a.output_watch_events.then_some("ADDED");
-    let mut printer = WatchPrinter::default();
+    let mut printer = if table {
+        Printer::Table(WatchPrinter::default(), opts)
+    } else {
+        Printer::Objects {
+            format: format.clone(),
+            printed: 0,
+        }
+    };
     if !a.watch_only {
-        print!("{}", printer.print(&initial, event, &opts));
+        if table {
+            print!("{}", printer.print(&disc, &initial, event)?);
+        } else {
+            // A list prints item by item, each with the list's apiVersion and kind.
+            let objects = match initial["items"].as_array() {
+                Some(items) if name.is_none() => items
+                    .iter()
+                    .map(|i| {
+                        let mut i = i.clone();
+                        if let Some(m) = i.as_object_mut() {
+                            m.entry("apiVersion")
+                                .or_insert_with(|| Value::String(res.api_version()));
+                            m.entry("kind")
+                                .or_insert_with(|| Value::String(res.kind.clone()));
+                        }
+                        i
+                    })
+                    .collect(),
+                _ => vec![initial.clone()],
+            };
+            for o in &objects {
+                print!("{}", printer.print(&disc, o, event)?);
+            }
+        }
     }
     // A watch of one object starts with a synthetic ADDED event for what was just printed.
     let mut suppress_first = name.is_some();
@@ -154,7 +259,7 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
     let req = Request::builder()
         .method(Method::GET)
         .uri(format!("{collection}{}", render_query(&query)))
-        .header("accept", ACCEPT_TABLE)
+        .header("accept", accept)
         .body(kube::client::Body::empty())?;
     let resp = ctx.api.send(req).await?;
     if !resp.status().is_success() {
@@ -192,11 +297,13 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
             if suppress_first {
                 // Not printed, but its columns serve the next events (which have none).
                 suppress_first = false;
-                printer.remember_columns(&ev["object"]);
+                if let Printer::Table(p, _) = &mut printer {
+                    p.remember_columns(&ev["object"]);
+                }
                 continue;
             }
             let event = a.output_watch_events.then_some(kind);
-            print!("{}", printer.print(&ev["object"], event, &opts));
+            print!("{}", printer.print(&disc, &ev["object"], event)?);
         }
     }
 }

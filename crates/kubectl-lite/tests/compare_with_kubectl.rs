@@ -224,6 +224,17 @@ fn get_watch_prints_the_same_rows_as_kubectl() {
         &["get", "rs", "-A", "--watch", "--output-watch-events"],
         &["get", "deploy", "web", "--watch-only"],
         &["get", "pods", "-l", "app=web", "-w", "-o", "wide"],
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-w",
+            "-o",
+            "json",
+            "--output-watch-events",
+        ],
+        &["get", "rs", "-w", "-o", "yaml"],
+        &["get", "deploy", "--watch-only", "-o", "name"],
     ] {
         let dir = server.dir.path();
         let spawn = |mut c: std::process::Command, name: &str| {
