@@ -20,6 +20,9 @@ pub struct GetArgs {
     pub all_namespaces: bool,
     pub show_labels: bool,
     pub no_headers: bool,
+    pub watch: bool,
+    pub watch_only: bool,
+    pub output_watch_events: bool,
 }
 
 /// One thing to fetch: a whole collection or one named object.
@@ -171,6 +174,9 @@ async fn list_all(api: &Api, path: &str, a: &GetArgs, accept: &str) -> Result<Va
 }
 
 pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
+    if a.watch || a.watch_only {
+        return crate::watch::run(ctx, a).await;
+    }
     let mut disc = Discovery::load(&ctx.api).await?;
     let (reqs, single_item_implied) = plan(ctx, &mut disc, &a.args).await?;
     let output = a.output.clone().unwrap_or_default();
@@ -300,7 +306,7 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
                     }
                 }
                 other if other.starts_with("jsonpath=") => {
-                    print!("{}", jsonpath::render(strip_quotes(&other["jsonpath=".len()..]), &doc)?)
+                    print!("{}", jsonpath::render_for_get(strip_quotes(&other["jsonpath=".len()..]), &doc)?)
                 }
                 other if other.starts_with("custom-columns=") => print!(
                     "{}",

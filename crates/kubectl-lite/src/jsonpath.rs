@@ -2,7 +2,8 @@
 //! of client-go's `util/jsonpath` that people type — fields, `['key']`, indexes (negative
 //! too), slices, `[*]`, `.*`, `..field`, string literals, `range`/`end` — with its printing
 //! rules (strings raw, maps and lists as compact JSON, the results of one `{}` separated by
-//! spaces, missing keys allowed).
+//! spaces, missing keys allowed), and filters `[?(@.a.b == "x")]` with `==`, `!=`, `<`, `>`,
+//! `<=`, `>=` against a literal or another path, or existence `[?(@.status)]`.
 
 use anyhow::{anyhow, Result};
 use serde_json::Value;
@@ -17,6 +18,81 @@ enum Step {
     Slice(Option<i64>, Option<i64>),
     All,
     Recursive(String),
+    Filter(Box<Filter>),
+}
+
+/// `[?(LEFT OP RIGHT)]`, or `[?(LEFT)]` (existence) when `op` is `None`.
+#[derive(Clone, Debug, PartialEq)]
+struct Filter {
+    left: Vec<Step>,
+    op: Option<String>,
+    right: Operand,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Operand {
+    Path(Vec<Step>),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// Splits a filter's text as client-go's `^([^!<>=]+)([!<>=]+)(.+?)$` does.
+fn parse_filter(text: &str) -> Result<Filter> {
+    let is_op = |c: char| "!<>=".contains(c);
+    let Some(start) = text.find(is_op).filter(|&i| i > 0) else {
+        return Ok(Filter {
+            left: parse_path(text)?,
+            op: None,
+            right: Operand::Bool(true),
+        });
+    };
+    let end = text[start..]
+        .find(|c: char| !is_op(c))
+        .map_or(text.len(), |i| start + i);
+    let (left, op, right) = (&text[..start], &text[start..end], text[end..].trim());
+    if right.is_empty() {
+        return Err(anyhow!("unrecognized filter: {text}"));
+    }
+    let right = if let Some(q) = right
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .or_else(|| right.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))
+    {
+        Operand::Str(unquote(q))
+    } else if right == "true" || right == "false" {
+        Operand::Bool(right == "true")
+    } else if let Ok(i) = right.parse::<i64>() {
+        Operand::Int(i)
+    } else if let Ok(f) = right.parse::<f64>() {
+        Operand::Float(f)
+    } else {
+        Operand::Path(parse_path(right)?)
+    };
+    Ok(Filter {
+        left: parse_path(left)?,
+        op: Some(op.to_string()),
+        right,
+    })
+}
+
+/// The end (index of `]`) of a filter starting at `[?(`: the first `)` outside quotes.
+fn filter_end(chars: &[char], open: usize) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut i = open + 3;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(q) if c == q && chars[i - 1] != '\\' => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == ')' => return (chars.get(i + 1) == Some(&']')).then_some(i + 1),
+            None => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +106,10 @@ enum Node {
 fn parse_path(expr: &str) -> Result<Vec<Step>> {
     let bad = || anyhow!("unrecognized character in action: {expr}");
     let s = expr.trim();
-    let s = s.strip_prefix('$').unwrap_or(s);
+    let s = s
+        .strip_prefix('$')
+        .or_else(|| s.strip_prefix('@'))
+        .unwrap_or(s);
     let chars: Vec<char> = s.chars().collect();
     let mut steps = Vec::new();
     let mut i = 0;
@@ -55,6 +134,12 @@ fn parse_path(expr: &str) -> Result<Vec<Step>> {
                 } else {
                     Step::Field(name)
                 });
+            }
+            '[' if chars[i..].starts_with(&['[', '?', '(']) => {
+                let close = filter_end(&chars, i).ok_or_else(|| anyhow!("unterminated filter"))?;
+                let text: String = chars[i + 3..close - 1].iter().collect();
+                steps.push(Step::Filter(Box::new(parse_filter(&text)?)));
+                i = close + 1;
             }
             '[' => {
                 let close = chars[i..].iter().position(|&c| c == ']').ok_or_else(bad)? + i;
@@ -152,7 +237,84 @@ fn recurse<'a>(v: &'a Value, name: &str, out: &mut Vec<&'a Value>) {
     }
 }
 
-fn eval<'a>(root: &'a Value, steps: &[Step]) -> Vec<&'a Value> {
+/// A JSON value against a filter operand, as Go templates' `eq`/`lt` compare: strings
+/// with strings, integers with integers, floats with floats; bools only for equality.
+fn compare(left: &Value, op: &str, right: &Value) -> Result<bool> {
+    use std::cmp::Ordering;
+    let incompatible = || anyhow!("incompatible types for comparison");
+    let ord: Option<Ordering> = match (left, right) {
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            (None, None) => a
+                .as_f64()
+                .zip(b.as_f64())
+                .and_then(|(x, y)| x.partial_cmp(&y)),
+            _ => return Err(incompatible()),
+        },
+        (Value::Bool(a), Value::Bool(b)) => match op {
+            "==" => return Ok(a == b),
+            "!=" => return Ok(a != b),
+            _ => return Err(anyhow!("invalid type for comparison")),
+        },
+        (Value::Null, _) | (_, Value::Null) => return Err(anyhow!("invalid type for comparison")),
+        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => {
+            return Err(anyhow!("invalid type for comparison"))
+        }
+        _ => return Err(incompatible()),
+    };
+    let Some(ord) = ord else { return Ok(false) };
+    Ok(match op {
+        "==" => ord == Ordering::Equal,
+        "!=" => ord != Ordering::Equal,
+        "<" => ord == Ordering::Less,
+        ">" => ord == Ordering::Greater,
+        "<=" => ord != Ordering::Greater,
+        ">=" => ord != Ordering::Less,
+        other => return Err(anyhow!("unrecognized filter operator {other}")),
+    })
+}
+
+/// Whether one element passes a filter (client-go's `evalFilter`: no value on either side
+/// drops the element, more than one is an error).
+fn passes(elem: &Value, f: &Filter) -> Result<bool> {
+    let lefts = eval(elem, &f.left)?;
+    let Some(op) = &f.op else {
+        return Ok(!lefts.is_empty());
+    };
+    let left = match lefts.as_slice() {
+        [] => return Ok(false),
+        [one] => *one,
+        _ => return Err(anyhow!("can only compare one element at a time")),
+    };
+    let literal;
+    let right = match &f.right {
+        Operand::Path(p) => match eval(elem, p)?.as_slice() {
+            [] => return Ok(false),
+            [one] => *one,
+            _ => return Err(anyhow!("can only compare one element at a time")),
+        },
+        Operand::Str(s) => {
+            literal = Value::String(s.clone());
+            &literal
+        }
+        Operand::Int(i) => {
+            literal = Value::from(*i);
+            &literal
+        }
+        Operand::Float(x) => {
+            literal = serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number);
+            &literal
+        }
+        Operand::Bool(b) => {
+            literal = Value::Bool(*b);
+            &literal
+        }
+    };
+    compare(left, op, right)
+}
+
+fn eval<'a>(root: &'a Value, steps: &[Step]) -> Result<Vec<&'a Value>> {
     let mut cur = vec![root];
     for step in steps {
         let mut next = Vec::new();
@@ -183,11 +345,24 @@ fn eval<'a>(root: &'a Value, steps: &[Step]) -> Vec<&'a Value> {
                     }
                 }
                 Step::Recursive(name) => recurse(v, name, &mut next),
+                Step::Filter(f) => {
+                    let Some(items) = v.as_array() else {
+                        return Err(anyhow!(
+                            "{} is not array or slice and cannot be filtered",
+                            go_v(v)
+                        ));
+                    };
+                    for item in items {
+                        if passes(item, f)? {
+                            next.push(item);
+                        }
+                    }
+                }
             }
         }
         cur = next;
     }
-    cur
+    Ok(cur)
 }
 
 /// A value as `fmt.Sprint` (custom-columns) or jsonpath's text: strings raw, the rest JSON.
@@ -206,7 +381,7 @@ fn execute(nodes: &[Node], data: &Value, out: &mut String) -> Result<()> {
         match &nodes[i] {
             Node::Text(t) => out.push_str(t),
             Node::Path(p) => {
-                let results: Vec<String> = eval(data, p).into_iter().map(text).collect();
+                let results: Vec<String> = eval(data, p)?.into_iter().map(text).collect();
                 out.push_str(&results.join(" "));
             }
             Node::Range(p) => {
@@ -225,7 +400,7 @@ fn execute(nodes: &[Node], data: &Value, out: &mut String) -> Result<()> {
                 if j == nodes.len() {
                     return Err(anyhow!("not in range, nothing to end"));
                 }
-                for item in eval(data, p) {
+                for item in eval(data, p)? {
                     execute(&nodes[i + 1..j], item, out)?;
                 }
                 i = j;
@@ -243,6 +418,69 @@ pub fn render(template: &str, data: &Value) -> Result<String> {
     let mut out = String::new();
     execute(&nodes, data, &mut out)?;
     Ok(out)
+}
+
+/// `-o jsonpath=` as `kubectl get` runs it: an execution error carries kubectl's
+/// debugging text (the template, and the object in Go's `%#v` syntax).
+pub fn render_for_get(template: &str, data: &Value) -> Result<String> {
+    // Parse errors are reported as they are; only execution gets the debugging text.
+    parse(template)?;
+    render(template, data).map_err(|e| {
+        anyhow!(
+            "error executing jsonpath {}: Error executing template: {e}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{template}\n\tobject given to jsonpath engine was:\n\t\t{}\n\n",
+            apimachinery::go_quote(template),
+            go_sharp_v(data)
+        )
+    })
+}
+
+/// Go's `%#v` of a decoded JSON value (`map[string]interface {}{"k":1}`, keys sorted).
+pub fn go_sharp_v(v: &Value) -> String {
+    match v {
+        Value::Null => "interface {}(nil)".to_string(),
+        Value::String(s) => apimachinery::go_quote(s),
+        Value::Number(n) => gojson::go_number(n),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => format!(
+            "[]interface {{}}{{{}}}",
+            a.iter().map(go_sharp_v).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        apimachinery::go_quote(k),
+                        go_sharp_v(&m[k.as_str()])
+                    )
+                })
+                .collect();
+            format!("map[string]interface {{}}{{{}}}", fields.join(", "))
+        }
+    }
+}
+
+/// Go's `%v` of a decoded JSON value (`map[k:v]`, `[a b]`, `<nil>`).
+pub fn go_v(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => gojson::go_number(n),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => format!("[{}]", a.iter().map(go_v).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{k}:{}", go_v(&m[k.as_str()])))
+                .collect();
+            format!("map[{}]", fields.join(" "))
+        }
+    }
 }
 
 /// `-o custom-columns=HEADER:PATH,...` for `data` (an object, or kubectl's `List`).
@@ -273,7 +511,7 @@ pub fn custom_columns(spec: &str, data: &Value, no_headers: bool) -> Result<Stri
             columns
                 .iter()
                 .map(|(_, p)| {
-                    let found = eval(item, p);
+                    let found = eval(item, p).unwrap_or_default();
                     if found.is_empty() {
                         "<none>".to_string()
                     } else {
@@ -330,6 +568,71 @@ mod tests {
             render("names: {.items[*].metadata.name}!", &d).unwrap(),
             "names: a bb!"
         );
+    }
+
+    #[test]
+    fn filters_select_elements_as_client_go_does() {
+        let d = json!({"kind": "List", "items": [
+            {"metadata": {"name": "a"}, "spec": {"replicas": 1, "paused": true}, "status": {"phase": "Running"}},
+            {"metadata": {"name": "bb"}, "spec": {"replicas": 3}, "status": {"phase": "Pending"}},
+            {"metadata": {"name": "c"}, "spec": {"replicas": 2, "ratio": 1.5}}
+        ]});
+        for (template, want) in [
+            (
+                r#"{.items[?(@.metadata.name=="bb")].status.phase}"#,
+                "Pending",
+            ),
+            (r#"{.items[?(@.metadata.name == 'a')].spec.replicas}"#, "1"),
+            (
+                r#"{.items[?(@.status.phase!="Running")].metadata.name}"#,
+                "bb",
+            ),
+            ("{.items[?(@.spec.replicas>1)].metadata.name}", "bb c"),
+            ("{.items[?(@.spec.replicas>=2)].metadata.name}", "bb c"),
+            ("{.items[?(@.spec.replicas<2)].metadata.name}", "a"),
+            ("{.items[?(@.spec.replicas<=2)].metadata.name}", "a c"),
+            ("{.items[?(@.spec.ratio>1.0)].metadata.name}", "c"),
+            ("{.items[?(@.spec.paused==true)].metadata.name}", "a"),
+            ("{.items[?(@.status)].metadata.name}", "a bb"),
+            (
+                "{.items[?(@.spec.replicas==@.spec.replicas)].metadata.name}",
+                "a bb c",
+            ),
+            (
+                r#"{range .items[?(@.spec.replicas>1)]}{.metadata.name}{"\n"}{end}"#,
+                "bb\nc\n",
+            ),
+            ("{..phase}", "Running Pending"),
+            ("{.items[*].metadata.*}", "a bb c"),
+        ] {
+            assert_eq!(render(template, &d).unwrap(), want, "{template}");
+        }
+    }
+
+    #[test]
+    fn values_print_in_go_syntax_for_kubectls_debugging_text() {
+        let v = json!({"b": [1, "x", null], "a": {"t": true, "f": 1.5}});
+        assert_eq!(
+            go_sharp_v(&v),
+            r#"map[string]interface {}{"a":map[string]interface {}{"f":1.5, "t":true}, "b":[]interface {}{1, "x", interface {}(nil)}}"#
+        );
+        assert_eq!(go_v(&v), "map[a:map[f:1.5 t:true] b:[1 x <nil>]]");
+    }
+
+    #[test]
+    fn filters_refuse_what_client_go_refuses() {
+        let d = json!({"items": [{"n": 1, "s": "x"}], "obj": {"a": 1}});
+        for (template, err) in [
+            ("{.items[?(@.n==1.5)]}", "incompatible types for comparison"),
+            ("{.items[?(@.s<true)]}", "incompatible types for comparison"),
+            (
+                "{.obj[?(@.a==1)]}",
+                "is not array or slice and cannot be filtered",
+            ),
+        ] {
+            let e = render(template, &d).unwrap_err().to_string();
+            assert!(e.contains(err), "{template}: {e}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod client;
 mod config;
+mod describe;
 mod discovery;
 mod edit;
 mod exec;
@@ -16,6 +17,7 @@ mod misc;
 mod mutate;
 mod rollout;
 mod table;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +75,25 @@ enum Cmd {
         show_labels: bool,
         #[arg(long)]
         no_headers: bool,
+        /// After listing/getting the requested object, watch for changes.
+        #[arg(short = 'w', long)]
+        watch: bool,
+        /// Watch for changes to the requested object(s), without listing/getting first.
+        #[arg(long)]
+        watch_only: bool,
+        /// Output watch event objects when --watch or --watch-only is used.
+        #[arg(long)]
+        output_watch_events: bool,
+    },
+    /// Show details of a specific resource or group of resources.
+    Describe {
+        args: Vec<String>,
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        show_events: Option<bool>,
     },
     /// Apply a configuration to a resource by file name or stdin.
     Apply {
@@ -193,6 +214,9 @@ enum Cmd {
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
+    /// Output shell completion code for the specified shell (bash, zsh, fish, or powershell).
+    #[command(override_usage = "kubectl completion SHELL")]
+    Completion { args: Vec<String> },
     /// Modify kubeconfig files.
     Config {
         #[command(subcommand)]
@@ -232,6 +256,10 @@ enum RolloutCmd {
     },
     /// Restart a resource.
     Restart { args: Vec<String> },
+    /// Mark the provided resource as paused.
+    Pause { args: Vec<String> },
+    /// Resume a paused resource.
+    Resume { args: Vec<String> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,6 +319,9 @@ async fn run(cli: Cli) -> Result<i32> {
             all_namespaces,
             show_labels,
             no_headers,
+            watch,
+            watch_only,
+            output_watch_events,
         } => {
             let mut ctx = connect(&cli.global, "get").await?;
             let a = get::GetArgs {
@@ -301,8 +332,26 @@ async fn run(cli: Cli) -> Result<i32> {
                 all_namespaces,
                 show_labels,
                 no_headers,
+                watch,
+                watch_only,
+                output_watch_events,
             };
             get::run(&mut ctx, &a).await
+        }
+        Cmd::Describe {
+            args,
+            selector,
+            all_namespaces,
+            show_events,
+        } => {
+            let mut ctx = connect(&cli.global, "describe").await?;
+            let a = describe::DescribeArgs {
+                args,
+                selector,
+                all_namespaces,
+                show_events,
+            };
+            describe::run(&mut ctx, &a).await
         }
         Cmd::Apply {
             filename,
@@ -415,6 +464,10 @@ async fn run(cli: Cli) -> Result<i32> {
                     rollout::undo(&mut ctx, &args, to_revision).await
                 }
                 RolloutCmd::Restart { args } => rollout::restart(&mut ctx, &args).await,
+                RolloutCmd::Pause { args } => rollout::pause_or_resume(&mut ctx, &args, true).await,
+                RolloutCmd::Resume { args } => {
+                    rollout::pause_or_resume(&mut ctx, &args, false).await
+                }
             }
         }
         Cmd::Edit { args } => {
@@ -477,6 +530,12 @@ async fn run(cli: Cli) -> Result<i32> {
             let ctx = connect(&cli.global, "api-resources").await?;
             misc::api_resources(&ctx, namespaced, no_headers, output.as_deref()).await
         }
+        Cmd::Completion { args } => {
+            let script = completion_script(&args)?;
+            // A closed pipe (`| head`) is not an error for a script dump.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), script.as_bytes());
+            Ok(0)
+        }
         Cmd::Config { what } => {
             let flags = config::Flags {
                 kubeconfig: cli.global.kubeconfig.clone(),
@@ -493,6 +552,34 @@ async fn run(cli: Cli) -> Result<i32> {
             }
         }
     }
+}
+
+/// `completion SHELL`: clap_complete's script for kubectl-lite's own command tree, with
+/// kubectl's usage errors.
+fn completion_script(args: &[String]) -> Result<String> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let usage =
+        |msg: String| anyhow::anyhow!("{msg}\nSee 'kubectl completion -h' for help and examples");
+    let shell = match args {
+        [] => return Err(usage("Shell not specified.".into())),
+        [one] => one,
+        _ => {
+            return Err(usage(
+                "Too many arguments. Expected only the shell type.".into(),
+            ))
+        }
+    };
+    let shell = match shell.as_str() {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        "powershell" => Shell::PowerShell,
+        other => return Err(usage(format!("Unsupported shell type {other:?}."))),
+    };
+    let mut out: Vec<u8> = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kubectl-lite", &mut out);
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn deprecated_record() {
@@ -660,6 +747,29 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::{record_cause_from, unknown_flag_message};
+
+    #[test]
+    fn completion_scripts_name_the_binary_and_errors_follow_kubectl() {
+        for shell in ["bash", "zsh", "fish", "powershell"] {
+            let script = super::completion_script(&[shell.to_string()]).unwrap();
+            assert!(script.contains("kubectl-lite"), "{shell}");
+            assert!(script.contains("describe"), "{shell}");
+        }
+        let err = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            super::completion_script(&args).unwrap_err().to_string()
+        };
+        let see = "\nSee 'kubectl completion -h' for help and examples";
+        assert_eq!(err(&[]), format!("Shell not specified.{see}"));
+        assert_eq!(
+            err(&["foo"]),
+            format!("Unsupported shell type \"foo\".{see}")
+        );
+        assert_eq!(
+            err(&["bash", "a"]),
+            format!("Too many arguments. Expected only the shell type.{see}")
+        );
+    }
 
     #[test]
     fn unknown_flags_are_reported_like_cobra() {

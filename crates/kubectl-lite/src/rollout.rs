@@ -442,9 +442,104 @@ pub async fn restart(ctx: &mut Ctx, args: &[String]) -> Result<i32> {
     Ok(0)
 }
 
+/// What `rollout pause` (`true`) or `resume` (`false`) does to one object: the strategic
+/// merge patch, or kubectl's reason for not patching (`Ok(None)`: already in that state).
+pub fn pause_patch(kind: &str, obj: &Value, pause: bool) -> Result<Option<Value>, String> {
+    if kind != "Deployment" {
+        return Err(if pause {
+            "pausing is not supported"
+        } else {
+            "resuming is not supported"
+        }
+        .into());
+    }
+    let paused = obj["spec"]["paused"] == true;
+    match (pause, paused) {
+        (true, true) => Err("is already paused".into()),
+        (false, false) => Err("is not paused".into()),
+        (true, false) => Ok(Some(json!({"spec": {"paused": true}}))),
+        (false, true) => Ok(Some(json!({"spec": {"paused": null}}))),
+    }
+}
+
+/// `rollout pause|resume`: each target patched, `deployment.apps/web paused`; errors
+/// `error: deployments.apps "web" is already paused` after the others are done.
+pub async fn pause_or_resume(ctx: &mut Ctx, args: &[String], pause: bool) -> Result<i32> {
+    let mut disc = Discovery::load(&ctx.api).await?;
+    let targets = targets(ctx, &mut disc, args).await?;
+    if targets.is_empty() {
+        return Err(anyhow!("required resource not specified"));
+    }
+    let mut failed = false;
+    for (res, name) in targets {
+        let path = res.object(&ctx.namespace, &name);
+        let obj = match ctx.api.get(&path).await {
+            Ok(o) => o,
+            Err(e) => {
+                crate::mutate::print_error(&e);
+                failed = true;
+                continue;
+            }
+        };
+        match pause_patch(&res.kind, &obj, pause) {
+            Ok(Some(patch)) => {
+                ctx.api
+                    .json(
+                        Method::PATCH,
+                        &format!("{path}?fieldManager=kubectl-rollout"),
+                        ACCEPT_JSON,
+                        Some((
+                            "application/strategic-merge-patch+json",
+                            serde_json::to_vec(&patch)?,
+                        )),
+                    )
+                    .await?;
+                let verb = if pause { "paused" } else { "resumed" };
+                println!("{}/{name} {verb}", res.kind_prefix());
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                eprintln!("error: {} {:?} {reason}", res.qualified(), name);
+                failed = true;
+            }
+        }
+    }
+    Ok(i32::from(failed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pause_and_resume_patch_only_deployments_in_the_other_state() {
+        let running = json!({"spec": {}});
+        let paused = json!({"spec": {"paused": true}});
+        assert_eq!(
+            pause_patch("Deployment", &running, true),
+            Ok(Some(json!({"spec": {"paused": true}})))
+        );
+        assert_eq!(
+            pause_patch("Deployment", &paused, false),
+            Ok(Some(json!({"spec": {"paused": null}})))
+        );
+        assert_eq!(
+            pause_patch("Deployment", &paused, true),
+            Err("is already paused".into())
+        );
+        assert_eq!(
+            pause_patch("Deployment", &running, false),
+            Err("is not paused".into())
+        );
+        assert_eq!(
+            pause_patch("ReplicaSet", &running, true),
+            Err("pausing is not supported".into())
+        );
+        assert_eq!(
+            pause_patch("DaemonSet", &running, false),
+            Err("resuming is not supported".into())
+        );
+    }
 
     #[test]
     fn rollout_status_messages_follow_kubectl() {

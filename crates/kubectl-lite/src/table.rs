@@ -13,6 +13,13 @@ const PADDING: usize = 3;
 /// Aligns tab-separated lines as kubectl's tabwriter does. The last cell of each line is
 /// not part of a column and is not padded; a line without tabs ends the column blocks.
 pub fn tabwrite(lines: &[Vec<String>]) -> String {
+    tabwrite_remembering(lines, &mut Vec::new())
+}
+
+/// [`tabwrite`] with the `RememberWidths` flag of kubectl's tabwriter fork: column widths
+/// never shrink below those of earlier flushes (`remembered`, updated), so watch rows stay
+/// aligned with the header printed before them.
+pub fn tabwrite_remembering(lines: &[Vec<String>], remembered: &mut Vec<usize>) -> String {
     let mut out = String::new();
     let mut start = 0;
     while start < lines.len() {
@@ -27,13 +34,13 @@ pub fn tabwrite(lines: &[Vec<String>]) -> String {
             start += 1;
             continue;
         }
-        write_block(&lines[start..end], &mut out);
+        write_block(&lines[start..end], remembered, &mut out);
         start = end;
     }
     out
 }
 
-fn write_block(lines: &[Vec<String>], out: &mut String) {
+fn write_block(lines: &[Vec<String>], remembered: &mut Vec<usize>, out: &mut String) {
     // Column j's width counts only lines having a terminated cell j (Go's column blocks,
     // simplified to rectangular tables, which is what kubectl writes).
     let cols = lines.iter().map(|l| l.len() - 1).max().unwrap_or(0);
@@ -41,6 +48,15 @@ fn write_block(lines: &[Vec<String>], out: &mut String) {
     for line in lines {
         for (j, cell) in line.iter().take(line.len() - 1).enumerate() {
             widths[j] = widths[j].max(cell.chars().count() + PADDING);
+        }
+    }
+    for (j, w) in widths.iter_mut().enumerate() {
+        match remembered.get_mut(j) {
+            Some(r) => {
+                *w = (*w).max(*r);
+                *r = *w;
+            }
+            None => remembered.push(*w),
         }
     }
     for line in lines {

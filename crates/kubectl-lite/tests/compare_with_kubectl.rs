@@ -76,6 +76,50 @@ fn get_output_matches_the_real_kubectl() {
         &["get", "cm", "-l", "tier=web"],
         &["get", "cm", "--field-selector", "metadata.name=cm1"],
         &["get", "pods", "-n", "kube-system"],
+        &[
+            "get",
+            "pods",
+            "-o",
+            r#"jsonpath={.items[?(@.status.phase=="Running")].metadata.name}"#,
+        ],
+        &[
+            "get",
+            "deploy",
+            "-o",
+            "jsonpath={.items[?(@.spec.replicas>1)].metadata.name}",
+        ],
+        &[
+            "get",
+            "cm",
+            "-o",
+            r#"jsonpath={range .items[?(@.metadata.labels)]}{.metadata.name}{"\n"}{end}"#,
+        ],
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            r#"jsonpath={.status.conditions[?(@.type=="Available")].status}"#,
+        ],
+        &[
+            "get",
+            "pods",
+            "-o",
+            "jsonpath={.items[?(@.metadata.name!=@.spec.nodeName)].spec.containers[*].name}",
+        ],
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            r#"jsonpath={.metadata[?(@.name=="x")]}"#,
+        ],
+        &[
+            "get",
+            "pods",
+            "-o",
+            "jsonpath={.items[?(@.spec.priority==1.5)]}",
+        ],
         &["get", "foo"],
         &["get", "pods", "nope"],
         &["get", "cm", "cm1", "nope"],
@@ -88,6 +132,221 @@ fn get_output_matches_the_real_kubectl() {
         same(&server, args);
     }
 }
+
+#[test]
+fn describe_output_matches_the_real_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    for args in [
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--replicas=2",
+            "--port=80",
+        ][..],
+        &["expose", "deployment", "web", "--port=80"],
+        &["create", "configmap", "cm1", "--from-literal=a=b"],
+        &["create", "job", "j1", "--image=busybox"],
+        &[
+            "create",
+            "cronjob",
+            "cj",
+            "--image=busybox",
+            "--schedule=*/5 * * * *",
+        ],
+        &["create", "serviceaccount", "robot"],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s1",
+            "--from-literal=a=hello",
+        ],
+    ] {
+        let out = run(server.kubectl().args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+    let manifest = server.dir.path().join("workloads.yaml");
+    std::fs::write(&manifest, DESCRIBE_WORKLOADS).unwrap();
+    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&manifest));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    settle(&server);
+    for args in [
+        &["describe", "deploy", "web"][..],
+        &["describe", "deployment.apps/web", "svc/web"],
+        &["describe", "rs"],
+        &["describe", "pods"],
+        &["describe", "pod", "web"],
+        &["describe", "pods", "-l", "app=db"],
+        &["describe", "pods", "-A", "--show-events=false"],
+        &["describe", "svc", "web"],
+        &["describe", "cm", "cm1"],
+        &["describe", "job", "j1"],
+        &["describe", "cronjob", "cj"],
+        &["describe", "sts", "db"],
+        &["describe", "ds", "ds"],
+        &["describe", "pvc"],
+        &["describe", "pv"],
+        &["describe", "nodes"],
+        &["describe", "ns", "default"],
+        &["describe", "sa", "robot"],
+        &["describe", "lease", "-n", "kube-node-lease"],
+        &["describe", "storageclass"],
+        &["describe", "endpointslices"],
+        &["describe", "secret", "s1"],
+        &["describe", "deploy", "nope"],
+        &["describe", "cm", "cm1", "nope"],
+        &["describe", "nope"],
+        &["describe"],
+        &["completion"],
+        &["completion", "tcsh"],
+        &["completion", "bash", "zsh"],
+    ] {
+        same(&server, args);
+    }
+}
+
+#[test]
+fn get_watch_prints_the_same_rows_as_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    let out = run(server
+        .kubectl()
+        .args(["create", "deployment", "web", "--image=nginx"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    settle(&server);
+    for args in [
+        &["get", "deploy", "-w"][..],
+        &["get", "rs", "-A", "--watch", "--output-watch-events"],
+        &["get", "deploy", "web", "--watch-only"],
+        &["get", "pods", "-l", "app=web", "-w", "-o", "wide"],
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-w",
+            "-o",
+            "json",
+            "--output-watch-events",
+        ],
+        &["get", "rs", "-w", "-o", "yaml"],
+        &["get", "deploy", "--watch-only", "-o", "name"],
+    ] {
+        let dir = server.dir.path();
+        let spawn = |mut c: std::process::Command, name: &str| {
+            let file = std::fs::File::create(dir.join(name)).unwrap();
+            c.args(args)
+                .stdout(file)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let want = spawn(server.kubectl(), "want.out");
+        let got = spawn(lite(&server), "got.out");
+        // Both have listed (or, with --watch-only, started watching) before anything changes.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        for replicas in ["--replicas=2", "--replicas=1"] {
+            let out = run(server.kubectl().args(["scale", "deploy", "web", replicas]));
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            settle(&server);
+        }
+        for mut child in [want, got] {
+            run(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]));
+            let status = child.wait().unwrap();
+            assert_eq!(
+                status.code(),
+                Some(1),
+                "{args:?}: Ctrl-C ends the watch with exit 1"
+            );
+        }
+        let read = |name: &str| mask(&std::fs::read_to_string(dir.join(name)).unwrap());
+        assert_eq!(
+            read("got.out"),
+            read("want.out"),
+            "kubectl-lite {args:?} differs"
+        );
+    }
+}
+
+#[test]
+fn rollout_pause_and_resume_print_what_kubectl_prints() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    for args in [
+        &["create", "deployment", "web", "--image=nginx"][..],
+        &["create", "configmap", "cm1"],
+    ] {
+        let out = run(server.kubectl().args(args));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let steps: [&[&str]; 7] = [
+        &["rollout", "pause", "deploy/web"],
+        &["rollout", "pause", "deploy/web"],
+        &["rollout", "resume", "deployment", "web"],
+        &["rollout", "resume", "deployment", "web"],
+        &["rollout", "pause", "deploy/web", "deploy/nope"],
+        &["rollout", "resume", "deploy/web", "cm/cm1"],
+        &["rollout", "pause", "nope/x"],
+    ];
+    // The same sequence from the same state through each client.
+    let transcript = |client: &dyn Fn() -> std::process::Command| {
+        run(server.kubectl().args(["rollout", "resume", "deploy/web"]));
+        steps
+            .iter()
+            .map(|args| {
+                let out = run(client().args(*args));
+                (out.code, out.stdout, out.stderr)
+            })
+            .collect::<Vec<_>>()
+    };
+    let want = transcript(&|| server.kubectl());
+    let got = transcript(&|| lite(&server));
+    assert_eq!(got, want);
+}
+
+/// A StatefulSet with most container fields (probes, env, resources, mounts, claims)
+/// and a DaemonSet, for `describe`.
+const DESCRIBE_WORKLOADS: &str = r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}, annotations: {a: b}}
+    spec:
+      containers:
+      - name: c
+        image: nginx
+        command: ["sh", "-c"]
+        args: ["sleep 1"]
+        env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 200m, memory: 128Mi}}
+        readinessProbe: {httpGet: {path: /, port: 80}}
+        livenessProbe: {exec: {command: ["true"]}}
+        volumeMounts: [{name: data, mountPath: /data}, {name: cfg, mountPath: /cfg, readOnly: true}]
+      volumes: [{name: cfg, configMap: {name: cm1}}, {name: tmp, emptyDir: {}}]
+      tolerations: [{key: k, operator: Equal, value: v, effect: NoSchedule}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec: {containers: [{name: c, image: nginx}]}
+"#;
 
 #[test]
 fn age_masking_keeps_everything_but_the_age() {

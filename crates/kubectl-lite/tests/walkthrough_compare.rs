@@ -283,7 +283,7 @@ fn the_walkthrough_prints_what_kubectl_prints() {
     w.twins_agree(&["rollout", "history", "deployment", "mydeploy"]);
     w.read(&["get", "pod"]);
     w.read(&["get", "deployment", "mydeploy", "-o", "yaml"]);
-    // TODO(issue 8): `describe deployment mydeploy` — kubectl-lite has no `describe` yet.
+    w.read(&["describe", "deployment", "mydeploy"]);
     w.write(&[
         "rollout",
         "undo",
