@@ -85,7 +85,7 @@ async fn first_pod(ctx: &mut Ctx, target: &str) -> Result<Value> {
         .get(&format!(
             "/api/v1/namespaces/{}/pods?labelSelector={}",
             ctx.namespace,
-            urlencode(&selector)
+            crate::get::encode(&selector)
         ))
         .await?;
     let mut pods: Vec<Value> = list["items"].as_array().cloned().unwrap_or_default();
@@ -148,17 +148,6 @@ fn selector_of(obj: &Value) -> Option<String> {
         });
     }
     Some(parts.join(","))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// kubectl's `ByLogging` order: scheduled before unscheduled, Running before other phases,
@@ -237,7 +226,7 @@ pub fn default_container(pod: &Value) -> Result<(String, Option<String>)> {
 
 /// The `PodLogOptions` query kubectl sends for these flags.
 fn log_query(container: &str, a: &LogsArgs) -> Result<String> {
-    let mut q = vec![format!("container={}", urlencode(container))];
+    let mut q = vec![format!("container={}", crate::get::encode(container))];
     if a.follow {
         q.push("follow=true".into());
     }
@@ -266,7 +255,7 @@ fn log_query(container: &str, a: &LogsArgs) -> Result<String> {
         ));
     }
     if let Some(t) = &a.since_time {
-        q.push(format!("sinceTime={}", urlencode(t)));
+        q.push(format!("sinceTime={}", crate::get::encode(t)));
     }
     Ok(q.join("&"))
 }

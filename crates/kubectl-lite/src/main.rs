@@ -106,6 +106,15 @@ enum Cmd {
         /// strict (default), warn or ignore/false: the fieldValidation sent to the server.
         #[arg(long, default_value = "strict", num_args = 0..=1, default_missing_value = "strict")]
         validate: String,
+        /// Apply on the server (server-side apply) instead of a three-way merge here.
+        #[arg(long)]
+        server_side: bool,
+        /// With --server-side: take the fields other managers own.
+        #[arg(long)]
+        force_conflicts: bool,
+        /// The manager recorded for the fields this applies.
+        #[arg(long)]
+        field_manager: Option<String>,
     },
     /// Create a resource from a file or from stdin.
     Create {
@@ -358,23 +367,30 @@ async fn run(cli: Cli) -> Result<i32> {
             recursive,
             record,
             validate,
+            server_side,
+            force_conflicts,
+            field_manager,
         } => {
+            if force_conflicts && !server_side {
+                anyhow::bail!("--force-conflicts only works with --server-side");
+            }
             let mut ctx = connect(&cli.global, "apply").await?;
             if record {
                 deprecated_record();
             }
             let cause = record_cause("apply");
-            mutate::apply(
-                &mut ctx,
-                &mutate::FileArgs {
-                    files: filename,
-                    recursive,
-                    record,
-                    record_cause: cause,
-                    validation: validation(&validate)?,
-                },
-            )
-            .await
+            let files = mutate::FileArgs {
+                files: filename,
+                recursive,
+                record,
+                record_cause: cause,
+                validation: validation(&validate)?,
+            };
+            let server_side = server_side.then(|| mutate::ServerSide {
+                field_manager: field_manager.unwrap_or_else(|| "kubectl".into()),
+                force: force_conflicts,
+            });
+            mutate::apply(&mut ctx, &files, server_side.as_ref()).await
         }
         Cmd::Create {
             filename,

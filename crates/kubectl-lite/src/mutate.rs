@@ -127,7 +127,26 @@ pub struct FileArgs {
     pub validation: String,
 }
 
-pub async fn apply(ctx: &mut Ctx, a: &FileArgs) -> Result<i32> {
+/// `apply --server-side`: the manager and whether it takes fields from others.
+pub struct ServerSide {
+    pub field_manager: String,
+    pub force: bool,
+}
+
+/// kubectl's advice after a server-side apply conflict.
+const CONFLICT_ADVICE: &str = "Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts";
+
+pub async fn apply(ctx: &mut Ctx, a: &FileArgs, server_side: Option<&ServerSide>) -> Result<i32> {
     let manifests = manifest::load(&a.files, a.recursive)?;
     if manifests.is_empty() {
         return Err(anyhow!("no objects passed to apply"));
@@ -135,7 +154,11 @@ pub async fn apply(ctx: &mut Ctx, a: &FileArgs) -> Result<i32> {
     let mut disc = Discovery::load(&ctx.api).await?;
     let mut failed = false;
     for m in &manifests {
-        match apply_one(ctx, &mut disc, m, a).await {
+        let applied = match server_side {
+            Some(ss) => apply_on_server(ctx, &mut disc, m, a, ss).await,
+            None => apply_one(ctx, &mut disc, m, a).await,
+        };
+        match applied {
             Ok(line) => println!("{line}"),
             Err(e) => {
                 failed = true;
@@ -156,6 +179,49 @@ pub fn print_error(e: &anyhow::Error) {
     } else {
         eprintln!("error: {e:#}");
     }
+}
+
+/// One object applied on the server: the whole manifest as the apply patch.
+async fn apply_on_server(
+    ctx: &Ctx,
+    disc: &mut Discovery,
+    m: &Manifest,
+    a: &FileArgs,
+    ss: &ServerSide,
+) -> Result<String> {
+    let res = resource_for(ctx, disc, &m.object).await?;
+    let ns = namespace_for(ctx, &res, m)?;
+    let name = m.object["metadata"]["name"].as_str().unwrap_or("");
+    let mut obj = m.object.clone();
+    if let Some(ns) = &ns {
+        obj["metadata"]["namespace"] = json!(ns);
+    }
+    if a.record {
+        obj["metadata"]["annotations"][CHANGE_CAUSE] = json!(a.record_cause);
+    }
+    let path = res.object(ns.as_deref().unwrap_or(""), name);
+    let q = format!(
+        "fieldManager={}&fieldValidation={}&force={}",
+        crate::get::encode(&ss.field_manager),
+        a.validation,
+        ss.force
+    );
+    ctx.api
+        .json(
+            Method::PATCH,
+            &format!("{path}?{q}"),
+            ACCEPT_JSON,
+            Some(("application/apply-patch+yaml", serde_json::to_vec(&obj)?)),
+        )
+        .await
+        .map_err(|e| match e.downcast::<ServerError>() {
+            Ok(se) if se.code == 409 && se.reason == "Conflict" => {
+                anyhow!("{}\n{CONFLICT_ADVICE}", se.message)
+            }
+            Ok(se) => se.into(),
+            Err(e) => e,
+        })?;
+    Ok(format!("{}/{name} serverside-applied", res.kind_prefix()))
 }
 
 async fn apply_one(ctx: &Ctx, disc: &mut Discovery, m: &Manifest, a: &FileArgs) -> Result<String> {

@@ -395,6 +395,36 @@ fn same_on_own_objects(server: &KubeLite, dir: &Path, args: &[&str]) {
 }
 
 #[test]
+fn server_side_apply_prints_what_kubectl_prints() {
+    let Some(server) = start_server(&[]) else {
+        return;
+    };
+    let dir = server.dir.path().join("manifests");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["kubectl1", "klite01"] {
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            deployment_yaml(name, 2, "nginx:1.14"),
+        )
+        .unwrap();
+    }
+    let steps: &[&[&str]] = &[
+        &["apply", "--server-side", "-f", "DIR/NAME.yaml"],
+        &["apply", "--server-side", "-f", "DIR/NAME.yaml"],
+        // Another manager takes spec.replicas: the apply conflicts, and says what to do.
+        &["scale", "deploy/NAME", "--replicas=3"],
+        &["apply", "--server-side", "-f", "DIR/NAME.yaml"],
+        &["apply", "--server-side", "--force-conflicts", "-f", "DIR/NAME.yaml"],
+        &["get", "deploy", "NAME", "-o", "jsonpath={.spec.replicas}"],
+        &["apply", "--server-side", "--field-manager=ci", "-f", "DIR/NAME.yaml"],
+        &["apply", "--force-conflicts", "-f", "DIR/NAME.yaml"],
+    ];
+    for s in steps {
+        same_on_own_objects(&server, &dir, s);
+    }
+}
+
+#[test]
 fn write_commands_print_what_kubectl_prints() {
     let Some(server) = start_server(&[]) else {
         return;
