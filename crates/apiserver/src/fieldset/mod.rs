@@ -55,20 +55,23 @@ impl FieldSet {
         Some(node)
     }
 
-    /// Drop the subtree at a path (fields a write never owns).
+    /// Drop the subtree at a path (fields a write never owns), and parents left empty.
     pub fn remove_subtree<S: AsRef<str>>(&mut self, path: &[S]) {
-        let Some((last, parents)) = path.split_last() else {
+        let Some((first, rest)) = path.split_first() else {
             *self = FieldSet::default();
             return;
         };
-        let mut node = self;
-        for pe in parents {
-            match node.children.get_mut(pe.as_ref()) {
-                Some(n) => node = n,
-                None => return,
-            }
+        let Some(child) = self.children.get_mut(first.as_ref()) else {
+            return;
+        };
+        if rest.is_empty() {
+            self.children.remove(first.as_ref());
+            return;
         }
-        node.children.remove(last.as_ref());
+        child.remove_subtree(rest);
+        if child.is_empty() {
+            self.children.remove(first.as_ref());
+        }
     }
 
     pub fn union(&mut self, other: &FieldSet) {

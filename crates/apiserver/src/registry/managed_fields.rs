@@ -223,15 +223,8 @@ impl Writer<'_> {
             .or_else(|| old.and_then(decode))
             .unwrap_or_default();
         let (schema, root) = self.shape();
-        let zero;
-        let before = match old {
-            Some(o) => o,
-            None => {
-                zero = skeleton(new);
-                &zero
-            }
-        };
-        let c = fieldset::compare(schema, root, before, new);
+        let before = with_zero_structs(old, new);
+        let c = fieldset::compare(schema, root, &before, new);
         let mut changed = c.added;
         changed.union(&c.modified);
         self.ignore(&mut changed);
@@ -272,15 +265,8 @@ impl Writer<'_> {
             entries.iter().for_each(|e| kept.union(&e.set));
             fieldset::remove(schema, root, &mut merged, &last.difference(&kept), Some(&kept));
         }
-        let zero;
-        let before = match live {
-            Some(l) => l,
-            None => {
-                zero = skeleton(&merged);
-                &zero
-            }
-        };
-        let c = fieldset::compare(schema, root, before, &merged);
+        let before = with_zero_structs(live, &merged);
+        let c = fieldset::compare(schema, root, &before, &merged);
         let mut changed = c.added;
         changed.union(&c.modified);
         self.ignore(&mut changed);
@@ -351,17 +337,36 @@ fn identity_fields() -> FieldSet {
     s
 }
 
-/// The Go zero object a create is compared against: the non-pointer structs on the way down.
-fn skeleton(v: &Value) -> Value {
-    let mut out = Map::new();
-    if let Some(m) = v.as_object() {
-        for (k, c) in m {
-            if ALWAYS_PRESENT.contains(&k.as_str()) && c.is_object() {
-                out.insert(k.clone(), skeleton(c));
+/// The object a write is compared against, as the Go types see it: the non-pointer structs
+/// on the way down are there even when empty (the zero object, for a create).
+fn with_zero_structs<'a>(old: Option<&'a Value>, new: &Value) -> std::borrow::Cow<'a, Value> {
+    fn missing(old: &Value, new: &Value) -> bool {
+        ALWAYS_PRESENT.iter().any(|k| match (old.get(k), new.get(k)) {
+            (None, Some(n)) => n.is_object(),
+            (Some(o), Some(n)) if o.is_object() && n.is_object() => missing(o, n),
+            _ => false,
+        })
+    }
+    fn fill(old: &mut Value, new: &Value) {
+        let Some(m) = old.as_object_mut() else { return };
+        for k in ALWAYS_PRESENT {
+            if let Some(n) = new.get(k).filter(|n| n.is_object()) {
+                let o = m.entry(*k).or_insert_with(|| json!({}));
+                fill(o, n);
             }
         }
     }
-    Value::Object(out)
+    let empty = json!({});
+    let base = old.unwrap_or(&empty);
+    if !missing(base, new) {
+        return match old {
+            Some(o) => std::borrow::Cow::Borrowed(o),
+            None => std::borrow::Cow::Owned(empty),
+        };
+    }
+    let mut filled = base.clone();
+    fill(&mut filled, new);
+    std::borrow::Cow::Owned(filled)
 }
 
 fn same_without_managed(a: &Value, b: &Value) -> bool {
