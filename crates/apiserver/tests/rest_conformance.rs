@@ -1180,31 +1180,29 @@ fn every_served_kind_has_a_sample_and_appears_in_discovery() {
 #[test]
 fn server_side_apply_creates_every_kind_with_an_apply_entry_and_reapplying_changes_nothing() {
     let s = Server::start();
-    for_each_kind(
-        all_kinds,
-        |kind| {
-            let sc = s.scope(kind);
-            let obj = sample(kind, "applied");
-            let created = s.apply(&sc.item("applied"), "tester", "", &obj).expect(201);
-            let entry = managed_entry(&created, "tester", "Apply")
-                .unwrap_or_else(|| panic!("{}: no Apply entry in {created}", label(kind)));
-            assert_eq!(entry["apiVersion"], kind.api_version(), "{}", label(kind));
-            assert_eq!(entry["fieldsType"], "FieldsV1");
-            assert_eq!(
-                entry["fieldsV1"]["f:metadata"]["f:labels"]["f:sample"],
-                json!({}),
-                "{}",
-                label(kind)
-            );
-            let again = s.apply(&sc.item("applied"), "tester", "", &obj).expect(200);
-            assert_eq!(
-                again["metadata"]["resourceVersion"], created["metadata"]["resourceVersion"],
-                "{}: a second identical apply wrote",
-                label(kind)
-            );
-            s.remove(&sc, "applied");
-        },
-    );
+    for_each_kind(all_kinds, |kind| {
+        let sc = s.scope(kind);
+        let obj = sample(kind, "applied");
+        let created = s.apply(&sc.item("applied"), "tester", "", &obj).expect(201);
+        let entry = managed_entry(&created, "tester", "Apply")
+            .unwrap_or_else(|| panic!("{}: no Apply entry in {created}", label(kind)));
+        assert_eq!(entry["apiVersion"], kind.api_version(), "{}", label(kind));
+        assert_eq!(entry["fieldsType"], "FieldsV1");
+        assert_eq!(
+            entry["fieldsV1"]["f:metadata"]["f:labels"]["f:sample"],
+            json!({}),
+            "{}",
+            label(kind)
+        );
+        let again = s.apply(&sc.item("applied"), "tester", "", &obj).expect(200);
+        assert_eq!(
+            again["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"],
+            "{}: a second identical apply wrote",
+            label(kind)
+        );
+        s.remove(&sc, "applied");
+    });
 }
 
 #[test]
@@ -1220,7 +1218,11 @@ fn every_write_records_the_managers_update_entry_named_by_field_manager_or_user_
         assert!(entry.get("subresource").is_none());
         let fields = &entry["fieldsV1"]["f:metadata"];
         assert_eq!(fields["f:labels"]["f:sample"], json!({}), "{}", label(kind));
-        assert!(fields.get("f:name").is_none(), "{}: owns its name", label(kind));
+        assert!(
+            fields.get("f:name").is_none(),
+            "{}: owns its name",
+            label(kind)
+        );
         let path = format!("{}?fieldManager=labeller", sc.item("tracked"));
         let patched = s
             .merge_patch(&path, &json!({"metadata": {"labels": {"sample": "again"}}}))

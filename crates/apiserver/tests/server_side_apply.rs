@@ -52,12 +52,22 @@ fn applying_a_field_another_manager_set_differently_is_a_409_conflict_naming_bot
     );
     // The same value is no conflict: both own it.
     let shared = s.apply(PATH, "kubectl", "", &deployment(1)).expect(200);
-    assert_eq!(fields_of(&shared, "kubectl", "Apply")["f:spec"]["f:replicas"], json!({}));
-    assert_eq!(fields_of(&shared, "kubectl-create", "Update")["f:spec"]["f:replicas"], json!({}));
+    assert_eq!(
+        fields_of(&shared, "kubectl", "Apply")["f:spec"]["f:replicas"],
+        json!({})
+    );
+    assert_eq!(
+        fields_of(&shared, "kubectl-create", "Update")["f:spec"]["f:replicas"],
+        json!({})
+    );
     // force takes it.
-    let forced = s.apply(PATH, "kubectl", "&force=true", &deployment(3)).expect(200);
+    let forced = s
+        .apply(PATH, "kubectl", "&force=true", &deployment(3))
+        .expect(200);
     assert_eq!(forced["spec"]["replicas"], 3);
-    assert!(fields_of(&forced, "kubectl-create", "Update")["f:spec"].get("f:replicas").is_none());
+    assert!(fields_of(&forced, "kubectl-create", "Update")["f:spec"]
+        .get("f:replicas")
+        .is_none());
 }
 
 #[test]
@@ -87,7 +97,10 @@ fn fields_an_applier_stops_applying_are_removed_unless_another_manager_owns_them
     )
     .expect(200);
     let after = s.apply(PATH, "kubectl", "", &deployment(2)).expect(200);
-    assert!(after["metadata"]["labels"].get("extra").is_none(), "{after}");
+    assert!(
+        after["metadata"]["labels"].get("extra").is_none(),
+        "{after}"
+    );
     assert_eq!(after["metadata"]["annotations"], json!({"kept": "mine"}));
     assert_eq!(after["spec"]["replicas"], 2);
     // Defaults nobody applied stay.
@@ -99,7 +112,10 @@ fn reapplying_the_same_configuration_bumps_neither_generation_nor_resource_versi
     let s = Server::start();
     let a = s.apply(PATH, "kubectl", "", &deployment(2)).expect(201);
     let b = s.apply(PATH, "kubectl", "", &deployment(2)).expect(200);
-    assert_eq!(a["metadata"]["resourceVersion"], b["metadata"]["resourceVersion"]);
+    assert_eq!(
+        a["metadata"]["resourceVersion"],
+        b["metadata"]["resourceVersion"]
+    );
     let c = s.apply(PATH, "kubectl", "", &deployment(4)).expect(200);
     assert_eq!(c["metadata"]["generation"], 2);
     assert_eq!(c["spec"]["replicas"], 4);
@@ -168,9 +184,13 @@ fn sending_managed_fields_with_one_empty_entry_clears_them() {
     let cleared = s
         .merge_patch(PATH, &json!({"metadata": {"managedFields": [{}]}}))
         .expect(200);
-    assert!(cleared["metadata"].get("managedFields").is_none(), "{cleared}");
+    assert!(
+        cleared["metadata"].get("managedFields").is_none(),
+        "{cleared}"
+    );
     // An empty list keeps them (clients unaware of the field do not drop it).
-    s.apply(PATH, "kubectl", "&force=true", &deployment(2)).expect(200);
+    s.apply(PATH, "kubectl", "&force=true", &deployment(2))
+        .expect(200);
     let kept = s
         .merge_patch(PATH, &json!({"metadata": {"managedFields": []}}))
         .expect(200);
@@ -181,7 +201,9 @@ fn sending_managed_fields_with_one_empty_entry_clears_them() {
 fn a_dry_run_apply_stores_nothing() {
     let s = Server::start();
     let rv = s.current_rv();
-    let r = s.apply(PATH, "kubectl", "&dryRun=All", &deployment(1)).expect(201);
+    let r = s
+        .apply(PATH, "kubectl", "&dryRun=All", &deployment(1))
+        .expect(201);
     assert!(managed_entry(&r, "kubectl", "Apply").is_some());
     assert_eq!(s.current_rv(), rv);
     s.get(PATH).expect(404);

@@ -312,7 +312,8 @@ fn compare_at(
             return;
         }
     }
-    let leaf = lhs.is_some_and(|l| is_leaf(schema, id, l)) || rhs.is_some_and(|r| is_leaf(schema, id, r));
+    let leaf =
+        lhs.is_some_and(|l| is_leaf(schema, id, l)) || rhs.is_some_and(|r| is_leaf(schema, id, r));
     let empty_list = is_list(schema, id)
         && lhs.and_then(Value::as_array).is_none_or(Vec::is_empty)
         && rhs.and_then(Value::as_array).is_none_or(Vec::is_empty);
@@ -373,7 +374,10 @@ fn compare_at(
 
 /// A list's items by path element.
 fn index<'v>(schema: &Schema, id: ShapeId, v: Option<&'v Value>) -> Vec<(String, &'v Value)> {
-    let items = v.and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    let items = v
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     items.iter().map(|i| (item_pe(schema, id, i), i)).collect()
 }
 
@@ -429,7 +433,13 @@ pub fn merge(schema: &Schema, id: ShapeId, live: &Value, config: &Value) -> Valu
 
 /// Remove from `v` the fields and items of `gone` that `kept` owns nothing at or under (an
 /// applier's fields it no longer applies). A named field is removed whole, as a member.
-pub fn remove(schema: &Schema, id: ShapeId, v: &mut Value, gone: &FieldSet, kept: Option<&FieldSet>) {
+pub fn remove(
+    schema: &Schema,
+    id: ShapeId,
+    v: &mut Value,
+    gone: &FieldSet,
+    kept: Option<&FieldSet>,
+) {
     match v {
         Value::Object(m) => {
             for (pe, g) in &gone.children {

@@ -41,9 +41,12 @@ pub struct Schema {
     roots: HashMap<String, ShapeId>,
 }
 
+/// A list's key fields and their defaults.
+type ListKeys = &'static [(&'static str, Option<&'static str>)];
+
 /// Lists whose upstream `x-kubernetes-list-map-keys` are more than the patch merge key
 /// (`+listMapKey` tags of k8s.io/api v1.35), with the keys' defaults.
-const MULTI_KEYS: &[(&str, &str, &[(&str, Option<&str>)])] = &[
+const MULTI_KEYS: &[(&str, &str, ListKeys)] = &[
     (
         "io.k8s.api.core.v1.Container",
         "ports",
@@ -87,7 +90,10 @@ const REF_PREFIXES: [&str; 3] = ["#/components/schemas/", "#/definitions/", "#/$
 
 impl Schema {
     /// Compile the shapes of the named definitions (and all they reach).
-    pub fn compile<'a>(defs: &Map<String, Value>, roots: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn compile<'a>(
+        defs: &Map<String, Value>,
+        roots: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
         let mut s = Schema {
             shapes: vec![Shape::Untyped, Shape::Atomic],
             roots: HashMap::new(),
@@ -198,7 +204,13 @@ impl Schema {
     }
 
     /// A list field: associative by its keys, a set, or atomic, from its tags.
-    fn list(&mut self, defs: &Map<String, Value>, def_name: &str, field: &str, fs: &Value) -> Shape {
+    fn list(
+        &mut self,
+        defs: &Map<String, Value>,
+        def_name: &str,
+        field: &str,
+        fs: &Value,
+    ) -> Shape {
         let ext = |k: &str| fs.get(k).and_then(Value::as_str).unwrap_or("");
         let strategy = ext(apimachinery::strategic_merge::PATCH_STRATEGY_EXTENSION);
         let merge_key = ext(apimachinery::strategic_merge::PATCH_MERGE_KEY_EXTENSION);

@@ -30,7 +30,10 @@ fn an_objects_field_set_keys_containers_by_name_and_ports_by_port_and_protocol()
 fn finalizers_are_a_set_tracked_by_value() {
     let (s, d) = deployment();
     let got = to_set(s, d, &json!({"metadata": {"finalizers": ["a/b"]}})).to_fields_v1();
-    assert_eq!(got, json!({"f:metadata": {"f:finalizers": {"v:\"a/b\"": {}}}}));
+    assert_eq!(
+        got,
+        json!({"f:metadata": {"f:finalizers": {"v:\"a/b\"": {}}}})
+    );
 }
 
 #[test]
@@ -45,8 +48,14 @@ fn fields_v1_round_trips_and_rejects_unknown_path_elements() {
 fn set_operations_work_per_path() {
     let a = set(json!({"f:spec": {"f:replicas": {}, "f:paused": {}}}));
     let b = set(json!({"f:spec": {"f:replicas": {}}, "f:metadata": {"f:labels": {"f:x": {}}}}));
-    assert_eq!(a.difference(&b).to_fields_v1(), json!({"f:spec": {"f:paused": {}}}));
-    assert_eq!(a.intersection(&b).to_fields_v1(), json!({"f:spec": {"f:replicas": {}}}));
+    assert_eq!(
+        a.difference(&b).to_fields_v1(),
+        json!({"f:spec": {"f:paused": {}}})
+    );
+    assert_eq!(
+        a.intersection(&b).to_fields_v1(),
+        json!({"f:spec": {"f:replicas": {}}})
+    );
     let mut u = a.clone();
     u.union(&b);
     assert_eq!(u.paths().len(), 3);
@@ -58,14 +67,22 @@ fn paths_print_as_structured_merge_diff_does() {
     let cases: &[(&[&str], &str)] = &[
         (&["f:spec", "f:replicas"], ".spec.replicas"),
         (
-            &["f:spec", "f:containers", "k:{\"name\":\"nginx\"}", "f:image"],
+            &[
+                "f:spec",
+                "f:containers",
+                "k:{\"name\":\"nginx\"}",
+                "f:image",
+            ],
             ".spec.containers[name=\"nginx\"].image",
         ),
         (
             &["f:ports", "k:{\"containerPort\":80,\"protocol\":\"TCP\"}"],
             ".ports[containerPort=80,protocol=\"TCP\"]",
         ),
-        (&["f:metadata", "f:finalizers", "v:\"x\""], ".metadata.finalizers[=\"x\"]"),
+        (
+            &["f:metadata", "f:finalizers", "v:\"x\""],
+            ".metadata.finalizers[=\"x\"]",
+        ),
     ];
     for (path, want) in cases {
         assert_eq!(path_string(path), *want);
@@ -84,9 +101,20 @@ fn comparing_marks_new_pointer_structs_and_maps_as_added_members() {
             "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}}}}})
     );
     assert!(c.modified.is_empty() && c.removed.is_empty());
-    let c = compare(s, d, &new, &json!({"metadata": {"labels": {"a": "c"}}, "spec": {"strategy": {"rollingUpdate": {"maxSurge": 1}}}}));
-    assert_eq!(c.modified.to_fields_v1(), json!({"f:metadata": {"f:labels": {"f:a": {}}}}));
-    assert_eq!(c.removed.to_fields_v1(), json!({"f:spec": {"f:replicas": {}}}));
+    let c = compare(
+        s,
+        d,
+        &new,
+        &json!({"metadata": {"labels": {"a": "c"}}, "spec": {"strategy": {"rollingUpdate": {"maxSurge": 1}}}}),
+    );
+    assert_eq!(
+        c.modified.to_fields_v1(),
+        json!({"f:metadata": {"f:labels": {"f:a": {}}}})
+    );
+    assert_eq!(
+        c.removed.to_fields_v1(),
+        json!({"f:spec": {"f:replicas": {}}})
+    );
 }
 
 #[test]
@@ -109,10 +137,14 @@ fn removing_no_longer_applied_fields_keeps_what_others_own() {
     let (s, d) = deployment();
     let mut obj = json!({"metadata": {"name": "x", "labels": {"a": "1", "b": "2"}}, "spec": {"replicas": 3,
         "template": {"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y", "env": [{"name": "E", "value": "1"}]}]}}}});
-    let gone = set(json!({"f:metadata": {"f:labels": {"f:a": {}, "f:b": {}}}, "f:spec": {"f:replicas": {},
-        "f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}}, "k:{\"name\":\"b\"}": {".": {}, "f:image": {}}}}}}}));
-    let kept = set(json!({"f:metadata": {"f:name": {}, "f:labels": {"f:b": {}}},
-        "f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"b\"}": {"f:env": {}}}}}}}));
+    let gone = set(
+        json!({"f:metadata": {"f:labels": {"f:a": {}, "f:b": {}}}, "f:spec": {"f:replicas": {},
+        "f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}}, "k:{\"name\":\"b\"}": {".": {}, "f:image": {}}}}}}}),
+    );
+    let kept = set(
+        json!({"f:metadata": {"f:name": {}, "f:labels": {"f:b": {}}},
+        "f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"b\"}": {"f:env": {}}}}}}}),
+    );
     remove(s, d, &mut obj, &gone.difference(&kept), Some(&kept));
     assert_eq!(
         obj,

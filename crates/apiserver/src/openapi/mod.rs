@@ -113,7 +113,11 @@ pub fn field_schema() -> &'static crate::fieldset::schema::Schema {
     static FIELDS: OnceLock<crate::fieldset::schema::Schema> = OnceLock::new();
     FIELDS.get_or_init(|| {
         let api = get();
-        let roots: Vec<&str> = api.kinds.iter().filter_map(|k| api.definition_of(k)).collect();
+        let roots: Vec<&str> = api
+            .kinds
+            .iter()
+            .filter_map(|k| api.definition_of(k))
+            .collect();
         crate::fieldset::schema::Schema::compile(api.definitions(), roots)
     })
 }

@@ -134,12 +134,18 @@ fn decode(obj: &Value) -> Option<Vec<Entry>> {
 fn encode(mut entries: Vec<Entry>, obj: &mut Value) {
     entries.retain(|e| !e.set.is_empty());
     entries.sort_by(|a, b| {
-        (a.operation == Operation::Update, &a.time, &a.manager, &a.subresource).cmp(&(
-            b.operation == Operation::Update,
-            &b.time,
-            &b.manager,
-            &b.subresource,
-        ))
+        (
+            a.operation == Operation::Update,
+            &a.time,
+            &a.manager,
+            &a.subresource,
+        )
+            .cmp(&(
+                b.operation == Operation::Update,
+                &b.time,
+                &b.manager,
+                &b.subresource,
+            ))
     });
     let meta = crate::kinds::util::obj_mut(obj, "metadata");
     if entries.is_empty() {
@@ -219,9 +225,7 @@ impl Writer<'_> {
         } else {
             None
         };
-        let mut entries = sent
-            .or_else(|| old.and_then(decode))
-            .unwrap_or_default();
+        let mut entries = sent.or_else(|| old.and_then(decode)).unwrap_or_default();
         let (schema, root) = self.shape();
         let before = with_zero_structs(old, new);
         let c = fieldset::compare(schema, root, &before, new);
@@ -263,7 +267,13 @@ impl Writer<'_> {
         if !last.is_empty() {
             let mut kept = identity_fields();
             entries.iter().for_each(|e| kept.union(&e.set));
-            fieldset::remove(schema, root, &mut merged, &last.difference(&kept), Some(&kept));
+            fieldset::remove(
+                schema,
+                root,
+                &mut merged,
+                &last.difference(&kept),
+                Some(&kept),
+            );
         }
         let before = with_zero_structs(live, &merged);
         let c = fieldset::compare(schema, root, &before, &merged);
@@ -300,7 +310,12 @@ impl Writer<'_> {
     /// kube-apiserver's upgrade from client-side apply: `kubectl` may take, without a
     /// conflict, the fields of the live object's last-applied configuration, while the live
     /// object still has the values it lists.
-    fn allowed_by_last_applied(&self, live: Option<&Value>, entries: &[Entry], changed: &FieldSet) -> bool {
+    fn allowed_by_last_applied(
+        &self,
+        live: Option<&Value>,
+        entries: &[Entry],
+        changed: &FieldSet,
+    ) -> bool {
         if self.manager != "kubectl" {
             return false;
         }
@@ -314,7 +329,10 @@ impl Writer<'_> {
             return false;
         };
         let (schema, root) = self.shape();
-        if !fieldset::compare(schema, root, &last, live).modified.is_empty() {
+        if !fieldset::compare(schema, root, &last, live)
+            .modified
+            .is_empty()
+        {
             return false;
         }
         let allowed = fieldset::to_set(schema, root, &last);
@@ -341,11 +359,13 @@ fn identity_fields() -> FieldSet {
 /// on the way down are there even when empty (the zero object, for a create).
 fn with_zero_structs<'a>(old: Option<&'a Value>, new: &Value) -> std::borrow::Cow<'a, Value> {
     fn missing(old: &Value, new: &Value) -> bool {
-        ALWAYS_PRESENT.iter().any(|k| match (old.get(k), new.get(k)) {
-            (None, Some(n)) => n.is_object(),
-            (Some(o), Some(n)) if o.is_object() && n.is_object() => missing(o, n),
-            _ => false,
-        })
+        ALWAYS_PRESENT
+            .iter()
+            .any(|k| match (old.get(k), new.get(k)) {
+                (None, Some(n)) => n.is_object(),
+                (Some(o), Some(n)) if o.is_object() && n.is_object() => missing(o, n),
+                _ => false,
+            })
     }
     fn fill(old: &mut Value, new: &Value) {
         let Some(m) = old.as_object_mut() else { return };
@@ -431,7 +451,11 @@ fn conflict_error(mut conflicts: Vec<(String, Vec<Vec<String>>)>) -> ApiError {
         let mut lines = Vec::new();
         for (who, paths) in &conflicts {
             lines.push(format!("conflicts with {who}:"));
-            lines.extend(paths.iter().map(|p| format!("- {}", fieldset::path_string(p))));
+            lines.extend(
+                paths
+                    .iter()
+                    .map(|p| format!("- {}", fieldset::path_string(p))),
+            );
         }
         format!("Apply failed with {total} conflicts: {}", lines.join("\n"))
     };

@@ -50,7 +50,14 @@ pub struct WriteOptions {
 
 impl WriteOptions {
     /// Record the managedFields of a write (unless an apply did, or no manager is known).
-    fn track(&self, kind: &Kind, sub: Option<&'static str>, now: &str, old: Option<&Value>, new: &mut Value) {
+    fn track(
+        &self,
+        kind: &Kind,
+        sub: Option<&'static str>,
+        now: &str,
+        old: Option<&Value>,
+        new: &mut Value,
+    ) {
         let Some(manager) = self.field_manager.as_deref().filter(|_| !self.tracked) else {
             return;
         };

@@ -235,7 +235,13 @@ impl Registry {
                     super::admit(kind, &mut new, Some(&old), self.storage.as_ref())?;
                 }
                 validate(kind, &new, Some(&old))?;
-                opts.track(kind, sub.map(Subresource::name), &self.now(), Some(&old), &mut new);
+                opts.track(
+                    kind,
+                    sub.map(Subresource::name),
+                    &self.now(),
+                    Some(&old),
+                    &mut new,
+                );
             }
             let new = match kind.storage {
                 Some(v) => (v.to_storage)(new),
