@@ -294,17 +294,16 @@ fn to_set_into(schema: &Schema, id: ShapeId, v: &Value, node: &mut FieldSet) {
 /// side only is added or removed; a leaf whose value differs is modified.
 pub fn compare(schema: &Schema, id: ShapeId, lhs: &Value, rhs: &Value) -> Comparison {
     let mut c = Comparison::default();
-    let mut path = Vec::new();
-    compare_at(schema, id, Some(lhs), Some(rhs), &mut path, &mut c);
+    compare_at(schema, id, Some(lhs), Some(rhs), &mut c);
     c
 }
 
+/// Compare at one node; `c` receives the changes of this subtree relative to this node.
 fn compare_at(
     schema: &Schema,
     id: ShapeId,
     lhs: Option<&Value>,
     rhs: Option<&Value>,
-    path: &mut Vec<String>,
     c: &mut Comparison,
 ) {
     if let (Some(l), Some(r)) = (lhs, rhs) {
@@ -318,57 +317,65 @@ fn compare_at(
         && lhs.and_then(Value::as_array).is_none_or(Vec::is_empty)
         && rhs.and_then(Value::as_array).is_none_or(Vec::is_empty);
     if !(leaf || empty_list) {
-        match (lhs.or(rhs), schema.shape(id)) {
-            (Some(Value::Object(_)), _) => {
+        match lhs.or(rhs) {
+            Some(Value::Object(_)) => {
                 let empty = Map::new();
                 let lm = lhs.and_then(Value::as_object).unwrap_or(&empty);
                 let rm = rhs.and_then(Value::as_object).unwrap_or(&empty);
                 for (k, lv) in lm {
                     let cid = child_shape(schema, id, k).0;
-                    path.push(field(k));
-                    compare_at(schema, cid, Some(lv), rm.get(k), path, c);
-                    path.pop();
+                    compare_child(schema, cid, field(k), Some(lv), rm.get(k), c);
                 }
                 for (k, rv) in rm {
                     if !lm.contains_key(k) {
                         let cid = child_shape(schema, id, k).0;
-                        path.push(field(k));
-                        compare_at(schema, cid, None, Some(rv), path, c);
-                        path.pop();
+                        compare_child(schema, cid, field(k), None, Some(rv), c);
                     }
                 }
             }
-            (Some(Value::Array(_)), _) => {
+            Some(Value::Array(_)) => {
                 let elem = elem_shape(schema, id);
                 let (li, ri) = (index(schema, id, lhs), index(schema, id, rhs));
                 for (pe, lv) in &li {
                     let rv = ri.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
-                    path.push(pe.clone());
-                    compare_at(schema, elem, Some(lv), rv, path, c);
-                    path.pop();
+                    compare_child(schema, elem, pe.clone(), Some(lv), rv, c);
                 }
-                for (pe, rv) in &ri {
-                    if !li.iter().any(|(p, _)| p == pe) {
-                        path.push(pe.clone());
-                        compare_at(schema, elem, None, Some(rv), path, c);
-                        path.pop();
+                for (pe, rv) in ri {
+                    if !li.iter().any(|(p, _)| *p == pe) {
+                        compare_child(schema, elem, pe, None, Some(rv), c);
                     }
                 }
             }
             _ => {}
         }
-        match (lhs, rhs) {
-            (None, Some(_)) => c.added.insert(path),
-            (Some(_), None) => c.removed.insert(path),
-            _ => {}
-        }
-        return;
     }
     match (lhs, rhs) {
-        (None, Some(_)) => c.added.insert(path),
-        (Some(_), None) => c.removed.insert(path),
-        (Some(l), Some(r)) if l != r => c.modified.insert(path),
+        (None, Some(_)) => c.added.member = true,
+        (Some(_), None) => c.removed.member = true,
+        (Some(l), Some(r)) if (leaf || empty_list) && l != r => c.modified.member = true,
         _ => {}
+    }
+}
+
+/// Compare a child and file its changes under its path element.
+fn compare_child(
+    schema: &Schema,
+    id: ShapeId,
+    pe: String,
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    c: &mut Comparison,
+) {
+    let mut sub = Comparison::default();
+    compare_at(schema, id, lhs, rhs, &mut sub);
+    for (set, part) in [
+        (&mut c.added, sub.added),
+        (&mut c.modified, sub.modified),
+        (&mut c.removed, sub.removed),
+    ] {
+        if !part.is_empty() {
+            set.children.insert(pe.clone(), part);
+        }
     }
 }
 

@@ -12,16 +12,16 @@ use serde_json::{json, Map, Value};
 /// The annotation client-side apply keeps the last applied configuration in.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Metadata fields no manager owns (upstream's `stripmeta`).
+/// Metadata fields no manager owns (upstream's `stripmeta`), as path elements.
 const SYSTEM_META: &[&str] = &[
-    "name",
-    "namespace",
-    "creationTimestamp",
-    "selfLink",
-    "uid",
-    "generation",
-    "managedFields",
-    "resourceVersion",
+    "f:name",
+    "f:namespace",
+    "f:creationTimestamp",
+    "f:selfLink",
+    "f:uid",
+    "f:generation",
+    "f:managedFields",
+    "f:resourceVersion",
 ];
 
 /// Struct fields that are not pointers in the Go types, so exist (empty) in the zero object a
@@ -183,7 +183,7 @@ impl Writer<'_> {
         set.remove_subtree(&["f:apiVersion"]);
         set.remove_subtree(&["f:kind"]);
         for f in SYSTEM_META {
-            set.remove_subtree(&["f:metadata".to_string(), fieldset::field(f)]);
+            set.remove_subtree(&["f:metadata", f]);
         }
         match self.subresource {
             "" if super::has_status(self.kind) => set.remove_subtree(&["f:status"]),
@@ -350,7 +350,7 @@ fn identity_fields() -> FieldSet {
     s.insert(&["f:kind"]);
     s.insert(&["f:status"]);
     for f in SYSTEM_META {
-        s.insert(&["f:metadata".to_string(), fieldset::field(f)]);
+        s.insert(&["f:metadata", f]);
     }
     s
 }
