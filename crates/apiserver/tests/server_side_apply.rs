@@ -250,3 +250,28 @@ fn bad_apply_requests_are_refused_as_kube_apiserver_refuses_them() {
     );
     assert_eq!(r.expect(201)["data"], json!({"a": "b"}));
 }
+
+#[test]
+fn applying_to_the_status_subresource_changes_and_owns_only_status() {
+    let s = Server::start();
+    s.apply(PATH, "kubectl", "", &deployment(1)).expect(201);
+    let status = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 7}, "status": {"replicas": 1, "readyReplicas": 1}});
+    let r = s
+        .apply(&format!("{PATH}/status"), "controller", "", &status)
+        .expect(200);
+    assert_eq!(r["status"]["readyReplicas"], 1);
+    assert_eq!(r["spec"]["replicas"], 1);
+    let entry = managed_entry(&r, "controller", "Apply").expect("status Apply entry");
+    assert_eq!(entry["subresource"], "status");
+    assert_eq!(
+        entry["fieldsV1"],
+        json!({"f:status": {"f:readyReplicas": {}, "f:replicas": {}}})
+    );
+    // Nothing to apply the status of: 404.
+    let missing = "/apis/apps/v1/namespaces/default/deployments/nope/status";
+    let mut other = status.clone();
+    other["metadata"]["name"] = json!("nope");
+    assert_eq!(s.apply(missing, "controller", "", &other).expect(404)["reason"], "NotFound");
+}
