@@ -273,5 +273,8 @@ fn applying_to_the_status_subresource_changes_and_owns_only_status() {
     let missing = "/apis/apps/v1/namespaces/default/deployments/nope/status";
     let mut other = status.clone();
     other["metadata"]["name"] = json!("nope");
-    assert_eq!(s.apply(missing, "controller", "", &other).expect(404)["reason"], "NotFound");
+    assert_eq!(
+        s.apply(missing, "controller", "", &other).expect(404)["reason"],
+        "NotFound"
+    );
 }
