@@ -159,6 +159,13 @@ impl ApiError {
         .about(resource, group, name)
     }
 
+    /// A server-side apply's conflicts with other field managers (`details.causes` only).
+    pub fn apply_conflict(message: String, causes: Vec<FieldError>) -> Self {
+        let mut e = ApiError::new(409, "Conflict", message);
+        e.causes = causes;
+        e
+    }
+
     pub fn conflict_modified(resource: &str, group: &str, name: &str) -> Self {
         ApiError::conflict(
             resource,

@@ -7,8 +7,8 @@ mod common;
 
 use apiserver::kinds::{Generation, Kind, Subresource};
 use common::{
-    all_kinds, ev_summary, for_each_kind, names, sample, spec_change, status_sample, Server,
-    SAMPLE_LABEL,
+    all_kinds, ev_summary, for_each_kind, label, managed_entry, names, sample, spec_change,
+    status_sample, Server, SAMPLE_LABEL,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -1174,5 +1174,74 @@ fn every_served_kind_has_a_sample_and_appears_in_discovery() {
             .iter()
             .any(|r| r["name"] == kind.plural && r["kind"] == kind.kind);
         assert!(found, "{} missing from {gv}", kind.plural);
+    });
+}
+
+#[test]
+fn server_side_apply_creates_every_kind_with_an_apply_entry_and_reapplying_changes_nothing() {
+    let s = Server::start();
+    for_each_kind(all_kinds, |kind| {
+        let sc = s.scope(kind);
+        let obj = sample(kind, "applied");
+        let created = s.apply(&sc.item("applied"), "tester", "", &obj).expect(201);
+        let entry = managed_entry(&created, "tester", "Apply")
+            .unwrap_or_else(|| panic!("{}: no Apply entry in {created}", label(kind)));
+        assert_eq!(entry["apiVersion"], kind.api_version(), "{}", label(kind));
+        assert_eq!(entry["fieldsType"], "FieldsV1");
+        assert_eq!(
+            entry["fieldsV1"]["f:metadata"]["f:labels"]["f:sample"],
+            json!({}),
+            "{}",
+            label(kind)
+        );
+        let again = s.apply(&sc.item("applied"), "tester", "", &obj).expect(200);
+        assert_eq!(
+            again["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"],
+            "{}: a second identical apply wrote",
+            label(kind)
+        );
+        s.remove(&sc, "applied");
+    });
+}
+
+#[test]
+fn every_write_records_the_managers_update_entry_named_by_field_manager_or_user_agent() {
+    let s = Server::start();
+    for_each_kind(all_kinds, |kind| {
+        let sc = s.scope(kind);
+        let created = s.create(&sc, "tracked", &json!({}));
+        // The test client's User-Agent is `ureq/<version>`.
+        let entry = managed_entry(&created, "ureq", "Update")
+            .unwrap_or_else(|| panic!("{}: no Update entry in {created}", label(kind)));
+        assert!(entry["time"].is_string(), "{}", label(kind));
+        assert!(entry.get("subresource").is_none());
+        let fields = &entry["fieldsV1"]["f:metadata"];
+        assert_eq!(fields["f:labels"]["f:sample"], json!({}), "{}", label(kind));
+        assert!(
+            fields.get("f:name").is_none(),
+            "{}: owns its name",
+            label(kind)
+        );
+        let path = format!("{}?fieldManager=labeller", sc.item("tracked"));
+        let patched = s
+            .merge_patch(&path, &json!({"metadata": {"labels": {"sample": "again"}}}))
+            .expect(200);
+        let labeller = managed_entry(&patched, "labeller", "Update").expect("labeller entry");
+        assert_eq!(
+            labeller["fieldsV1"],
+            json!({"f:metadata": {"f:labels": {"f:sample": {}}}}),
+            "{}",
+            label(kind)
+        );
+        let creator = managed_entry(&patched, "ureq", "Update").expect("creator entry");
+        assert!(
+            creator["fieldsV1"]["f:metadata"]["f:labels"]
+                .get("f:sample")
+                .is_none(),
+            "{}: the changed label still belongs to its creator",
+            label(kind)
+        );
+        s.remove(&sc, "tracked");
     });
 }

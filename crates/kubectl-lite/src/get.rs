@@ -282,6 +282,12 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
                 },
             }
         }
+        // kubectl prints objects without their managedFields (unless --show-managed-fields).
+        for o in objects.iter_mut() {
+            if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("managedFields");
+            }
+        }
         let doc = if single_item_implied && objects.len() == 1 {
             objects.pop().unwrap_or(Value::Null)
         } else {

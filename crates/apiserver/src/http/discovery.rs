@@ -39,16 +39,7 @@ fn in_group<'a>(
 }
 
 fn sub_name(s: Subresource) -> &'static str {
-    match s {
-        Subresource::Status => "status",
-        Subresource::Scale => "scale",
-        Subresource::Binding => "binding",
-        Subresource::Finalize => "finalize",
-        Subresource::Log => "log",
-        Subresource::Exec => "exec",
-        Subresource::Attach => "attach",
-        Subresource::PortForward => "portforward",
-    }
+    s.name()
 }
 
 fn sub_verbs(s: Subresource) -> &'static [&'static str] {

@@ -32,6 +32,22 @@ pub enum Subresource {
     PortForward,
 }
 
+impl Subresource {
+    /// The subresource's path segment (`status`, `scale`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Subresource::Status => "status",
+            Subresource::Scale => "scale",
+            Subresource::Binding => "binding",
+            Subresource::Finalize => "finalize",
+            Subresource::Log => "log",
+            Subresource::Exec => "exec",
+            Subresource::Attach => "attach",
+            Subresource::PortForward => "portforward",
+        }
+    }
+}
+
 /// When `metadata.generation` is bumped on update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Generation {

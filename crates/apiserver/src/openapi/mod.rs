@@ -124,6 +124,20 @@ pub fn patch_cursor(kind: &Kind) -> SchemaCursor<'static> {
     }
 }
 
+/// The structure server-side apply and managedFields walk (every served kind's type).
+pub fn field_schema() -> &'static crate::fieldset::schema::Schema {
+    static FIELDS: OnceLock<crate::fieldset::schema::Schema> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let api = get();
+        let roots: Vec<&str> = api
+            .kinds
+            .iter()
+            .filter_map(|k| api.definition_of(k))
+            .collect();
+        crate::fieldset::schema::Schema::compile(api.definitions(), roots)
+    })
+}
+
 /// The strategic merge patch schema of every served kind.
 pub fn patch_schema() -> &'static PatchSchema {
     &get().patch_schema

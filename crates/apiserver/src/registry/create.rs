@@ -88,6 +88,7 @@ impl Registry {
         super::admit(kind, &mut obj, None, self.storage.as_ref())?;
         validate(kind, &obj, None)?;
         self.check_namespace_open(t, &name)?;
+        opts.track(kind, None, &self.now(), None, &mut obj);
         let stored_form = match kind.storage {
             Some(view) => (view.to_storage)(obj),
             None => obj,

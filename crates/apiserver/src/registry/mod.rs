@@ -7,6 +7,7 @@ mod create;
 mod delete;
 mod field_validation;
 mod list;
+mod managed_fields;
 #[cfg(test)]
 mod patch_tests;
 mod subresource;
@@ -39,6 +40,35 @@ pub struct WriteOptions {
     pub duplicate_fields: Vec<String>,
     /// Where the request's warnings are collected (answered as `Warning` headers).
     pub warnings: Warnings,
+    /// `force`: a server-side apply takes the fields other managers own.
+    pub force: bool,
+    /// The subresource a write's managedFields entry names (`scale` for writes through it).
+    pub(crate) subresource: Option<&'static str>,
+    /// The managedFields were already computed (by an apply).
+    pub(crate) tracked: bool,
+}
+
+impl WriteOptions {
+    /// Record the managedFields of a write (unless an apply did, or no manager is known).
+    fn track(
+        &self,
+        kind: &Kind,
+        sub: Option<&'static str>,
+        now: &str,
+        old: Option<&Value>,
+        new: &mut Value,
+    ) {
+        let Some(manager) = self.field_manager.as_deref().filter(|_| !self.tracked) else {
+            return;
+        };
+        managed_fields::Writer {
+            kind,
+            manager,
+            subresource: self.subresource.or(sub).unwrap_or(""),
+            now,
+        }
+        .update(old, new);
+    }
 }
 
 /// The API server's state: storage, the kinds it serves and its clock.

@@ -87,6 +87,10 @@ impl Registry {
             )?,
             ScaleChange::Patch(..) => None,
         };
+        let opts = &WriteOptions {
+            subresource: Some("scale"),
+            ..opts.clone()
+        };
         let stored = self
             .modify(t, name, None, precondition, opts, |current| {
                 let scale = scale_of(current, default);

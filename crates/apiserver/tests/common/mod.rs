@@ -589,3 +589,24 @@ pub fn status_sample(kind: &Kind) -> Value {
         ),
     }
 }
+
+impl Server {
+    /// A server-side apply of `config` as `manager` (`extra` query parameters appended).
+    #[track_caller]
+    pub fn apply(&self, path: &str, manager: &str, extra: &str, config: &Value) -> Resp {
+        self.request(
+            "PATCH",
+            &format!("{path}?fieldManager={manager}{extra}"),
+            Some("application/apply-patch+yaml"),
+            config.to_string().as_bytes(),
+        )
+    }
+}
+
+/// The managedFields entry of `manager` with `operation` in an object.
+pub fn managed_entry<'a>(obj: &'a Value, manager: &str, operation: &str) -> Option<&'a Value> {
+    obj["metadata"]["managedFields"]
+        .as_array()?
+        .iter()
+        .find(|e| e["manager"] == manager && e["operation"] == operation)
+}

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::json;
 
 pub async fn handle(req: Request) -> ApiResult<Response> {
-    let mut opts = req.query.write_options_as("CreateOptions")?;
+    let mut opts = req.write_options_as("CreateOptions")?;
     let kind = req.path.kind;
     let body = request::read_body(req.body).await?;
     let obj = request::decode_object(Some(kind), &req.headers, &body)?;
@@ -34,7 +34,7 @@ pub async fn handle(req: Request) -> ApiResult<Response> {
 }
 
 pub async fn bind(req: Request) -> ApiResult<Response> {
-    let opts = req.query.write_options()?;
+    let opts = req.write_options_as("CreateOptions")?;
     let body = request::read_body(req.body).await?;
     let binding = request::decode_object(None, &req.headers, &body)?;
     let t = crate::registry::Target {

@@ -48,6 +48,20 @@ impl Request {
     pub fn name(&self) -> &str {
         self.path.name.as_deref().unwrap_or("")
     }
+
+    /// A write's options; without `fieldManager` the manager is the User-Agent's product
+    /// (`kubectl` of `kubectl/v1.35.0 (linux/amd64) ...`), as kube-apiserver takes it.
+    pub fn write_options_as(&self, options_kind: &str) -> ApiResult<crate::registry::WriteOptions> {
+        let mut opts = self.query.write_options_as(options_kind)?;
+        if opts.field_manager.as_deref().is_none_or(str::is_empty) {
+            opts.field_manager = self
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.split('/').next().unwrap_or("").to_string());
+        }
+        Ok(opts)
+    }
 }
 
 /// Attach the warnings a write collected as `Warning: 299 - "<text>"` headers, to its

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 pub async fn handle(req: Request) -> ApiResult<Response> {
-    let mut opts = req.query.write_options_as("UpdateOptions")?;
+    let mut opts = req.write_options_as("UpdateOptions")?;
     let kind = req.path.kind;
     let body = request::read_body(req.body).await?;
     let name = req.path.name.as_deref().unwrap_or("");
