@@ -38,7 +38,7 @@ async fn client(args: &ControllerManagerArgs) -> anyhow::Result<kube::Client> {
         }
         None => kube::Config::infer().await?,
     };
-    Ok(kube::Client::try_from(config)?)
+    crate::up::client_as(config, "kube-controller-manager")
 }
 
 pub fn run(args: ControllerManagerArgs) -> anyhow::Result<()> {

@@ -120,8 +120,11 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         registry.set_node_agent(std::sync::Arc::new(
             crate::node_agent::SimulatedKubelets::new(logs.clone(), runtimes.clone()),
         ));
-        let client = local_client(&url)?;
-        let controllers = tokio::spawn(controller_manager::run(client.clone()));
+        let controllers = tokio::spawn(controller_manager::run(local_client(
+            &url,
+            "kube-controller-manager",
+        )?));
+        let client = local_client(&url, "kubelet")?;
         let node_opts = kubelet_sim::Options {
             workers: args.workers,
             fast: args.fast,
@@ -162,9 +165,29 @@ fn runtime_kind(flag: Option<&str>, fast: bool) -> kubelet_sim::RuntimeKind {
     }
 }
 
-/// A kube-rs client for the server this process serves.
-pub fn local_client(url: &str) -> anyhow::Result<kube::Client> {
+/// A kube-rs client for the server this process serves, acting as `component`.
+pub fn local_client(url: &str, component: &str) -> anyhow::Result<kube::Client> {
     let config = kube::Config::new(url.parse().context("server URL")?);
+    client_as(config, component)
+}
+
+/// A client whose User-Agent names `component` as the real one's does, so the API server
+/// records its writes under that field manager (`kube-controller-manager`, `kubelet`).
+pub fn client_as(mut config: kube::Config, component: &str) -> anyhow::Result<kube::Client> {
+    let agent = format!(
+        "{component}/v{} ({}/{}) kubernetes/kube-lite",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            a => a,
+        }
+    );
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_str(&agent).context("User-Agent")?,
+    ));
     Ok(kube::Client::try_from(config)?)
 }
 

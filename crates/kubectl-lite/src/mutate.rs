@@ -134,7 +134,8 @@ pub struct ServerSide {
 }
 
 /// kubectl's advice after a server-side apply conflict.
-const CONFLICT_ADVICE: &str = "Please review the fields above--they currently have other managers. Here
+const CONFLICT_ADVICE: &str =
+    "Please review the fields above--they currently have other managers. Here
 are the ways you can resolve this warning:
 * If you intend to manage all of these fields, please re-run the apply
   command with the `--force-conflicts` flag.

@@ -414,9 +414,21 @@ fn server_side_apply_prints_what_kubectl_prints() {
         // Another manager takes spec.replicas: the apply conflicts, and says what to do.
         &["scale", "deploy/NAME", "--replicas=3"],
         &["apply", "--server-side", "-f", "DIR/NAME.yaml"],
-        &["apply", "--server-side", "--force-conflicts", "-f", "DIR/NAME.yaml"],
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "DIR/NAME.yaml",
+        ],
         &["get", "deploy", "NAME", "-o", "jsonpath={.spec.replicas}"],
-        &["apply", "--server-side", "--field-manager=ci", "-f", "DIR/NAME.yaml"],
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=ci",
+            "-f",
+            "DIR/NAME.yaml",
+        ],
         &["apply", "--force-conflicts", "-f", "DIR/NAME.yaml"],
     ];
     for s in steps {
