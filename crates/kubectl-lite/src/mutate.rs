@@ -532,7 +532,8 @@ pub async fn scale(ctx: &mut Ctx, args: &[String], replicas: i64) -> Result<i32>
         ctx.api
             .json(
                 Method::PATCH,
-                &format!("{path}/scale"),
+                // kubectl names no manager: the server takes `kubectl` from its User-Agent.
+                &format!("{path}/scale?fieldManager=kubectl"),
                 ACCEPT_JSON,
                 Some((
                     MERGE,
