@@ -19,6 +19,7 @@ pub struct GetArgs {
     pub field_selector: Option<String>,
     pub all_namespaces: bool,
     pub show_labels: bool,
+    pub show_managed_fields: bool,
     pub no_headers: bool,
     pub watch: bool,
     pub watch_only: bool,
@@ -114,6 +115,17 @@ fn query(a: &GetArgs, extra: &[(&str, &str)]) -> String {
 
 fn form_urlencoded_pairs<'a>(extra: &[(&'a str, &str)]) -> Vec<(&'a str, String)> {
     extra.iter().map(|(k, v)| (*k, v.to_string())).collect()
+}
+
+/// kubectl's JSON and YAML printers leave `metadata.managedFields` out unless asked
+/// (`--show-managed-fields`); the other formats see the whole object.
+pub fn omit_managed_fields(obj: &mut Value, output: &str) {
+    if !matches!(output, "json" | "yaml") {
+        return;
+    }
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
 }
 
 /// Percent-encodes a query value.
@@ -282,10 +294,11 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
                 },
             }
         }
-        // kubectl prints objects without their managedFields (unless --show-managed-fields).
-        for o in objects.iter_mut() {
-            if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.remove("managedFields");
+        // kubectl's JSON and YAML printers leave managedFields out (unless
+        // --show-managed-fields); jsonpath and custom-columns see them.
+        if !a.show_managed_fields {
+            for o in objects.iter_mut() {
+                omit_managed_fields(o, &output);
             }
         }
         let doc = if single_item_implied && objects.len() == 1 {

@@ -73,6 +73,9 @@ enum Cmd {
         all_namespaces: bool,
         #[arg(long)]
         show_labels: bool,
+        /// With -o json|yaml: keep metadata.managedFields.
+        #[arg(long)]
+        show_managed_fields: bool,
         #[arg(long)]
         no_headers: bool,
         /// After listing/getting the requested object, watch for changes.
@@ -327,6 +330,7 @@ async fn run(cli: Cli) -> Result<i32> {
             field_selector,
             all_namespaces,
             show_labels,
+            show_managed_fields,
             no_headers,
             watch,
             watch_only,
@@ -340,6 +344,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 field_selector,
                 all_namespaces,
                 show_labels,
+                show_managed_fields,
                 no_headers,
                 watch,
                 watch_only,

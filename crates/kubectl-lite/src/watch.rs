@@ -83,6 +83,7 @@ enum Printer {
     Objects {
         format: String,
         printed: usize,
+        show_managed_fields: bool,
     },
 }
 
@@ -90,8 +91,19 @@ impl Printer {
     fn print(&mut self, disc: &Discovery, obj: &Value, event: Option<&str>) -> Result<String> {
         match self {
             Printer::Table(p, opts) => Ok(p.print(obj, event, opts)),
-            Printer::Objects { format, printed } => {
+            Printer::Objects {
+                format,
+                printed,
+                show_managed_fields,
+            } => {
                 *printed += 1;
+                // kubectl's printer leaves managedFields out of the object itself; inside a
+                // watch event (`--output-watch-events`) they stay.
+                if event.is_none() && !*show_managed_fields {
+                    let mut obj = obj.clone();
+                    crate::get::omit_managed_fields(&mut obj, format);
+                    return object_text(disc, format, &obj, event, *printed);
+                }
                 object_text(disc, format, obj, event, *printed)
             }
         }
@@ -221,6 +233,7 @@ pub async fn run(ctx: &mut Ctx, a: &GetArgs) -> Result<i32> {
         Printer::Objects {
             format: format.clone(),
             printed: 0,
+            show_managed_fields: a.show_managed_fields,
         }
     };
     if !a.watch_only {
