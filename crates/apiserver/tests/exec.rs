@@ -850,9 +850,13 @@ fn kubectl_attach_to_an_unknown_container_is_refused_before_asking_the_server() 
 // Port forwarding.
 
 /// A loopback port that was free a moment ago and is closed now.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// A loopback port that refuses connections for as long as the socket lives: bound (so no
+/// other test can take it) but not listening.
+fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let s = tokio::net::TcpSocket::new_v4().expect("socket");
+    s.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let port = s.local_addr().expect("addr").port();
+    (s, port)
 }
 
 /// A TCP echo server on a free loopback port; returns the port.
@@ -903,7 +907,7 @@ fn a_port_nobody_listens_on_gets_the_kubelets_error_message() {
             .metadata
             .uid
             .unwrap_or_default();
-        let port = closed_port();
+        let (_held, port) = closed_port();
         let mut pf = pods.portforward("p", &[port]).await.expect("portforward");
         let error = pf.take_error(port).expect("error channel").await;
         let error = error.expect("an error message");
@@ -1000,7 +1004,7 @@ fn kubectl_port_forward_to_a_closed_port_prints_the_kubelets_error() {
             .metadata
             .uid
             .unwrap_or_default();
-    let port = closed_port();
+    let (_held, port) = closed_port();
     let pf = testkit::PortForward::start(c.kubectl.command().args([
         "port-forward",
         "pod/p",
