@@ -216,7 +216,11 @@ enum Cmd {
         limit_bytes: Option<i64>,
     },
     /// Print the client and server version information.
-    Version,
+    Version {
+        /// Client version only (no server required).
+        #[arg(long)]
+        client: bool,
+    },
     /// Print the supported API resources on the server.
     ApiResources {
         #[arg(long)]
@@ -539,7 +543,11 @@ async fn run(cli: Cli) -> Result<i32> {
             };
             logs::run(&mut ctx, &a).await
         }
-        Cmd::Version => {
+        Cmd::Version { client: true } => {
+            misc::client_version();
+            Ok(0)
+        }
+        Cmd::Version { client: false } => {
             let ctx = connect(&cli.global, "version").await?;
             misc::version(&ctx).await
         }

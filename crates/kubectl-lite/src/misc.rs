@@ -8,11 +8,15 @@ use crate::discovery::Discovery;
 use crate::table::tabwrite;
 use crate::{goyaml, Ctx};
 
-pub async fn version(ctx: &Ctx) -> Result<i32> {
+pub fn client_version() {
     println!(
         "Client Version: v1.35.0-kubectl-lite.{}",
         env!("CARGO_PKG_VERSION")
     );
+}
+
+pub async fn version(ctx: &Ctx) -> Result<i32> {
+    client_version();
     let v = ctx.api.get("/version?timeout=32s").await?;
     println!("Server Version: {}", v["gitVersion"].as_str().unwrap_or(""));
     Ok(0)

@@ -530,3 +530,18 @@ fn discovery_is_cached_per_server_and_refetched_when_a_name_is_unknown() {
         )
     );
 }
+
+#[test]
+fn version_client_prints_the_client_version_without_a_server() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-lite"))
+        .args(["version", "--client", "--server=http://127.0.0.1:1"])
+        .output()
+        .expect("run kubectl-lite");
+    assert!(o.status.success(), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("Client Version: v1.35.0-kubectl-lite."),
+        "{out}"
+    );
+    assert!(!out.contains("Server Version"), "{out}");
+}
