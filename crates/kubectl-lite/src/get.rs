@@ -102,9 +102,14 @@ fn query(a: &GetArgs, extra: &[(&str, &str)]) -> String {
     if let Some(f) = &a.field_selector {
         q.push(("fieldSelector", f.clone()));
     }
+    query_string(&q)
+}
+
+/// `?k=v&…` with the values percent-encoded; empty for no pairs.
+pub fn query_string<K: AsRef<str>, V: AsRef<str>>(q: &[(K, V)]) -> String {
     let s: Vec<String> = q
         .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{}={}", k.as_ref(), encode(v.as_ref())))
         .collect();
     if s.is_empty() {
         String::new()

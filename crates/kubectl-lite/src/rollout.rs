@@ -427,6 +427,13 @@ pub async fn restart(ctx: &mut Ctx, args: &[String]) -> Result<i32> {
     }
     let patch = json!({"spec": {"template": {"metadata": {"annotations": {
         "kubectl.kubernetes.io/restartedAt": now_rfc3339()}}}}});
+    patch_as_rollout(ctx, &path, &patch).await?;
+    println!("{}/{name} restarted", res.kind_prefix());
+    Ok(0)
+}
+
+/// A strategic merge patch of object `path`, recorded under kubectl's `kubectl-rollout`.
+async fn patch_as_rollout(ctx: &Ctx, path: &str, patch: &Value) -> Result<()> {
     ctx.api
         .json(
             Method::PATCH,
@@ -434,12 +441,11 @@ pub async fn restart(ctx: &mut Ctx, args: &[String]) -> Result<i32> {
             ACCEPT_JSON,
             Some((
                 "application/strategic-merge-patch+json",
-                serde_json::to_vec(&patch)?,
+                serde_json::to_vec(patch)?,
             )),
         )
         .await?;
-    println!("{}/{name} restarted", res.kind_prefix());
-    Ok(0)
+    Ok(())
 }
 
 /// What `rollout pause` (`true`) or `resume` (`false`) does to one object: the strategic
@@ -483,17 +489,7 @@ pub async fn pause_or_resume(ctx: &mut Ctx, args: &[String], pause: bool) -> Res
         };
         match pause_patch(&res.kind, &obj, pause) {
             Ok(Some(patch)) => {
-                ctx.api
-                    .json(
-                        Method::PATCH,
-                        &format!("{path}?fieldManager=kubectl-rollout"),
-                        ACCEPT_JSON,
-                        Some((
-                            "application/strategic-merge-patch+json",
-                            serde_json::to_vec(&patch)?,
-                        )),
-                    )
-                    .await?;
+                patch_as_rollout(ctx, &path, &patch).await?;
                 let verb = if pause { "paused" } else { "resumed" };
                 println!("{}/{name} {verb}", res.kind_prefix());
             }

@@ -105,6 +105,14 @@ pub fn since(ts: &Value, now: SystemTime) -> String {
 }
 
 /// `printLabelsMultilineWithIndent`: `Title:\tk=v` then one `\tk=v` line per further key.
+/// The lines most describers open with: `Name`, `Namespace`, `Labels`, `Annotations`.
+pub fn header(w: &mut Writer, meta: &Value) {
+    w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
+    w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
+    labels_multiline(w, "", "Labels", &meta["labels"]);
+    annotations_multiline(w, "Annotations", &meta["annotations"]);
+}
+
 pub fn labels_multiline(w: &mut Writer, indent: &str, title: &str, labels: &Value) {
     let pairs: Vec<String> = labels
         .as_object()

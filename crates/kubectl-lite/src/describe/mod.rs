@@ -20,7 +20,6 @@ use serde_json::Value;
 
 use crate::client::ServerError;
 use crate::discovery::{Discovery, Resource};
-use crate::get::encode;
 use crate::Ctx;
 use common::{items, s};
 
@@ -371,18 +370,6 @@ pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
     Ok(i32::from(!errors.is_empty()))
 }
 
-fn query_string(q: &[(String, String)]) -> String {
-    let parts: Vec<String> = q
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
-
 /// A collection's items, following `continue` tokens.
 async fn list(ctx: &Ctx, path: &str, q: &[(String, String)]) -> Result<Vec<Value>> {
     let mut out = Vec::new();
@@ -392,7 +379,10 @@ async fn list(ctx: &Ctx, path: &str, q: &[(String, String)]) -> Result<Vec<Value
         if !cont.is_empty() {
             q.push(("continue".into(), cont.clone()));
         }
-        let page = ctx.api.get(&format!("{path}{}", query_string(&q))).await?;
+        let page = ctx
+            .api
+            .get(&format!("{path}{}", crate::get::query_string(&q)))
+            .await?;
         out.extend(items(&page["items"]).iter().cloned());
         cont = s(&page["metadata"]["continue"]).to_string();
         if cont.is_empty() {

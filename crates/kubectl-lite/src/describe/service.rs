@@ -10,10 +10,7 @@ use super::Related;
 pub fn render(svc: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
     let (meta, spec) = (&svc["metadata"], &svc["spec"]);
-    w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
-    w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
-    common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
-    common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
+    common::header(&mut w, meta);
     w!(
         w,
         0,

@@ -267,10 +267,7 @@ pub fn service_account(sa: &Value, rel: &Related) -> String {
 pub fn generic(obj: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
     let meta = &obj["metadata"];
-    w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
-    w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
-    common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
-    common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
+    common::header(&mut w, meta);
     const SKIP: &[&str] = &[
         ".metadata.managedFields",
         ".metadata.name",

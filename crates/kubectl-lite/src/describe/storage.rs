@@ -171,10 +171,7 @@ pub fn persistent_volume(pv: &Value, rel: &Related) -> String {
 pub fn endpoint_slice(eps: &Value, rel: &Related) -> String {
     let mut w = Writer::default();
     let meta = &eps["metadata"];
-    w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
-    w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
-    common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
-    common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
+    common::header(&mut w, meta);
     w!(w, 0, "AddressType:\t{}\n", s(&eps["addressType"]));
     let or_unset = |v: &Value| match v {
         Value::Null => "<unset>".to_string(),
@@ -237,10 +234,7 @@ pub fn endpoint_slice(eps: &Value, rel: &Related) -> String {
 pub fn secret(secret: &Value, _rel: &Related) -> String {
     let mut w = Writer::default();
     let meta = &secret["metadata"];
-    w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
-    w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
-    common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
-    common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
+    common::header(&mut w, meta);
     let kind = s(&secret["type"]);
     w!(w, 0, "\nType:\t{kind}\n");
     w.write(0, "\nData\n====\n");

@@ -219,8 +219,10 @@ pub struct ProcessRuntime {
     catalog: Arc<Catalog>,
     logs: Arc<LogStore>,
     data_dir: PathBuf,
-    /// In a user namespace: containers' roots are built per directory (`rootless`).
-    locked_mounts: bool,
+    /// How containers' roots are made: `None` for one overlay of the host's root; the
+    /// per-directory plan in a user namespace (`rootless`), read once from the host's root
+    /// and mounts; or why that plan could not be read.
+    tops: Result<Option<Vec<rootless::Top>>, String>,
     /// `<data>/runtime/<node>`.
     root: PathBuf,
     tables: Mutex<Tables>,
@@ -297,7 +299,13 @@ impl ProcessRuntime {
             logs,
             root,
             data_dir,
-            locked_mounts: rootless::in_user_namespace(),
+            tops: if rootless::in_user_namespace() {
+                rootless::host_plan()
+                    .map(Some)
+                    .map_err(|e| format!("cannot read the host's root and mounts: {e}"))
+            } else {
+                Ok(None)
+            },
             tables: Mutex::new(Tables::default()),
             spawner: Mutex::new(tx),
         }
@@ -404,12 +412,7 @@ impl ProcessRuntime {
 
     /// How containers' roots are made here: `None` for one overlay of the host's root.
     fn tops(&self) -> Result<Option<Vec<rootless::Top>>, RuntimeError> {
-        if !self.locked_mounts {
-            return Ok(None);
-        }
-        rootless::host_plan().map(Some).map_err(|e| {
-            RuntimeError::Failed(format!("cannot read the host's root and mounts: {e}"))
-        })
+        self.tops.clone().map_err(RuntimeError::Failed)
     }
 
     /// The root of container `c`: its pod's namespaces, its layer and its volume mounts.
