@@ -40,6 +40,29 @@ fn prior(pod: &Pod) -> Value {
     v
 }
 
+/// The base of the next status once the API shows `api` (from `prior`): the conditions the
+/// kubelet writes come from `own`, the last status this worker built, and the rest (other
+/// writers' conditions, PodScheduled, the QoS class) from the API. The real kubelet's status
+/// manager does the same with its cache: a pod event that arrives late, or the echo of an
+/// earlier write, must not move a transition time back, or every write's echo would undo the
+/// one after it and the worker would rewrite the status forever.
+fn rebase(mut api: Value, own: &Value) -> Value {
+    let Some(own_conds) = own.get("conditions").and_then(Value::as_array) else {
+        return api;
+    };
+    let owned = |c: &Value| {
+        status::KUBELET_CONDITIONS.contains(&c.get("type").and_then(Value::as_str).unwrap_or(""))
+    };
+    let mut conds: Vec<Value> = api
+        .get("conditions")
+        .and_then(Value::as_array)
+        .map(|c| c.iter().filter(|c| !owned(c)).cloned().collect())
+        .unwrap_or_default();
+    conds.extend(own_conds.iter().filter(|c| owned(c)).cloned());
+    api["conditions"] = Value::Array(conds);
+    api
+}
+
 /// A fingerprint of a status, to skip writing the same one twice.
 fn fingerprint(v: &Value) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -180,6 +203,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         let now = ctx.clock.now();
         let status = status::pod_status(&m, now, &ctx.host_ip, &api_status);
         let print = fingerprint(&status);
+        api_status = rebase(std::mem::take(&mut api_status), &status);
         if written != Some(print) {
             let _permit = ctx.writes.clone().acquire_owned().await;
             let patch = json!({"status": status});
@@ -236,12 +260,55 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
                     return;
                 }
                 Some(PodUpdate::Changed(p)) => {
-                    api_status = prior(&p);
+                    api_status = rebase(prior(&p), &api_status);
                     let spec = PodSpecView::from_pod(&p);
                     update = Some((spec, p.metadata.deletion_timestamp.is_some(), p.metadata.deletion_grace_period_seconds));
                 }
             },
             _ = sleep => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rebase;
+    use serde_json::json;
+
+    fn cond(ty: &str, status: &str, at: &str) -> serde_json::Value {
+        json!({"type": ty, "status": status, "lastTransitionTime": at})
+    }
+
+    #[test]
+    fn a_late_pod_event_does_not_move_the_kubelets_transition_times() {
+        let own = json!({"conditions": [cond("Ready", "True", "T15"), cond("ContainersReady", "True", "T15")]});
+        // The echo of an earlier write (or a stale event) says the pod became ready later.
+        let api = json!({"conditions": [
+            cond("Ready", "True", "T17"),
+            cond("ContainersReady", "True", "T17"),
+            cond("PodScheduled", "True", "T10"),
+            cond("example.com/gate", "False", "T12"),
+        ], "qosClass": "BestEffort"});
+        let base = rebase(api, &own);
+        let conds = base["conditions"].as_array().unwrap();
+        let at = |ty: &str| {
+            conds
+                .iter()
+                .find(|c| c["type"] == ty)
+                .map(|c| c["lastTransitionTime"].clone())
+        };
+        assert_eq!(at("Ready"), Some(json!("T15")));
+        assert_eq!(at("ContainersReady"), Some(json!("T15")));
+        // What others write still comes from the API.
+        assert_eq!(at("PodScheduled"), Some(json!("T10")));
+        assert_eq!(at("example.com/gate"), Some(json!("T12")));
+        assert_eq!(base["qosClass"], "BestEffort");
+        assert_eq!(conds.len(), 4);
+    }
+
+    #[test]
+    fn before_its_first_status_a_worker_builds_on_what_the_api_shows() {
+        let api = json!({"conditions": [cond("Ready", "True", "T17")]});
+        assert_eq!(rebase(api.clone(), &json!({})), api);
     }
 }

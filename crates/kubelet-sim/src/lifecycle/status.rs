@@ -297,6 +297,14 @@ pub fn container_status(c: &ContainerMachine, pod_has_init: bool, now: SystemTim
     s
 }
 
+/// The condition types the kubelet writes (PodScheduled, the scheduler's, is copied as is).
+pub const KUBELET_CONDITIONS: [&str; 4] = [
+    "PodReadyToStartContainers",
+    "Initialized",
+    "Ready",
+    "ContainersReady",
+];
+
 /// The whole status. `prev` is the pod's current status (for conditions other than the
 /// kubelet's, `PodScheduled`, `qosClass` and the transition times).
 pub fn pod_status(m: &PodMachine, now: SystemTime, host_ip: &str, prev: &Value) -> Value {
@@ -306,16 +314,12 @@ pub fn pod_status(m: &PodMachine, now: SystemTime, host_ip: &str, prev: &Value) 
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let kubelet_types = [
-        "PodReadyToStartContainers",
-        "Initialized",
-        "Ready",
-        "ContainersReady",
-        "PodScheduled",
-    ];
     let mut conds: Vec<Value> = prev_conds
         .iter()
-        .filter(|c| !kubelet_types.contains(&c.get("type").and_then(Value::as_str).unwrap_or("")))
+        .filter(|c| {
+            let ty = c.get("type").and_then(Value::as_str).unwrap_or("");
+            !KUBELET_CONDITIONS.contains(&ty) && ty != "PodScheduled"
+        })
         .cloned()
         .collect();
     for (ty, ok, reason, message) in conditions(m, phase, now) {
