@@ -2,7 +2,9 @@
 //! (`Kind::table`, a [`TableSpec`] from `crate::printers`), with `includeObject` handling.
 
 use crate::kinds::Kind;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Map, Value};
 use std::time::SystemTime;
 
 /// One column definition (`metav1.TableColumnDefinition`).
@@ -142,29 +144,96 @@ pub fn name_cell(obj: &Value) -> Value {
     obj.pointer("/metadata/name").cloned().unwrap_or(json!(""))
 }
 
-fn row_object(obj: &Value, include: IncludeObject) -> Value {
-    match include {
-        IncludeObject::None => Value::Null,
-        IncludeObject::Object => obj.clone(),
-        IncludeObject::Metadata => json!({
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
-        }),
+/// A stored object as the printers see it, and its raw `metadata`: parsed once, except
+/// `metadata.managedFields`, which no printer reads and which is the largest part of most
+/// objects' metadata (the row's object copies the metadata's bytes as they are).
+fn printable(bytes: &[u8]) -> (Value, Option<&RawValue>) {
+    type Fields<'a> = std::collections::BTreeMap<String, &'a RawValue>;
+    let parse = |raw: &RawValue| serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+    let Ok(top) = serde_json::from_slice::<Fields>(bytes) else {
+        return (serde_json::from_slice(bytes).unwrap_or(Value::Null), None);
+    };
+    let mut obj = Map::new();
+    let mut raw_metadata = None;
+    for (k, raw) in top {
+        let v = match serde_json::from_str::<Fields>(raw.get()) {
+            Ok(fields) if k == "metadata" => {
+                raw_metadata = Some(raw);
+                Value::Object(
+                    fields
+                        .into_iter()
+                        .filter(|(f, _)| f != "managedFields")
+                        .map(|(f, r)| (f, parse(r)))
+                        .collect(),
+                )
+            }
+            _ => parse(raw),
+        };
+        obj.insert(k, v);
     }
+    (Value::Object(obj), raw_metadata)
 }
 
-/// One row of a kind's table.
-pub fn row(kind: &Kind, obj: &Value, include: IncludeObject, now: SystemTime) -> Value {
-    let mut r = json!({"cells": (kind.table.row)(obj, now)});
-    let conditions = (kind.table.conditions)(obj);
-    if !conditions.is_empty() {
-        r["conditions"] = Value::Array(conditions);
+/// `metadata.resourceVersion` of stored bytes (a watch event's Table carries it).
+pub fn resource_version(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Meta {
+        #[serde(rename = "resourceVersion")]
+        resource_version: Option<String>,
     }
-    if include != IncludeObject::None {
-        r["object"] = row_object(obj, include);
+    #[derive(Deserialize)]
+    struct Obj {
+        metadata: Option<Meta>,
     }
-    r
+    serde_json::from_slice::<Obj>(bytes)
+        .ok()?
+        .metadata?
+        .resource_version
+}
+
+/// What a row carries of its object: the stored bytes themselves, or its metadata's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RowObject<'a> {
+    Whole(&'a RawValue),
+    Metadata {
+        kind: &'static str,
+        #[serde(rename = "apiVersion")]
+        api_version: &'static str,
+        metadata: &'a RawValue,
+    },
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    cells: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    conditions: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<RowObject<'a>>,
+}
+
+const EMPTY_OBJECT: &str = "{}";
+
+/// One row of a kind's table, for one stored object (its JSON bytes).
+fn row<'a>(kind: &Kind, bytes: &'a [u8], include: IncludeObject, now: SystemTime) -> Row<'a> {
+    let (obj, metadata) = printable(bytes);
+    let object = match include {
+        IncludeObject::None => None,
+        IncludeObject::Object => serde_json::from_slice(bytes).ok().map(RowObject::Whole),
+        IncludeObject::Metadata => metadata
+            .or_else(|| serde_json::from_str(EMPTY_OBJECT).ok())
+            .map(|metadata| RowObject::Metadata {
+                kind: "PartialObjectMetadata",
+                api_version: "meta.k8s.io/v1",
+                metadata,
+            }),
+    };
+    Row {
+        cells: (kind.table.row)(&obj, now),
+        conditions: (kind.table.conditions)(&obj),
+        object,
+    }
 }
 
 pub fn column_definitions(kind: &Kind) -> Value {
@@ -179,21 +248,42 @@ pub fn column_definitions(kind: &Kind) -> Value {
     )
 }
 
-/// A Table of objects; `with_columns` false leaves `columnDefinitions` empty (watch events
-/// after the first, as kube-apiserver does).
-pub fn table(
+#[derive(Serialize)]
+struct Table<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: Value,
+    #[serde(rename = "columnDefinitions")]
+    column_definitions: Value,
+    rows: Vec<Row<'a>>,
+}
+
+/// A Table of stored objects (their JSON bytes), as JSON; `with_columns` false leaves
+/// `columnDefinitions` empty (watch events after the first, as kube-apiserver does). Each
+/// object is parsed once for its printer, and what a row carries of it (`includeObject`) is
+/// copied from its bytes, never re-serialized.
+pub fn table<'a>(
     kind: &Kind,
-    objects: &[Value],
+    objects: impl IntoIterator<Item = &'a [u8]>,
     list_meta: Value,
     include: IncludeObject,
     now: SystemTime,
     with_columns: bool,
-) -> Value {
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_meta,
-        "columnDefinitions": if with_columns { column_definitions(kind) } else { json!([]) },
-        "rows": objects.iter().map(|o| row(kind, o, include, now)).collect::<Vec<_>>(),
-    })
+) -> Vec<u8> {
+    let t = Table {
+        kind: "Table",
+        api_version: "meta.k8s.io/v1",
+        metadata: list_meta,
+        column_definitions: if with_columns {
+            column_definitions(kind)
+        } else {
+            Value::Array(Vec::new())
+        },
+        rows: objects
+            .into_iter()
+            .map(|o| row(kind, o, include, now))
+            .collect(),
+    };
+    serde_json::to_vec(&t).unwrap_or_default()
 }

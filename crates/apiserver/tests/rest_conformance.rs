@@ -1245,3 +1245,40 @@ fn every_write_records_the_managers_update_entry_named_by_field_manager_or_user_
         s.remove(&sc, "tracked");
     });
 }
+
+#[test]
+fn a_table_row_carries_the_objects_metadata_the_whole_object_or_nothing_as_include_object_asks() {
+    const TABLE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let s = Server::start();
+    for_each_kind(all_kinds, |kind| {
+        let sc = s.scope(kind);
+        s.create(&sc, "obj-t", &json!({}));
+        let obj = s.get(&sc.item("obj-t")).expect(200);
+        assert!(obj["metadata"]["managedFields"].is_array(), "{obj}");
+        let q = "fieldSelector=metadata.name%3Dobj-t";
+        let table = |include: &str| {
+            let t = s
+                .get_as(&sc.query(&format!("{q}{include}")), TABLE)
+                .expect(200);
+            assert_eq!(t["kind"], "Table", "{t}");
+            assert_eq!(t["rows"].as_array().map(Vec::len), Some(1), "{t}");
+            t["rows"][0].clone()
+        };
+        let metadata = table("");
+        assert_eq!(
+            metadata["object"],
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]})
+        );
+        let whole = table("&includeObject=Object");
+        assert_eq!(whole["object"], obj);
+        let none = table("&includeObject=None");
+        assert!(none.get("object").is_none(), "{none}");
+        // The cells do not depend on what the row carries.
+        assert_eq!(metadata["cells"], whole["cells"]);
+        assert_eq!(metadata["cells"], none["cells"]);
+        assert!(metadata["cells"].as_array().is_some_and(|c| !c.is_empty()));
+        // One object's Table is the same row.
+        let single = s.get_as(&sc.item("obj-t"), TABLE).expect(200);
+        assert_eq!(single["rows"][0], metadata);
+    });
+}

@@ -153,6 +153,11 @@ async fn list_all(api: &Api, path: &str, a: &GetArgs, accept: &str) -> Result<Va
     let mut merged: Option<Value> = None;
     loop {
         let mut extra = vec![("limit", "500")];
+        // A row's object is read only for the NAMESPACE and LABELS columns; without them
+        // the server need not send every object's metadata (managedFields and all).
+        if accept == ACCEPT_TABLE && !a.all_namespaces && !a.show_labels {
+            extra.push(("includeObject", "None"));
+        }
         if !cont.is_empty() {
             extra.push(("continue", cont.as_str()));
         }

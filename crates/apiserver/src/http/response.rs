@@ -74,9 +74,9 @@ pub fn object(
         Representation::Object => json_response(code, stored.bytes),
         Representation::Metadata => value_response(code, &partial_metadata(&stored.value())),
         Representation::Table => {
-            let obj = stored.value();
             let meta = json!({"resourceVersion": stored.rv.to_string()});
-            value_response(code, &table::table(kind, &[obj], meta, include, now, true))
+            let table = table::table(kind, [&stored.bytes[..]], meta, include, now, true);
+            json_response(code, table)
         }
     }
 }
@@ -135,11 +135,9 @@ pub fn list(
             )
         }
         Representation::Table => {
-            let objs: Vec<Value> = page.items.iter().map(|(_, s)| s.value()).collect();
-            value_response(
-                StatusCode::OK,
-                &table::table(kind, &objs, list_meta(&page), include, now, true),
-            )
+            let objs = page.items.iter().map(|(_, s)| &s.bytes[..]);
+            let table = table::table(kind, objs, list_meta(&page), include, now, true);
+            json_response(StatusCode::OK, table)
         }
     }
 }
@@ -162,21 +160,17 @@ pub fn watch_stream(
                 buf.put_slice(b"\",\"object\":");
                 match rep {
                     Representation::Table if t != "BOOKMARK" => {
-                        let obj: Value = serde_json::from_slice(&object).unwrap_or(Value::Null);
-                        let rv = obj
-                            .pointer("/metadata/resourceVersion")
-                            .cloned()
-                            .unwrap_or(json!(""));
+                        let rv = table::resource_version(&object).unwrap_or_default();
                         let tbl = table::table(
                             kind,
-                            &[obj],
+                            [&object[..]],
                             json!({"resourceVersion": rv}),
                             include,
                             clock.now(),
                             first_table,
                         );
                         first_table = false;
-                        buf.put_slice(&serde_json::to_vec(&tbl).unwrap_or_default());
+                        buf.put_slice(&tbl);
                     }
                     Representation::Metadata if t != "BOOKMARK" => {
                         let obj: Value = serde_json::from_slice(&object).unwrap_or(Value::Null);

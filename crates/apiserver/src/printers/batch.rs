@@ -1,6 +1,7 @@
 //! Printers of the batch/v1 kinds: Job (`printJob`: STATUS, COMPLETIONS, DURATION) and
 //! CronJob (`printCronJob`: SCHEDULE, TIMEZONE, SUSPEND, ACTIVE, LAST SCHEDULE).
 
+use super::At;
 use super::{
     cell, container_cells, format_label_selector, int_at, list_at, str_at, TableSpec, CONTAINERS,
     IMAGES,
@@ -56,7 +57,7 @@ pub fn job_status(obj: &Value) -> &'static str {
 /// COMPLETIONS: `succeeded/completions`, or for a work queue `succeeded/1 [of parallelism]`.
 pub fn job_completions(obj: &Value) -> String {
     let succeeded = int_at(obj, "/status/succeeded");
-    if let Some(c) = obj.pointer("/spec/completions").and_then(Value::as_i64) {
+    if let Some(c) = obj.at("/spec/completions").and_then(Value::as_i64) {
         return format!("{succeeded}/{c}");
     }
     let parallelism = int_at(obj, "/spec/parallelism");
@@ -70,7 +71,7 @@ pub fn job_completions(obj: &Value) -> String {
 /// DURATION: completion − start, or now − start while running; empty before the start.
 pub fn job_duration(obj: &Value, now: SystemTime) -> String {
     let parse = |ptr: &str| {
-        obj.pointer(ptr)
+        obj.at(ptr)
             .and_then(Value::as_str)
             .and_then(crate::clock::parse_rfc3339)
     };
@@ -91,7 +92,7 @@ pub fn job_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         super::age(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(obj.at("/spec/selector"))),
     ]
 }
 
@@ -138,11 +139,11 @@ pub fn cronjob_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         "/spec/jobTemplate/spec/template/spec/containers",
     ));
     let timezone = obj
-        .pointer("/spec/timeZone")
+        .at("/spec/timeZone")
         .and_then(Value::as_str)
         .unwrap_or("<none>");
     // `printBoolPtr`: the SUSPEND cell is a string.
-    let suspend = match obj.pointer("/spec/suspend").and_then(Value::as_bool) {
+    let suspend = match obj.at("/spec/suspend").and_then(Value::as_bool) {
         Some(true) => "True",
         Some(false) => "False",
         None => "<unset>",
@@ -162,7 +163,7 @@ pub fn cronjob_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         containers,
         images,
         cell(format_label_selector(
-            obj.pointer("/spec/jobTemplate/spec/selector"),
+            obj.at("/spec/jobTemplate/spec/selector"),
         )),
     ]
 }

@@ -1,6 +1,7 @@
 //! Printers of the core/v1 kinds besides Pod: Namespace, Service, Endpoints, ConfigMap,
 //! Secret, ServiceAccount, Node, PersistentVolume, PersistentVolumeClaim and Event.
 
+use super::At;
 use super::{cell, format_labels, int_at, is_set, list_at, map_len, quantity, str_at, TableSpec};
 use crate::table::{Column, AGE, NAME};
 use serde_json::{json, Value};
@@ -140,7 +141,7 @@ pub fn service_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         cell(external_ip(obj)),
         cell(service_ports(obj)),
         super::age(obj, now),
-        cell(format_labels(obj.pointer("/spec/selector"))),
+        cell(format_labels(obj.at("/spec/selector"))),
     ]
 }
 
@@ -262,7 +263,7 @@ pub const SECRET_COLUMNS: &[Column] = &[
 pub fn secret_row(obj: &Value, now: SystemTime) -> Vec<Value> {
     let keys: BTreeSet<&String> = ["/data", "/stringData"]
         .iter()
-        .filter_map(|p| obj.pointer(p).and_then(Value::as_object))
+        .filter_map(|p| obj.at(p).and_then(Value::as_object))
         .flat_map(|m| m.keys())
         .collect();
     vec![
@@ -339,7 +340,7 @@ pub fn node_status(obj: &Value) -> String {
         Some(c) if str_at(c, "/status") == "True" => "Ready",
         Some(_) => "NotReady",
     }];
-    if obj.pointer("/spec/unschedulable") == Some(&Value::Bool(true)) {
+    if obj.at("/spec/unschedulable") == Some(&Value::Bool(true)) {
         status.push("SchedulingDisabled");
     }
     status.join(",")
@@ -348,7 +349,7 @@ pub fn node_status(obj: &Value) -> String {
 /// ROLES: from `node-role.kubernetes.io/<role>` and `kubernetes.io/role=<role>` labels.
 pub fn node_roles(obj: &Value) -> String {
     let roles: BTreeSet<&str> = obj
-        .pointer("/metadata/labels")
+        .at("/metadata/labels")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
@@ -425,7 +426,7 @@ pub fn access_modes(modes: &[Value]) -> String {
 /// The storage class: the beta annotation when present, else `spec.storageClassName`.
 fn storage_class(obj: &Value) -> &str {
     match obj
-        .pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+        .at("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
         .and_then(Value::as_str)
     {
         Some(class) => class,
@@ -443,7 +444,7 @@ fn volume_phase(obj: &Value) -> &str {
 }
 
 fn or_unset(obj: &Value, ptr: &str) -> String {
-    match obj.pointer(ptr).and_then(Value::as_str) {
+    match obj.at(ptr).and_then(Value::as_str) {
         Some(s) => s.to_string(),
         None => "<unset>".into(),
     }
@@ -451,7 +452,7 @@ fn or_unset(obj: &Value, ptr: &str) -> String {
 
 /// A `storage` quantity in canonical form (`0` when absent).
 fn storage_quantity(obj: &Value, ptr: &str) -> String {
-    match obj.pointer(ptr).and_then(Value::as_str) {
+    match obj.at(ptr).and_then(Value::as_str) {
         Some(q) => quantity::canonical(q),
         None => "0".into(),
     }

@@ -38,19 +38,46 @@ pub const IMAGES: Column = Column::new(
 )
 .wide();
 
+/// `Value::pointer`, unescaping (`~1`, `~0`) only the tokens that need it: a Table of many
+/// objects walks thousands of paths, and `pointer` builds a new string for every token.
+pub(crate) trait At {
+    fn at(&self, ptr: &str) -> Option<&Value>;
+}
+
+impl At for Value {
+    fn at(&self, ptr: &str) -> Option<&Value> {
+        let mut v = self;
+        for token in ptr.strip_prefix('/')?.split('/') {
+            let unescaped;
+            let token = if token.contains('~') {
+                unescaped = token.replace("~1", "/").replace("~0", "~");
+                unescaped.as_str()
+            } else {
+                token
+            };
+            v = match v {
+                Value::Object(m) => m.get(token)?,
+                Value::Array(a) => a.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(v)
+    }
+}
+
 /// The string at a JSON pointer, or `""` (Go's zero value).
 pub(crate) fn str_at<'a>(obj: &'a Value, ptr: &str) -> &'a str {
-    obj.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+    obj.at(ptr).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The integer at a JSON pointer, or 0.
 pub(crate) fn int_at(obj: &Value, ptr: &str) -> i64 {
-    obj.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+    obj.at(ptr).and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// The array at a JSON pointer, or an empty slice.
 pub(crate) fn list_at<'a>(obj: &'a Value, ptr: &str) -> &'a [Value] {
-    obj.pointer(ptr)
+    obj.at(ptr)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
@@ -58,14 +85,14 @@ pub(crate) fn list_at<'a>(obj: &'a Value, ptr: &str) -> &'a [Value] {
 
 /// The number of entries of the map at a JSON pointer.
 pub(crate) fn map_len(obj: &Value, ptr: &str) -> usize {
-    obj.pointer(ptr)
+    obj.at(ptr)
         .and_then(Value::as_object)
         .map_or(0, serde_json::Map::len)
 }
 
 /// Whether a field is present and not null (a non-nil Go pointer).
 pub(crate) fn is_set(obj: &Value, ptr: &str) -> bool {
-    obj.pointer(ptr).is_some_and(|v| !v.is_null())
+    obj.at(ptr).is_some_and(|v| !v.is_null())
 }
 
 pub(crate) fn cell(s: impl Into<String>) -> Value {
@@ -158,6 +185,23 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn at_walks_a_pointer_like_value_pointer_does() {
+        let v = json!({"a": {"b/c": [1, {"d~e": 2}]}});
+        for p in [
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/0",
+            "/a/b~1c/1/d~0e",
+            "/a/x",
+            "/a/b~1c/9",
+            "",
+            "/",
+        ] {
+            assert_eq!(v.at(p), v.pointer(p).filter(|_| !p.is_empty()), "{p}");
+        }
+    }
+
+    #[test]
     fn format_labels_sorts_pairs_and_shows_none_when_empty() {
         assert_eq!(format_labels(None), "<none>");
         assert_eq!(format_labels(Some(&json!({}))), "<none>");
@@ -246,14 +290,16 @@ mod tests {
                          "status": {"phase": "Succeeded", "containerStatuses": [
                              {"name": "c", "ready": false, "restartCount": 0,
                               "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}});
+        let pod = serde_json::to_vec(&pod).unwrap();
         let t = crate::table::table(
             &crate::kinds::core::PODS,
-            &[pod],
+            [&pod[..]],
             json!({"resourceVersion": "7"}),
             crate::table::IncludeObject::None,
             now(),
             true,
         );
+        let t: Value = serde_json::from_slice(&t).unwrap();
         assert_eq!(t["columnDefinitions"].as_array().unwrap().len(), 9);
         assert_eq!(
             t["columnDefinitions"][5],
@@ -280,13 +326,17 @@ mod tests {
 
     #[test]
     fn a_running_pod_row_has_no_conditions() {
-        let pod = json!({"metadata": {"name": "p"}, "status": {"phase": "Running"}});
-        let r = crate::table::row(
+        let pod = br#"{"metadata": {"name": "p"}, "status": {"phase": "Running"}}"#;
+        let t = crate::table::table(
             &crate::kinds::core::PODS,
-            &pod,
+            [&pod[..]],
+            json!({}),
             crate::table::IncludeObject::Metadata,
             now(),
+            false,
         );
+        let t: Value = serde_json::from_slice(&t).unwrap();
+        let r = &t["rows"][0];
         assert!(r.get("conditions").is_none());
         assert_eq!(r["object"]["kind"], "PartialObjectMetadata");
     }

@@ -2,6 +2,7 @@
 //! EndpointSlice, storage.k8s.io StorageClass, apps/v1 ControllerRevision, and the
 //! events.k8s.io/v1 view of Event (printed as the core Event, like upstream's internal type).
 
+use super::At;
 use super::{cell, int_at, list_at, str_at, TableSpec};
 use crate::table::{Column, AGE, NAME};
 use serde_json::{json, Map, Value};
@@ -120,7 +121,7 @@ pub const STORAGECLASS_COLUMNS: &[Column] = &[
 ];
 
 fn annotation<'a>(obj: &'a Value, key: &str) -> &'a str {
-    obj.pointer("/metadata/annotations")
+    obj.at("/metadata/annotations")
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
         .unwrap_or("")

@@ -3,6 +3,7 @@
 //! reasons, Terminating), the wide IP / NODE / NOMINATED NODE / READINESS GATES columns, and
 //! the `Completed` row condition of finished pods.
 
+use super::At;
 use super::{cell, is_set, list_at, str_at, TableSpec};
 use crate::table::{Column, AGE, NAME};
 use serde_json::{json, Value};
@@ -127,7 +128,7 @@ fn readiness_gates(pod: &Value) -> String {
 
 /// A present (non-null) object field of a container state.
 fn state<'a>(status: &'a Value, ptr: &str) -> Option<&'a Value> {
-    status.pointer(ptr).filter(|v| v.is_object())
+    status.at(ptr).filter(|v| v.is_object())
 }
 
 /// `lastState.terminated.finishedAt` of a container status, if it restarted.

@@ -1,6 +1,7 @@
 //! Printers of the apps/v1 pod-template workloads: Deployment, ReplicaSet, StatefulSet and
 //! DaemonSet (`printDeployment`, `printReplicaSet`, `printStatefulSet`, `printDaemonSet`).
 
+use super::At;
 use super::{
     cell, container_cells, format_label_selector, format_labels, int_at, list_at, selector_string,
     TableSpec, CONTAINERS, IMAGES,
@@ -11,7 +12,7 @@ use std::time::SystemTime;
 
 /// `spec.replicas`, which defaulting always sets (to 1 when absent).
 fn desired_replicas(obj: &Value) -> i64 {
-    obj.pointer("/spec/replicas")
+    obj.at("/spec/replicas")
         .and_then(Value::as_i64)
         .unwrap_or(1)
 }
@@ -49,8 +50,7 @@ pub const DEPLOYMENT_COLUMNS: &[Column] = &[
 pub fn deployment_row(obj: &Value, now: SystemTime) -> Vec<Value> {
     let [containers, images] = template_containers(obj);
     // printDeployment uses the selector string as is: empty for an empty selector.
-    let selector =
-        selector_string(obj.pointer("/spec/selector")).unwrap_or_else(|_| "<invalid>".into());
+    let selector = selector_string(obj.at("/spec/selector")).unwrap_or_else(|_| "<invalid>".into());
     vec![
         super::name(obj),
         cell(format!(
@@ -109,7 +109,7 @@ pub fn replicaset_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         super::age(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(obj.at("/spec/selector"))),
     ]
 }
 
@@ -196,13 +196,11 @@ pub fn daemonset_row(obj: &Value, now: SystemTime) -> Vec<Value> {
         json!(int_at(obj, "/status/numberReady")),
         json!(int_at(obj, "/status/updatedNumberScheduled")),
         json!(int_at(obj, "/status/numberAvailable")),
-        cell(format_labels(
-            obj.pointer("/spec/template/spec/nodeSelector"),
-        )),
+        cell(format_labels(obj.at("/spec/template/spec/nodeSelector"))),
         super::age(obj, now),
         containers,
         images,
-        cell(format_label_selector(obj.pointer("/spec/selector"))),
+        cell(format_label_selector(obj.at("/spec/selector"))),
     ]
 }
 

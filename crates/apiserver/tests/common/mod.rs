@@ -105,11 +105,29 @@ impl Server {
     /// handler panicked) fails the test.
     #[track_caller]
     pub fn request(&self, method: &str, path: &str, ct: Option<&str>, body: &[u8]) -> Resp {
+        let headers: Vec<(&str, &str)> = ct.map(|ct| ("content-type", ct)).into_iter().collect();
+        self.request_with(method, path, &headers, body)
+    }
+
+    /// A GET with an `Accept` header (`as=Table`, `as=PartialObjectMetadata`, …).
+    #[track_caller]
+    pub fn get_as(&self, path: &str, accept: &str) -> Resp {
+        self.request_with("GET", path, &[("accept", accept)], b"")
+    }
+
+    #[track_caller]
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let mut b = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.url));
-        if let Some(ct) = ct {
-            b = b.header("content-type", ct);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
         }
         let req = b.body(body.to_vec()).expect("request");
         let mut resp = self
