@@ -97,6 +97,10 @@ enum Cmd {
         all_namespaces: bool,
         #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
         show_events: Option<bool>,
+        #[arg(short = 'f', long = "filename")]
+        filename: Vec<String>,
+        #[arg(short = 'R', long)]
+        recursive: bool,
     },
     /// Apply a configuration to a resource by file name or stdin.
     Apply {
@@ -361,6 +365,8 @@ async fn run(cli: Cli) -> Result<i32> {
             selector,
             all_namespaces,
             show_events,
+            filename,
+            recursive,
         } => {
             let mut ctx = connect(&cli.global, "describe").await?;
             let a = describe::DescribeArgs {
@@ -368,6 +374,8 @@ async fn run(cli: Cli) -> Result<i32> {
                 selector,
                 all_namespaces,
                 show_events,
+                files: filename,
+                recursive,
             };
             describe::run(&mut ctx, &a).await
         }

@@ -545,3 +545,58 @@ fn version_client_prints_the_client_version_without_a_server() {
     );
     assert!(!out.contains("Server Version"), "{out}");
 }
+
+const DESCRIBE_FILE_OBJECTS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-a\ndata:\n  k: v\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: robot\n";
+
+#[test]
+fn describe_f_describes_the_objects_manifests_name_like_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    let dir = server.dir.path().join("describe-f");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.yaml"), DESCRIBE_FILE_OBJECTS).unwrap();
+    std::fs::write(
+        dir.join("sub/b.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-b\n  namespace: kube-system\n",
+    )
+    .unwrap();
+    std::fs::write(
+        server.dir.path().join("missing.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gone\n",
+    )
+    .unwrap();
+    for file in ["describe-f/a.yaml", "describe-f/sub/b.yaml"] {
+        let out = run(server
+            .kubectl()
+            .arg("apply")
+            .arg("-f")
+            .arg(server.dir.path().join(file)));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    settle(&server);
+    for args in [
+        &["describe", "-f", "describe-f/a.yaml"][..],
+        &["describe", "-f", "describe-f"],
+        &["describe", "-R", "-f", "describe-f"],
+        &[
+            "describe",
+            "-f",
+            "describe-f/sub/b.yaml",
+            "--show-events=false",
+        ],
+        &["describe", "-f", "missing.yaml"],
+        &["describe", "-f", "no-such-file.yaml"],
+        &["-n", "other", "describe", "-f", "describe-f/sub/b.yaml"],
+    ] {
+        common::same_in(&server, Some(server.dir.path()), args);
+    }
+    // `-f -` reads the manifest from stdin.
+    let input = DESCRIBE_FILE_OBJECTS.as_bytes();
+    let want = testkit::run_with_input(server.kubectl().args(["describe", "-f", "-"]), input);
+    let got = testkit::run_with_input(lite(&server).args(["describe", "-f", "-"]), input);
+    assert_eq!(
+        (got.code, mask(&got.stdout), mask(&got.stderr)),
+        (want.code, mask(&want.stdout), mask(&want.stderr))
+    );
+}

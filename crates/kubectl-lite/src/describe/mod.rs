@@ -2,7 +2,8 @@
 //! what each describer needs (events by field selector, the controller's pods, ReplicaSets,
 //! EndpointSlices, quotas) and prints kubectl's text. The describers are pure functions of
 //! the object and its [`Related`] data, chosen from the [`DESCRIBERS`] table by group and
-//! kind; every other kind gets the generic describer.
+//! kind; every other kind gets the generic describer. `-f` describes the objects manifests
+//! name (loaded as `apply`/`delete -f` load them).
 
 mod common;
 mod node;
@@ -30,6 +31,10 @@ pub struct DescribeArgs {
     pub selector: Option<String>,
     pub all_namespaces: bool,
     pub show_events: Option<bool>,
+    /// `-f`: describe the objects these manifests name.
+    pub files: Vec<String>,
+    /// `-R`: walk `-f` directories recursively.
+    pub recursive: bool,
 }
 
 /// Pods of a controller by phase (`getPodStatusForController`).
@@ -231,7 +236,7 @@ struct Target {
 }
 
 pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
-    if a.args.is_empty() {
+    if a.args.is_empty() && a.files.is_empty() {
         return Err(anyhow!(
             "You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources."
         ));
@@ -241,7 +246,20 @@ pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
     let mut targets: Vec<Target> = Vec::new();
     let mut errors: Vec<anyhow::Error> = Vec::new();
     let mut not_found = false;
-    let pairs: Vec<(Resource, Option<String>)> = if a.args.iter().all(|x| x.contains('/')) {
+    // Objects named by manifests are not fetched first: their describer's GET reports a
+    // missing one, as kubectl's file visitor (without `Latest()`) does.
+    for (resource, namespace, name) in
+        crate::mutate::manifest_targets(ctx, &mut disc, &a.files, a.recursive).await?
+    {
+        targets.push(Target {
+            resource,
+            namespace,
+            name,
+        });
+    }
+    let pairs: Vec<(Resource, Option<String>)> = if a.args.is_empty() {
+        Vec::new()
+    } else if a.args.iter().all(|x| x.contains('/')) {
         let mut v = Vec::new();
         for x in &a.args {
             let (t, n) = x.split_once('/').unwrap_or((x, ""));
