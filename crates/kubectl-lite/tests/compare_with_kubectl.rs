@@ -546,6 +546,291 @@ fn version_client_prints_the_client_version_without_a_server() {
     assert!(!out.contains("Server Version"), "{out}");
 }
 
+/// Objects of the kinds with their own describers beyond the workloads: an Ingress routing
+/// to a served and to a missing Service, an HPA (no controller fills its status), two
+/// PodDisruptionBudgets, and RBAC roles and bindings.
+const DESCRIBE_POLICY: &str = r#"
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  labels:
+    tier: edge
+  annotations:
+    example.com/owner: team-a
+spec:
+  ingressClassName: nginx
+  defaultBackend:
+    service:
+      name: web
+      port:
+        name: http
+  tls:
+  - hosts: [shop.example.com, www.shop.example.com]
+    secretName: shop-tls
+  - hosts: [sni.example.com]
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+      - path: /api
+        pathType: Prefix
+        backend:
+          service:
+            name: api
+            port:
+              number: 8080
+  - http:
+      paths:
+      - path: /static
+        pathType: ImplementationSpecific
+        backend:
+          resource:
+            apiGroup: k8s.example.com
+            kind: StorageBucket
+            name: static
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: plain
+spec:
+  defaultBackend:
+    service:
+      name: web
+      port:
+        number: 80
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: web
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target:
+        type: Utilization
+        averageUtilization: 60
+  - type: Resource
+    resource:
+      name: memory
+      target:
+        type: AverageValue
+        averageValue: 500Mi
+  - type: Pods
+    pods:
+      metric:
+        name: packets-per-second
+      target:
+        type: AverageValue
+        averageValue: 1k
+  - type: Object
+    object:
+      metric:
+        name: requests-per-second
+      describedObject:
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        name: shop
+      target:
+        type: Value
+        value: 10k
+  - type: External
+    external:
+      metric:
+        name: queue_messages_ready
+      target:
+        type: AverageValue
+        averageValue: "30"
+  - type: ContainerResource
+    containerResource:
+      name: cpu
+      container: nginx
+      target:
+        type: Utilization
+        averageUtilization: 70
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 300
+      policies:
+      - type: Percent
+        value: 100
+        periodSeconds: 15
+    scaleUp:
+      selectPolicy: Min
+      policies:
+      - type: Pods
+        value: 4
+        periodSeconds: 60
+      - type: Percent
+        value: 100
+        periodSeconds: 15
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: bare
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: StatefulSet
+    name: db
+  maxReplicas: 3
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app: web
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: db
+spec:
+  maxUnavailable: 25%
+  selector:
+    matchExpressions:
+    - key: app
+      operator: In
+      values: [db, cache]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: pod-reader
+  labels:
+    team: a
+rules:
+- apiGroups: [""]
+  resources: [pods, pods/log]
+  verbs: [get, list]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [watch, get]
+- apiGroups: ["", apps]
+  resources: [configmaps, deployments/scale]
+  resourceNames: [web, db]
+  verbs: [get, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ops
+rules:
+- apiGroups: [apps, batch]
+  resources: [deployments, jobs]
+  verbs: ["*"]
+- nonResourceURLs: [/healthz, /metrics]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: read-pods
+subjects:
+- kind: ServiceAccount
+  name: robot
+  namespace: default
+- kind: User
+  name: jane
+  apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: Role
+  name: pod-reader
+  apiGroup: rbac.authorization.k8s.io
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ops-team
+subjects:
+- kind: Group
+  name: ops
+  apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: ClusterRole
+  name: ops
+  apiGroup: rbac.authorization.k8s.io
+"#;
+
+#[test]
+fn describe_of_ingress_hpa_pdb_and_rbac_matches_the_real_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    let out = run(server.kubectl().args([
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let manifest = server.dir.path().join("policy.yaml");
+    std::fs::write(&manifest, DESCRIBE_POLICY).unwrap();
+    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&manifest));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    settle(&server);
+    for args in [
+        &["describe", "ingress", "shop"][..],
+        &["describe", "ing"],
+        &["describe", "hpa", "web"],
+        &["describe", "hpa", "bare", "--show-events=false"],
+        &["describe", "pdb"],
+        &["describe", "role", "pod-reader"],
+        &["describe", "clusterrole", "ops"],
+        &["describe", "rolebinding", "read-pods"],
+        &["describe", "clusterrolebinding", "ops-team"],
+        &["describe", "roles,rolebindings"],
+    ] {
+        same(&server, args);
+    }
+    // The kinds are served and described (not merely failing alike).
+    for (kind, name, line) in [
+        ("ingress", "shop", "web:80 (10."),
+        ("hpa", "web", "resource cpu on pods"),
+        ("pdb", "db", "Max unavailable:"),
+        ("clusterrole", "ops", "[/metrics]"),
+        ("rolebinding", "read-pods", "ServiceAccount"),
+    ] {
+        let out = run(lite(&server).args(["describe", kind, name]));
+        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+        assert!(out.stdout.contains(line), "{kind}: {}", out.stdout);
+    }
+}
+
 const DESCRIBE_FILE_OBJECTS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-a\ndata:\n  k: v\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: robot\n";
 
 #[test]

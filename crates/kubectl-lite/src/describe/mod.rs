@@ -6,14 +6,18 @@
 //! name (loaded as `apply`/`delete -f` load them).
 
 mod common;
+mod ingress;
 mod node;
 mod pod;
+mod rbac;
+mod scaling;
 mod service;
 mod simple;
 mod storage;
 mod workloads;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use anyhow::{anyhow, Result};
@@ -46,6 +50,14 @@ pub struct PodCounts {
     pub failed: usize,
 }
 
+/// A Service an Ingress routes to: the Service (or why it could not be read) and its
+/// EndpointSlices.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub service: Result<Value, String>,
+    pub slices: Vec<Value>,
+}
+
 /// What a describer prints besides the object itself.
 #[derive(Clone, Debug)]
 pub struct Related {
@@ -60,6 +72,8 @@ pub struct Related {
     pub used_by: Vec<String>,
     pub node_pods: Vec<Value>,
     pub lease: Option<Value>,
+    /// An Ingress's backend Services by name.
+    pub backends: BTreeMap<String, Backend>,
 }
 
 impl Default for Related {
@@ -76,6 +90,7 @@ impl Default for Related {
             used_by: Vec::new(),
             node_pods: Vec::new(),
             lease: None,
+            backends: BTreeMap::new(),
         }
     }
 }
@@ -97,6 +112,8 @@ enum Need {
     UsedBy,
     /// Non-terminated pods on the node and its lease.
     NodePods,
+    /// The Services (and their EndpointSlices) an Ingress routes to.
+    IngressBackends,
 }
 
 struct Describer {
@@ -211,6 +228,48 @@ const DESCRIBERS: &[Describer] = &[
         kind: "CronJob",
         needs: &[Events],
         render: workloads::cron_job,
+    },
+    Describer {
+        group: "networking.k8s.io",
+        kind: "Ingress",
+        needs: &[IngressBackends, Events],
+        render: ingress::render,
+    },
+    Describer {
+        group: "autoscaling",
+        kind: "HorizontalPodAutoscaler",
+        needs: &[Events],
+        render: scaling::horizontal_pod_autoscaler,
+    },
+    Describer {
+        group: "policy",
+        kind: "PodDisruptionBudget",
+        needs: &[Events],
+        render: scaling::pod_disruption_budget,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "Role",
+        needs: &[],
+        render: rbac::role,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        needs: &[],
+        render: rbac::role,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "RoleBinding",
+        needs: &[],
+        render: rbac::binding,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "ClusterRoleBinding",
+        needs: &[],
+        render: rbac::binding,
     },
 ];
 
@@ -449,6 +508,28 @@ async fn search_events(
     list(ctx, &path, &q).await
 }
 
+/// The EndpointSlices of a Service (by the `kubernetes.io/service-name` label).
+async fn service_slices(ctx: &Ctx, ns: &str, service: &str) -> Result<Vec<Value>> {
+    let q = vec![(
+        "labelSelector".to_string(),
+        format!("kubernetes.io/service-name={service}"),
+    )];
+    list(
+        ctx,
+        &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
+        &q,
+    )
+    .await
+}
+
+/// An error as Go's `%v` prints it: a server error is its Status message.
+fn error_text(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<ServerError>() {
+        Some(se) => se.message.clone(),
+        None => e.to_string(),
+    }
+}
+
 async fn pods_of(ctx: &Ctx, obj: &Value, selector: &str) -> Result<Vec<Value>> {
     let ns = s(&obj["metadata"]["namespace"]);
     let mut q = vec![("limit".to_string(), "500".to_string())];
@@ -563,18 +644,33 @@ async fn describe_one(ctx: &Ctx, t: &Target, show_events: bool) -> Result<String
                 rel.new_rs = new.into_iter().collect();
             }
             EndpointSlices => {
-                let ns = s(&obj["metadata"]["namespace"]);
-                let q = vec![(
-                    "labelSelector".to_string(),
-                    format!("kubernetes.io/service-name={}", t.name),
-                )];
-                rel.slices = list(
-                    ctx,
-                    &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
-                    &q,
-                )
-                .await
-                .unwrap_or_default();
+                rel.slices = service_slices(ctx, &t.namespace, &t.name)
+                    .await
+                    .unwrap_or_default();
+            }
+            IngressBackends => {
+                for name in ingress::backend_services(&obj) {
+                    // kubectl lists the slices first and reports the first failure.
+                    let slices = service_slices(ctx, &t.namespace, &name).await;
+                    let service = ctx
+                        .api
+                        .get(&format!(
+                            "/api/v1/namespaces/{}/services/{name}",
+                            t.namespace
+                        ))
+                        .await;
+                    let backend = match (slices, service) {
+                        (Ok(slices), Ok(service)) => Backend {
+                            service: Ok(service),
+                            slices,
+                        },
+                        (Err(e), _) | (_, Err(e)) => Backend {
+                            service: Err(error_text(&e)),
+                            slices: Vec::new(),
+                        },
+                    };
+                    rel.backends.insert(name, backend);
+                }
             }
             Quotas => {
                 let q = vec![("limit".to_string(), "500".to_string())];
