@@ -885,3 +885,72 @@ fn describe_f_describes_the_objects_manifests_name_like_kubectl() {
         (want.code, mask(&want.stdout), mask(&want.stderr))
     );
 }
+
+#[test]
+fn complete_offers_the_commands_types_and_live_names_kubectl_offers() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    for args in [
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--replicas=2",
+        ][..],
+        &["create", "deployment", "worker", "--image=nginx"],
+        &["create", "configmap", "cm1"],
+        &["-n", "kube-system", "create", "configmap", "sys-cm"],
+    ] {
+        let out = run(server.kubectl().args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+    settle(&server);
+    let pods = run(lite(&server).args(["get", "pods", "-o", "name"])).stdout;
+    let first_pod = pods.lines().next().unwrap().trim_start_matches("pod/");
+    for args in [
+        &["__complete", "ge"][..],
+        &["__complete", "des"],
+        &["__complete", "rollout", ""],
+        &["__complete", "get", ""],
+        &["__complete", "get", "deploy"],
+        &["__complete", "describe", "pods,s"],
+        &["__complete", "get", "pods", ""],
+        &["__complete", "get", "pods", "web-"],
+        &["__complete", "get", "pods", first_pod, ""],
+        &["__complete", "delete", "deploy", "w"],
+        &["__complete", "describe", "deploy/"],
+        &["__complete", "label", "deploy/web", ""],
+        &["__complete", "annotate", "cm", ""],
+        &["__complete", "-n", "kube-system", "get", "cm", ""],
+        &["__complete", "get", "cm", "--namespace=kube-system", "s"],
+        &["__complete", "edit", "nosuchtype", ""],
+        &["__complete", "scale", ""],
+        &["__complete", "scale", "deployment", ""],
+        &["__complete", "rollout", "status", "deployment", "web", ""],
+        &["__complete", "rollout", "restart", "deployment/w"],
+        &["__completeNoDesc", "get", "deploy", ""],
+    ] {
+        same(&server, args);
+    }
+    // The bash script asks the binary: a TAB after `get pods ` offers the pod names.
+    let script = run(lite(&server).args(["completion", "bash"])).stdout;
+    let bin = env!("CARGO_BIN_EXE_kubectl-lite");
+    let probe = format!(
+        "{script}\nCOMP_WORDS=({bin} get deploy ''); COMP_CWORD=3\n__kubectl_lite_complete\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n"
+    );
+    let replies = run(std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&probe)
+        .envs(lite_env(&server)));
+    assert_eq!(replies.stdout, "web\nworker\n", "{}", replies.stderr);
+}
+
+/// The environment `lite()` gives kubectl-lite (kubeconfig, home, cache).
+fn lite_env(server: &KubeLite) -> Vec<(String, String)> {
+    let c = lite(server);
+    c.get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect()
+}
