@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{lite, mask, same, settle, start_server};
+use common::{apply_manifest, kubectl_ok, lite, mask, same, settle, start_server};
 use testkit::{run, KubeLite};
 
 #[test]
@@ -138,7 +138,7 @@ fn describe_output_matches_the_real_kubectl() {
     let Some(server) = start_server(&["--fast"]) else {
         return;
     };
-    for args in [
+    let setup: &[&[&str]] = &[
         &[
             "create",
             "deployment",
@@ -146,7 +146,7 @@ fn describe_output_matches_the_real_kubectl() {
             "--image=nginx",
             "--replicas=2",
             "--port=80",
-        ][..],
+        ],
         &["expose", "deployment", "web", "--port=80"],
         &["create", "configmap", "cm1", "--from-literal=a=b"],
         &["create", "job", "j1", "--image=busybox"],
@@ -165,14 +165,9 @@ fn describe_output_matches_the_real_kubectl() {
             "s1",
             "--from-literal=a=hello",
         ],
-    ] {
-        let out = run(server.kubectl().args(args));
-        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-    }
-    let manifest = server.dir.path().join("workloads.yaml");
-    std::fs::write(&manifest, DESCRIBE_WORKLOADS).unwrap();
-    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&manifest));
-    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    ];
+    kubectl_ok(&server, setup);
+    apply_manifest(&server, "workloads.yaml", DESCRIBE_WORKLOADS);
     settle(&server);
     for args in [
         &["describe", "deploy", "web"][..],
@@ -546,6 +541,15 @@ fn version_client_prints_the_client_version_without_a_server() {
     assert!(!out.contains("Server Version"), "{out}");
 }
 
+/// `create deployment web` with two replicas.
+const WEB_DEPLOYMENT: &[&str] = &[
+    "create",
+    "deployment",
+    "web",
+    "--image=nginx",
+    "--replicas=2",
+];
+
 /// Objects of the kinds with their own describers beyond the workloads: an Ingress routing
 /// to a served and to a missing Service, an HPA (no controller fills its status), two
 /// PodDisruptionBudgets, and RBAC roles and bindings.
@@ -790,18 +794,8 @@ fn describe_of_ingress_hpa_pdb_and_rbac_matches_the_real_kubectl() {
     let Some(server) = start_server(&["--fast"]) else {
         return;
     };
-    let out = run(server.kubectl().args([
-        "create",
-        "deployment",
-        "web",
-        "--image=nginx",
-        "--replicas=2",
-    ]));
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let manifest = server.dir.path().join("policy.yaml");
-    std::fs::write(&manifest, DESCRIBE_POLICY).unwrap();
-    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&manifest));
-    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    kubectl_ok(&server, &[WEB_DEPLOYMENT]);
+    apply_manifest(&server, "policy.yaml", DESCRIBE_POLICY);
     settle(&server);
     for args in [
         &["describe", "ingress", "shop"][..],
@@ -851,14 +845,10 @@ fn describe_f_describes_the_objects_manifests_name_like_kubectl() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gone\n",
     )
     .unwrap();
-    for file in ["describe-f/a.yaml", "describe-f/sub/b.yaml"] {
-        let out = run(server
-            .kubectl()
-            .arg("apply")
-            .arg("-f")
-            .arg(server.dir.path().join(file)));
-        assert_eq!(out.code, 0, "{}", out.stderr);
-    }
+    kubectl_ok(
+        &server,
+        &[&["apply", "-R", "-f", &dir.display().to_string()]],
+    );
     settle(&server);
     for args in [
         &["describe", "-f", "describe-f/a.yaml"][..],
@@ -891,21 +881,15 @@ fn complete_offers_the_commands_types_and_live_names_kubectl_offers() {
     let Some(server) = start_server(&["--fast"]) else {
         return;
     };
-    for args in [
+    kubectl_ok(
+        &server,
         &[
-            "create",
-            "deployment",
-            "web",
-            "--image=nginx",
-            "--replicas=2",
-        ][..],
-        &["create", "deployment", "worker", "--image=nginx"],
-        &["create", "configmap", "cm1"],
-        &["-n", "kube-system", "create", "configmap", "sys-cm"],
-    ] {
-        let out = run(server.kubectl().args(args));
-        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-    }
+            WEB_DEPLOYMENT,
+            &["create", "deployment", "worker", "--image=nginx"],
+            &["create", "configmap", "cm1"],
+            &["-n", "kube-system", "create", "configmap", "sys-cm"],
+        ],
+    );
     settle(&server);
     let pods = run(lite(&server).args(["get", "pods", "-o", "name"])).stdout;
     let first_pod = pods.lines().next().unwrap().trim_start_matches("pod/");

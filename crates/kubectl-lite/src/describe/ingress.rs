@@ -147,10 +147,7 @@ pub fn render(ing: &Value, rel: &Related) -> String {
         w!(w, 1, "*\t*\t{default_backend}\n");
     }
     common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 #[cfg(test)]

@@ -42,6 +42,21 @@ fn resource_target(w: &mut Writer, spec: &Value, status: &Value) {
     w!(w, 1, "(as a percentage of request):\t{cur} / {want}\n");
 }
 
+/// `(target average value):\tcurrent / target` or `(target value):\t...` (External and
+/// Object metrics).
+fn value_target(entry: &Value, target: &Value, average: bool) -> String {
+    let (label, field) = if average {
+        ("target average value", "averageValue")
+    } else {
+        ("target value", "value")
+    };
+    format!(
+        "({label}):\t{} / {}\n",
+        current(entry, field),
+        v(&target[field])
+    )
+}
+
 /// One entry of `spec.metrics`, with the status entry at the same index.
 fn metric(w: &mut Writer, m: &Value, status: Option<&Value>) {
     let null = Value::Null;
@@ -49,16 +64,9 @@ fn metric(w: &mut Writer, m: &Value, status: Option<&Value>) {
     match s(&m["type"]) {
         "External" => {
             let e = &m["external"];
-            let name = format!("{:?}", s(&e["metric"]["name"]));
-            if !e["target"]["averageValue"].is_null() {
-                let cur = current(of("external"), "averageValue");
-                let want = v(&e["target"]["averageValue"]);
-                w!(w, 1, "{name} (target average value):\t{cur} / {want}\n");
-            } else {
-                let cur = current(of("external"), "value");
-                let want = v(&e["target"]["value"]);
-                w!(w, 1, "{name} (target value):\t{cur} / {want}\n");
-            }
+            let average = !e["target"]["averageValue"].is_null();
+            let value = value_target(of("external"), &e["target"], average);
+            w!(w, 1, "{:?} {value}", s(&e["metric"]["name"]));
         }
         "Pods" => {
             let p = &m["pods"];
@@ -81,15 +89,8 @@ fn metric(w: &mut Writer, m: &Value, status: Option<&Value>) {
                 s(&o["describedObject"]["kind"]),
                 s(&o["describedObject"]["name"])
             );
-            if s(&o["target"]["type"]) == "AverageValue" {
-                let cur = current(of("object"), "averageValue");
-                let want = v(&o["target"]["averageValue"]);
-                w!(w, 0, "(target average value):\t{cur} / {want}\n");
-            } else {
-                let cur = current(of("object"), "value");
-                let want = v(&o["target"]["value"]);
-                w!(w, 0, "(target value):\t{cur} / {want}\n");
-            }
+            let average = s(&o["target"]["type"]) == "AverageValue";
+            w.write(0, &value_target(of("object"), &o["target"], average));
         }
         "Resource" => {
             let r = &m["resource"];
@@ -205,10 +206,7 @@ pub fn horizontal_pod_autoscaler(hpa: &Value, rel: &Related) -> String {
             );
         }
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 pub fn pod_disruption_budget(pdb: &Value, rel: &Related) -> String {
@@ -241,10 +239,7 @@ pub fn pod_disruption_budget(pdb: &Value, rel: &Related) -> String {
     w!(w, 2, "Current:\t{}\n", n(&status["currentHealthy"]));
     w!(w, 2, "Desired:\t{}\n", n(&status["desiredHealthy"]));
     w!(w, 2, "Total:\t{}\n", n(&status["expectedPods"]));
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 #[cfg(test)]
