@@ -2,7 +2,8 @@
 //! on every TAB. It prints one candidate a line (`name\tdescription` for commands), then
 //! `:<directive>`, and names the directive on stderr. Candidates are subcommands (from the
 //! clap tree), resource types (from discovery, as `api-resources -o name --verbs=get`) and
-//! live object names (a list call in the current or `-n` namespace).
+//! live object names (a list call in the current or `-n` namespace), and for `logs` and
+//! `exec` pod names and `TYPE/` of the kinds with pods.
 
 use anyhow::Result;
 use clap::Command;
@@ -203,11 +204,12 @@ fn directive_names(d: u32) -> String {
 /// `resourceTypeAndNameCompletionFunc`); nothing (and no file completion) elsewhere.
 async fn dynamic(line: &Line) -> (Vec<String>, u32) {
     let mut directive = NO_FILE_COMP;
+    let path: Vec<&str> = line.path.iter().map(String::as_str).collect();
+    let pods_first = matches!(path.as_slice(), ["logs" | "exec"]);
     let (allowed, repeat) = match allowed_types(&line.path) {
         Some((types, repeat)) => (Some(types), repeat),
-        None if line.path.len() == 1 && TYPE_AND_NAME.contains(&line.path[0].as_str()) => {
-            (None, true)
-        }
+        None if path.len() == 1 && TYPE_AND_NAME.contains(&path[0]) => (None, true),
+        None if pods_first && line.args.is_empty() => (None, false),
         None => return (Vec::new(), directive),
     };
     let global = Global {
@@ -222,6 +224,9 @@ async fn dynamic(line: &Line) -> (Vec<String>, u32) {
         return (Vec::new(), directive);
     };
     let (args, to_complete) = (&line.args, line.to_complete.as_str());
+    if pods_first {
+        return pod_or_type(&ctx, to_complete).await;
+    }
     let mut comps = Vec::new();
     if let Some(first) = args.first().filter(|a| !a.contains('/')) {
         if repeat || args.len() == 1 {
@@ -247,6 +252,44 @@ async fn dynamic(line: &Line) -> (Vec<String>, u32) {
             .map(|t| format!("{t}/"))
             .collect();
     }
+    (comps, directive)
+}
+
+/// The kinds whose objects have pods, offered as `TYPE/` by `logs` and `exec`.
+const RESOURCES_WITH_PODS: &[&str] = &[
+    "daemonsets",
+    "deployments",
+    "pods",
+    "jobs",
+    "replicasets",
+    "replicationcontrollers",
+    "services",
+    "statefulsets",
+];
+
+/// kubectl's `doPodResourceCompletion`: pod names and `TYPE/` of the kinds with pods
+/// (without a space after them when no pod matched), or names after `TYPE/`.
+async fn pod_or_type(ctx: &Ctx, to_complete: &str) -> (Vec<String>, u32) {
+    if let Some((ty, prefix)) = to_complete.split_once('/') {
+        let comps = names(ctx, ty, prefix)
+            .await
+            .into_iter()
+            .map(|n| format!("{ty}/{n}"))
+            .collect();
+        return (comps, NO_FILE_COMP);
+    }
+    let mut comps = names(ctx, "pod", to_complete).await;
+    let directive = if comps.is_empty() {
+        NO_FILE_COMP | NO_SPACE
+    } else {
+        NO_FILE_COMP
+    };
+    comps.extend(
+        RESOURCES_WITH_PODS
+            .iter()
+            .filter(|r| r.starts_with(to_complete))
+            .map(|r| format!("{r}/")),
+    );
     (comps, directive)
 }
 

@@ -915,6 +915,10 @@ fn complete_offers_the_commands_types_and_live_names_kubectl_offers() {
         &["__complete", "rollout", "status", "deployment", "web", ""],
         &["__complete", "rollout", "restart", "deployment/w"],
         &["__completeNoDesc", "get", "deploy", ""],
+        &["__complete", "logs", ""],
+        &["__complete", "exec", "web"],
+        &["__complete", "logs", "d"],
+        &["__complete", "exec", "deployments/w"],
     ] {
         same(&server, args);
     }
