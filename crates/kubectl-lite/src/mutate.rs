@@ -406,6 +406,7 @@ pub struct DeleteArgs {
 }
 
 pub async fn delete(ctx: &mut Ctx, a: &DeleteArgs) -> Result<i32> {
+    manifest::refuse_resource_args(&a.files, &a.args)?;
     let mut disc = Discovery::load(&ctx.api).await?;
     let mut items: Vec<(Resource, String, String)> = Vec::new(); // resource, ns, name
     if !a.files.is_empty() {

@@ -863,6 +863,8 @@ fn describe_f_describes_the_objects_manifests_name_like_kubectl() {
         &["describe", "-f", "missing.yaml"],
         &["describe", "-f", "no-such-file.yaml"],
         &["-n", "other", "describe", "-f", "describe-f/sub/b.yaml"],
+        &["describe", "-f", "describe-f/a.yaml", "cm", "cm-a"],
+        &["delete", "-f", "describe-f/a.yaml", "cm"],
     ] {
         common::same_in(&server, Some(server.dir.path()), args);
     }

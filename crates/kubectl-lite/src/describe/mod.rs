@@ -300,6 +300,7 @@ pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
             "You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources."
         ));
     }
+    crate::manifest::refuse_resource_args(&a.files, &a.args)?;
     let mut disc = Discovery::load(&ctx.api).await?;
     let ns = ctx.namespace.clone();
     let mut targets: Vec<Target> = Vec::new();
