@@ -51,6 +51,8 @@ pub struct Line {
     pub context: Option<String>,
     pub kubeconfig: Option<String>,
     pub server: Option<String>,
+    /// The long name of the flag whose value is being completed (`-n <TAB>`, `--namespace=k`).
+    pub flag: Option<String>,
 }
 
 /// Splits `words` (the last one is being completed) using the clap tree to know which
@@ -62,6 +64,15 @@ pub fn split(root: &Command, words: &[String]) -> Line {
     };
     line.to_complete = last.clone();
     let mut cmd = root;
+    let find = |cmd: &Command, long: Option<&str>, name: &str| {
+        cmd.get_arguments()
+            .chain(root.get_arguments())
+            .find(|a| match long {
+                Some(l) => a.get_long() == Some(l),
+                None => name.len() == 1 && a.get_short() == name.chars().next(),
+            })
+            .cloned()
+    };
     let mut it = words.iter();
     while let Some(w) = it.next() {
         if let Some(flag) = w.strip_prefix('-').filter(|f| !f.is_empty()) {
@@ -69,17 +80,17 @@ pub fn split(root: &Command, words: &[String]) -> Line {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (flag, None),
             };
-            let long = name.strip_prefix('-');
-            let arg = cmd
-                .get_arguments()
-                .chain(root.get_arguments())
-                .find(|a| match long {
-                    Some(l) => a.get_long() == Some(l),
-                    None => name.len() == 1 && a.get_short() == name.chars().next(),
-                });
+            let arg = find(cmd, name.strip_prefix('-'), name);
+            let arg = arg.as_ref();
             let takes_value = arg.is_some_and(|a| a.get_action().takes_values());
             let value = match (takes_value, inline) {
-                (true, None) => it.next().cloned(),
+                (true, None) => {
+                    let next = it.next().cloned();
+                    if next.is_none() {
+                        line.flag = arg.and_then(|a| a.get_long()).map(str::to_string);
+                    }
+                    next
+                }
                 (_, v) => v,
             };
             let slot = match arg.and_then(|a| a.get_long()) {
@@ -100,7 +111,62 @@ pub fn split(root: &Command, words: &[String]) -> Line {
             None => line.args.push(w.clone()),
         }
     }
+    if let Some((flag, value)) = last.strip_prefix("--").and_then(|f| f.split_once('=')) {
+        if let Some(long) = find(cmd, Some(flag), flag).and_then(|a| a.get_long().map(String::from))
+        {
+            line.flag = Some(long);
+            line.to_complete = value.to_string();
+        }
+    }
     line
+}
+
+/// kubectl's `-o` formats, in its order.
+const OUTPUT_FORMATS: &[&str] = &[
+    "json",
+    "yaml",
+    "kyaml",
+    "name",
+    "go-template",
+    "go-template-file",
+    "template",
+    "templatefile",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "custom-columns",
+    "custom-columns-file",
+    "wide",
+];
+
+/// Values of the flag being completed: namespaces for `-n`, formats for `-o`.
+async fn flag_values(line: &Line, flag: &str) -> Vec<String> {
+    let prefix = line.to_complete.as_str();
+    match flag {
+        "namespace" => match connect(line).await {
+            Some(ctx) => names(&ctx, "namespaces", prefix).await,
+            None => Vec::new(),
+        },
+        "output" => OUTPUT_FORMATS
+            .iter()
+            .filter(|f| f.starts_with(prefix))
+            .map(|f| f.to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The server, with the command line's global flags (None when unreachable: like kubectl,
+/// a completion that cannot reach the server offers nothing).
+async fn connect(line: &Line) -> Option<Ctx> {
+    let global = Global {
+        kubeconfig: line.kubeconfig.clone().map(Into::into),
+        context: line.context.clone(),
+        server: line.server.clone(),
+        namespace: line.namespace.clone(),
+        request_timeout: None,
+    };
+    crate::connect(&global, "__complete").await.ok()
 }
 
 /// The subcommand at `path`.
@@ -132,7 +198,9 @@ fn subcommands(cmd: &Command, is_root: bool, prefix: &str) -> Vec<String> {
 pub async fn run(root: &Command, words: &[String], descriptions: bool) -> Result<i32> {
     let line = split(root, words);
     let cmd = command_at(root, &line.path);
-    let (comps, directive) = if cmd.has_subcommands() && line.args.is_empty() {
+    let (comps, directive) = if let Some(flag) = &line.flag {
+        (flag_values(&line, flag).await, NO_FILE_COMP)
+    } else if cmd.has_subcommands() && line.args.is_empty() {
         (
             subcommands(cmd, line.path.is_empty(), &line.to_complete),
             NO_FILE_COMP,
@@ -212,15 +280,7 @@ async fn dynamic(line: &Line) -> (Vec<String>, u32) {
         None if pods_first && line.args.is_empty() => (None, false),
         None => return (Vec::new(), directive),
     };
-    let global = Global {
-        kubeconfig: line.kubeconfig.clone().map(Into::into),
-        context: line.context.clone(),
-        server: line.server.clone(),
-        namespace: line.namespace.clone(),
-        request_timeout: None,
-    };
-    // Like kubectl, a completion that cannot reach the server offers nothing.
-    let Ok(ctx) = crate::connect(&global, "__complete").await else {
+    let Some(ctx) = connect(line).await else {
         return (Vec::new(), directive);
     };
     let (args, to_complete) = (&line.args, line.to_complete.as_str());
@@ -317,25 +377,41 @@ async fn types(ctx: &Ctx, allowed: Option<&[&str]>, to_complete: &str) -> Vec<St
         .collect()
 }
 
-/// Names of the objects of type `ty` (in the namespace) starting with `prefix`.
-async fn names(ctx: &Ctx, ty: &str, prefix: &str) -> Vec<String> {
+/// Names of the objects of `types` (`pods`, `pods,svc`, a category such as `all`; in the
+/// namespace) starting with `prefix`, as `kubectl get TYPES -o go-template` lists them.
+async fn names(ctx: &Ctx, types: &str, prefix: &str) -> Vec<String> {
     let Ok(mut disc) = Discovery::load(&ctx.api).await else {
         return Vec::new();
     };
-    let Ok(r) = disc.resolve(&ctx.api, ty).await else {
-        return Vec::new();
-    };
-    let Ok(list) = ctx.api.get(&r.collection(Some(&ctx.namespace))).await else {
-        return Vec::new();
-    };
-    list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["metadata"]["name"].as_str())
-        .filter(|n| n.starts_with(prefix))
-        .map(str::to_string)
-        .collect()
+    let mut resources = Vec::new();
+    for ty in types.split(',').filter(|t| !t.is_empty()) {
+        match disc.find(ty).cloned() {
+            Some(r) => resources.push(r),
+            None => match disc.category(ty) {
+                cat if !cat.is_empty() => resources.extend(cat),
+                _ => match disc.resolve(&ctx.api, ty).await {
+                    Ok(r) => resources.push(r),
+                    // kubectl's get fails as a whole: no names at all.
+                    Err(_) => return Vec::new(),
+                },
+            },
+        }
+    }
+    let mut out = Vec::new();
+    for r in resources {
+        let Ok(list) = ctx.api.get(&r.collection(Some(&ctx.namespace))).await else {
+            return Vec::new();
+        };
+        let found = list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["metadata"]["name"].as_str())
+            .filter(|n| n.starts_with(prefix))
+            .map(str::to_string);
+        out.extend(found);
+    }
+    out
 }
 
 /// `completion bash`: a bash script whose completion function asks
