@@ -2,6 +2,7 @@
 //! (server-side tables, `-o json|yaml|name`, apply/delete/scale messages).
 
 mod client;
+mod complete;
 mod config;
 mod describe;
 mod discovery;
@@ -97,6 +98,10 @@ enum Cmd {
         all_namespaces: bool,
         #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
         show_events: Option<bool>,
+        #[arg(short = 'f', long = "filename")]
+        filename: Vec<String>,
+        #[arg(short = 'R', long)]
+        recursive: bool,
     },
     /// Apply a configuration to a resource by file name or stdin.
     Apply {
@@ -152,7 +157,8 @@ enum Cmd {
     /// Set a new size for a deployment, replica set, replication controller, or stateful set.
     Scale {
         args: Vec<String>,
-        #[arg(long)]
+        // kubectl's usage text, which `__complete` prints (a doc comment loses the period).
+        #[arg(long, help = "The new desired number of replicas. Required.")]
         replicas: i64,
     },
     /// Set specific features on objects.
@@ -361,6 +367,8 @@ async fn run(cli: Cli) -> Result<i32> {
             selector,
             all_namespaces,
             show_events,
+            filename,
+            recursive,
         } => {
             let mut ctx = connect(&cli.global, "describe").await?;
             let a = describe::DescribeArgs {
@@ -368,6 +376,8 @@ async fn run(cli: Cli) -> Result<i32> {
                 selector,
                 all_namespaces,
                 show_events,
+                files: filename,
+                recursive,
             };
             describe::run(&mut ctx, &a).await
         }
@@ -583,8 +593,9 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// `completion SHELL`: clap_complete's script for kubectl-lite's own command tree, with
-/// kubectl's usage errors.
+/// `completion SHELL`: for bash a script that asks `kubectl-lite __complete` (live types and
+/// names, as kubectl's cobra script does); for the other shells clap_complete's static script
+/// of kubectl-lite's command tree; kubectl's usage errors.
 fn completion_script(args: &[String]) -> Result<String> {
     use clap::CommandFactory;
     use clap_complete::Shell;
@@ -606,6 +617,9 @@ fn completion_script(args: &[String]) -> Result<String> {
         "powershell" => Shell::PowerShell,
         other => return Err(usage(format!("Unsupported shell type {other:?}."))),
     };
+    if shell == Shell::Bash {
+        return Ok(complete::bash_script("kubectl-lite"));
+    }
     let mut out: Vec<u8> = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "kubectl-lite", &mut out);
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -737,6 +751,13 @@ fn unknown_flag_message(arg: &str, args: &[String]) -> String {
 }
 
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let hidden = argv.get(1).map(String::as_str);
+    if let Some(mode @ ("__complete" | "__completeNoDesc")) = hidden {
+        use clap::CommandFactory;
+        let descriptions = mode == "__complete";
+        return block_on(complete::run(&Cli::command(), &argv[2..], descriptions));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -751,6 +772,11 @@ fn main() -> ExitCode {
             e.exit()
         }
     };
+    block_on(run(cli))
+}
+
+/// Runs a command on a current-thread runtime; an error is printed as kubectl prints it.
+fn block_on(command: impl std::future::Future<Output = Result<i32>>) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -761,7 +787,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = match rt.block_on(run(cli)) {
+    let code = match rt.block_on(command) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             mutate::print_error(&e);
@@ -778,12 +804,16 @@ mod tests {
     use super::{record_cause_from, unknown_flag_message};
 
     #[test]
-    fn completion_scripts_name_the_binary_and_errors_follow_kubectl() {
-        for shell in ["bash", "zsh", "fish", "powershell"] {
+    fn completion_scripts_name_the_binary_bash_asks_the_binary_and_errors_follow_kubectl() {
+        for shell in ["zsh", "fish", "powershell"] {
             let script = super::completion_script(&[shell.to_string()]).unwrap();
             assert!(script.contains("kubectl-lite"), "{shell}");
             assert!(script.contains("describe"), "{shell}");
         }
+        // bash asks the binary, which knows live resource types and names.
+        let bash = super::completion_script(&["bash".to_string()]).unwrap();
+        assert!(bash.contains("__complete"), "{bash}");
+        assert!(bash.contains("complete -o noquote -F __kubectl_lite_complete kubectl-lite"));
         let err = |args: &[&str]| {
             let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
             super::completion_script(&args).unwrap_err().to_string()

@@ -54,6 +54,16 @@ fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// kubectl's refusal of `-f` together with `TYPE [NAME]` arguments (its resource builder's).
+pub fn refuse_resource_args(files: &[String], args: &[String]) -> Result<()> {
+    if files.is_empty() || args.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well"
+    ))
+}
+
 /// Reads every object of the given `-f` arguments.
 pub fn load(paths: &[String], recursive: bool) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();

@@ -4,7 +4,7 @@ use anyhow::{anyhow, Result};
 use serde_json::{json, Value};
 
 use crate::config::{self, Flags};
-use crate::discovery::Discovery;
+use crate::discovery::{Discovery, Resource};
 use crate::table::tabwrite;
 use crate::{goyaml, Ctx};
 
@@ -22,6 +22,25 @@ pub async fn version(ctx: &Ctx) -> Result<i32> {
     Ok(0)
 }
 
+/// The rows of `api-resources`: each resource once (its preferred version), optionally only
+/// the (non-)namespaced ones or those supporting `verb`, sorted by group then name.
+pub fn served_resources<'a>(
+    disc: &'a Discovery,
+    namespaced: Option<bool>,
+    verb: Option<&str>,
+) -> Vec<&'a Resource> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows: Vec<&Resource> = disc
+        .resources
+        .iter()
+        .filter(|r| seen.insert((r.group.clone(), r.resource.clone())))
+        .filter(|r| namespaced.is_none_or(|n| n == r.namespaced))
+        .filter(|r| verb.is_none_or(|v| r.verbs.iter().any(|x| x == v)))
+        .collect();
+    rows.sort_by(|a, b| a.group.cmp(&b.group).then(a.resource.cmp(&b.resource)));
+    rows
+}
+
 pub async fn api_resources(
     ctx: &Ctx,
     namespaced: Option<bool>,
@@ -29,14 +48,7 @@ pub async fn api_resources(
     output: Option<&str>,
 ) -> Result<i32> {
     let disc = Discovery::fetch(&ctx.api).await?;
-    let mut seen = std::collections::BTreeSet::new();
-    let mut rows: Vec<_> = disc
-        .resources
-        .iter()
-        .filter(|r| seen.insert((r.group.clone(), r.resource.clone())))
-        .filter(|r| namespaced.is_none_or(|n| n == r.namespaced))
-        .collect();
-    rows.sort_by(|a, b| a.group.cmp(&b.group).then(a.resource.cmp(&b.resource)));
+    let rows = served_resources(&disc, namespaced, None);
     if output == Some("name") {
         for r in rows {
             println!("{}", r.qualified());

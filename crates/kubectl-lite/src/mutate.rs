@@ -372,6 +372,27 @@ pub async fn targets(
     Ok(out)
 }
 
+/// The (resource, namespace, name) of every object in the `-f` manifests (`delete -f`,
+/// `describe -f`): namespaced objects in their own namespace, else the current one.
+pub async fn manifest_targets(
+    ctx: &Ctx,
+    disc: &mut Discovery,
+    files: &[String],
+    recursive: bool,
+) -> Result<Vec<(Resource, String, String)>> {
+    let mut out = Vec::new();
+    for m in manifest::load(files, recursive)? {
+        let res = resource_for(ctx, disc, &m.object).await?;
+        let ns = namespace_for(ctx, &res, &m)?.unwrap_or_default();
+        let name = m.object["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        out.push((res, ns, name));
+    }
+    Ok(out)
+}
+
 /// Options of `delete`.
 pub struct DeleteArgs {
     pub args: Vec<String>,
@@ -385,18 +406,11 @@ pub struct DeleteArgs {
 }
 
 pub async fn delete(ctx: &mut Ctx, a: &DeleteArgs) -> Result<i32> {
+    manifest::refuse_resource_args(&a.files, &a.args)?;
     let mut disc = Discovery::load(&ctx.api).await?;
     let mut items: Vec<(Resource, String, String)> = Vec::new(); // resource, ns, name
     if !a.files.is_empty() {
-        for m in manifest::load(&a.files, a.recursive)? {
-            let res = resource_for(ctx, &mut disc, &m.object).await?;
-            let ns = namespace_for(ctx, &res, &m)?.unwrap_or_default();
-            let name = m.object["metadata"]["name"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            items.push((res, ns, name));
-        }
+        items = manifest_targets(ctx, &mut disc, &a.files, a.recursive).await?;
     } else if a.all && a.selector.is_some() {
         return Err(anyhow!(
             "setting 'all' parameter but found a non empty selector. "

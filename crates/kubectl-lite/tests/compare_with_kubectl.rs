@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{lite, mask, same, settle, start_server};
+use common::{apply_manifest, kubectl_ok, lite, mask, same, settle, start_server};
 use testkit::{run, KubeLite};
 
 #[test]
@@ -138,7 +138,7 @@ fn describe_output_matches_the_real_kubectl() {
     let Some(server) = start_server(&["--fast"]) else {
         return;
     };
-    for args in [
+    let setup: &[&[&str]] = &[
         &[
             "create",
             "deployment",
@@ -146,7 +146,7 @@ fn describe_output_matches_the_real_kubectl() {
             "--image=nginx",
             "--replicas=2",
             "--port=80",
-        ][..],
+        ],
         &["expose", "deployment", "web", "--port=80"],
         &["create", "configmap", "cm1", "--from-literal=a=b"],
         &["create", "job", "j1", "--image=busybox"],
@@ -165,14 +165,9 @@ fn describe_output_matches_the_real_kubectl() {
             "s1",
             "--from-literal=a=hello",
         ],
-    ] {
-        let out = run(server.kubectl().args(args));
-        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-    }
-    let manifest = server.dir.path().join("workloads.yaml");
-    std::fs::write(&manifest, DESCRIBE_WORKLOADS).unwrap();
-    let applied = run(server.kubectl().arg("apply").arg("-f").arg(&manifest));
-    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    ];
+    kubectl_ok(&server, setup);
+    apply_manifest(&server, "workloads.yaml", DESCRIBE_WORKLOADS);
     settle(&server);
     for args in [
         &["describe", "deploy", "web"][..],
@@ -544,4 +539,414 @@ fn version_client_prints_the_client_version_without_a_server() {
         "{out}"
     );
     assert!(!out.contains("Server Version"), "{out}");
+}
+
+/// `create deployment web` with two replicas.
+const WEB_DEPLOYMENT: &[&str] = &[
+    "create",
+    "deployment",
+    "web",
+    "--image=nginx",
+    "--replicas=2",
+];
+
+/// Objects of the kinds with their own describers beyond the workloads: an Ingress routing
+/// to a served and to a missing Service, an HPA (no controller fills its status), two
+/// PodDisruptionBudgets, and RBAC roles and bindings.
+const DESCRIBE_POLICY: &str = r#"
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  labels:
+    tier: edge
+  annotations:
+    example.com/owner: team-a
+spec:
+  ingressClassName: nginx
+  defaultBackend:
+    service:
+      name: web
+      port:
+        name: http
+  tls:
+  - hosts: [shop.example.com, www.shop.example.com]
+    secretName: shop-tls
+  - hosts: [sni.example.com]
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+      - path: /api
+        pathType: Prefix
+        backend:
+          service:
+            name: api
+            port:
+              number: 8080
+  - http:
+      paths:
+      - path: /static
+        pathType: ImplementationSpecific
+        backend:
+          resource:
+            apiGroup: k8s.example.com
+            kind: StorageBucket
+            name: static
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: plain
+spec:
+  defaultBackend:
+    service:
+      name: web
+      port:
+        number: 80
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: web
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target:
+        type: Utilization
+        averageUtilization: 60
+  - type: Resource
+    resource:
+      name: memory
+      target:
+        type: AverageValue
+        averageValue: 500Mi
+  - type: Pods
+    pods:
+      metric:
+        name: packets-per-second
+      target:
+        type: AverageValue
+        averageValue: 1k
+  - type: Object
+    object:
+      metric:
+        name: requests-per-second
+      describedObject:
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        name: shop
+      target:
+        type: Value
+        value: 10k
+  - type: External
+    external:
+      metric:
+        name: queue_messages_ready
+      target:
+        type: AverageValue
+        averageValue: "30"
+  - type: ContainerResource
+    containerResource:
+      name: cpu
+      container: nginx
+      target:
+        type: Utilization
+        averageUtilization: 70
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 300
+      policies:
+      - type: Percent
+        value: 100
+        periodSeconds: 15
+    scaleUp:
+      selectPolicy: Min
+      policies:
+      - type: Pods
+        value: 4
+        periodSeconds: 60
+      - type: Percent
+        value: 100
+        periodSeconds: 15
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: bare
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: StatefulSet
+    name: db
+  maxReplicas: 3
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app: web
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: db
+spec:
+  maxUnavailable: 25%
+  selector:
+    matchExpressions:
+    - key: app
+      operator: In
+      values: [db, cache]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: pod-reader
+  labels:
+    team: a
+rules:
+- apiGroups: [""]
+  resources: [pods, pods/log]
+  verbs: [get, list]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [watch, get]
+- apiGroups: ["", apps]
+  resources: [configmaps, deployments/scale]
+  resourceNames: [web, db]
+  verbs: [get, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ops
+rules:
+- apiGroups: [apps, batch]
+  resources: [deployments, jobs]
+  verbs: ["*"]
+- nonResourceURLs: [/healthz, /metrics]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: read-pods
+subjects:
+- kind: ServiceAccount
+  name: robot
+  namespace: default
+- kind: User
+  name: jane
+  apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: Role
+  name: pod-reader
+  apiGroup: rbac.authorization.k8s.io
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ops-team
+subjects:
+- kind: Group
+  name: ops
+  apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: ClusterRole
+  name: ops
+  apiGroup: rbac.authorization.k8s.io
+"#;
+
+#[test]
+fn describe_of_ingress_hpa_pdb_and_rbac_matches_the_real_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    kubectl_ok(&server, &[WEB_DEPLOYMENT]);
+    apply_manifest(&server, "policy.yaml", DESCRIBE_POLICY);
+    settle(&server);
+    for args in [
+        &["describe", "ingress", "shop"][..],
+        &["describe", "ing"],
+        &["describe", "hpa", "web"],
+        &["describe", "hpa", "bare", "--show-events=false"],
+        &["describe", "pdb"],
+        &["describe", "role", "pod-reader"],
+        &["describe", "clusterrole", "ops"],
+        &["describe", "rolebinding", "read-pods"],
+        &["describe", "clusterrolebinding", "ops-team"],
+        &["describe", "roles,rolebindings"],
+    ] {
+        same(&server, args);
+    }
+    // The kinds are served and described (not merely failing alike).
+    for (kind, name, line) in [
+        ("ingress", "shop", "web:80 (10."),
+        ("hpa", "web", "resource cpu on pods"),
+        ("pdb", "db", "Max unavailable:"),
+        ("clusterrole", "ops", "[/metrics]"),
+        ("rolebinding", "read-pods", "ServiceAccount"),
+    ] {
+        let out = run(lite(&server).args(["describe", kind, name]));
+        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+        assert!(out.stdout.contains(line), "{kind}: {}", out.stdout);
+    }
+}
+
+const DESCRIBE_FILE_OBJECTS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-a\ndata:\n  k: v\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: robot\n";
+
+#[test]
+fn describe_f_describes_the_objects_manifests_name_like_kubectl() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    let dir = server.dir.path().join("describe-f");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.yaml"), DESCRIBE_FILE_OBJECTS).unwrap();
+    std::fs::write(
+        dir.join("sub/b.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-b\n  namespace: kube-system\n",
+    )
+    .unwrap();
+    std::fs::write(
+        server.dir.path().join("missing.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gone\n",
+    )
+    .unwrap();
+    kubectl_ok(
+        &server,
+        &[&["apply", "-R", "-f", &dir.display().to_string()]],
+    );
+    settle(&server);
+    for args in [
+        &["describe", "-f", "describe-f/a.yaml"][..],
+        &["describe", "-f", "describe-f"],
+        &["describe", "-R", "-f", "describe-f"],
+        &[
+            "describe",
+            "-f",
+            "describe-f/sub/b.yaml",
+            "--show-events=false",
+        ],
+        &["describe", "-f", "missing.yaml"],
+        &["describe", "-f", "no-such-file.yaml"],
+        &["-n", "other", "describe", "-f", "describe-f/sub/b.yaml"],
+        &["describe", "-f", "describe-f/a.yaml", "cm", "cm-a"],
+        &["delete", "-f", "describe-f/a.yaml", "cm"],
+    ] {
+        common::same_in(&server, Some(server.dir.path()), args);
+    }
+    // `-f -` reads the manifest from stdin.
+    let input = DESCRIBE_FILE_OBJECTS.as_bytes();
+    let want = testkit::run_with_input(server.kubectl().args(["describe", "-f", "-"]), input);
+    let got = testkit::run_with_input(lite(&server).args(["describe", "-f", "-"]), input);
+    assert_eq!(
+        (got.code, mask(&got.stdout), mask(&got.stderr)),
+        (want.code, mask(&want.stdout), mask(&want.stderr))
+    );
+}
+
+#[test]
+fn complete_offers_the_commands_types_and_live_names_kubectl_offers() {
+    let Some(server) = start_server(&["--fast"]) else {
+        return;
+    };
+    kubectl_ok(
+        &server,
+        &[
+            WEB_DEPLOYMENT,
+            &["create", "deployment", "worker", "--image=nginx"],
+            &["create", "configmap", "cm1"],
+            &["-n", "kube-system", "create", "configmap", "sys-cm"],
+        ],
+    );
+    settle(&server);
+    let pods = run(lite(&server).args(["get", "pods", "-o", "name"])).stdout;
+    let first_pod = pods.lines().next().unwrap().trim_start_matches("pod/");
+    for args in [
+        &["__complete", "ge"][..],
+        &["__complete", "des"],
+        &["__complete", "rollout", ""],
+        &["__complete", "get", ""],
+        &["__complete", "get", "deploy"],
+        &["__complete", "describe", "pods,s"],
+        &["__complete", "get", "pods", ""],
+        &["__complete", "get", "pods", "web-"],
+        &["__complete", "get", "pods", first_pod, ""],
+        &["__complete", "delete", "deploy", "w"],
+        &["__complete", "describe", "deploy/"],
+        &["__complete", "label", "deploy/web", ""],
+        &["__complete", "annotate", "cm", ""],
+        &["__complete", "-n", "kube-system", "get", "cm", ""],
+        &["__complete", "get", "cm", "--namespace=kube-system", "s"],
+        &["__complete", "edit", "nosuchtype", ""],
+        &["__complete", "scale", ""],
+        &["__complete", "scale", "deployment", ""],
+        &["__complete", "rollout", "status", "deployment", "web", ""],
+        &["__complete", "rollout", "restart", "deployment/w"],
+        &["__completeNoDesc", "get", "deploy", ""],
+        &["__complete", "logs", ""],
+        &["__complete", "get", "pods", "-n", ""],
+        &["__complete", "-n", "kube"],
+        &["__complete", "get", "--namespace=kube-"],
+        &["__complete", "get", "pods", "-o", ""],
+        &["__complete", "get", "all", ""],
+        &["__complete", "describe", "deploy,cm", ""],
+        &["__complete", "exec", "web"],
+        &["__complete", "logs", "d"],
+        &["__complete", "exec", "deployments/w"],
+    ] {
+        same(&server, args);
+    }
+    // The bash script asks the binary: a TAB after `get pods ` offers the pod names.
+    let script = run(lite(&server).args(["completion", "bash"])).stdout;
+    let bin = env!("CARGO_BIN_EXE_kubectl-lite");
+    let probe = format!(
+        "{script}\nCOMP_WORDS=({bin} get deploy ''); COMP_CWORD=3\n__kubectl_lite_complete\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n"
+    );
+    let replies = run(std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&probe)
+        .envs(lite_env(&server)));
+    assert_eq!(replies.stdout, "web\nworker\n", "{}", replies.stderr);
+}
+
+/// The environment `lite()` gives kubectl-lite (kubeconfig, home, cache).
+fn lite_env(server: &KubeLite) -> Vec<(String, String)> {
+    let c = lite(server);
+    c.get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect()
 }

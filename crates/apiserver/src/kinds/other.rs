@@ -1,6 +1,8 @@
 //! Kinds of the smaller groups: coordination.k8s.io leases, discovery.k8s.io endpointslices,
-//! storage.k8s.io storageclasses, and events.k8s.io/v1 events (a second view of the core
-//! events store, converted field by field).
+//! storage.k8s.io storageclasses, events.k8s.io/v1 events (a second view of the core
+//! events store, converted field by field), and the stored-only kinds no controller here acts
+//! on (Ingress, HorizontalPodAutoscaler, PodDisruptionBudget, RBAC roles and bindings), served
+//! so clients can create, list and describe them.
 
 use super::util::obj_mut;
 use super::{decodes_as, Generation, Kind, View};
@@ -58,7 +60,89 @@ static EVENTS_VIEW: View = View {
     from_storage: event_from_core,
 };
 
-pub static KINDS: &[&Kind] = &[&LEASES, &ENDPOINTSLICES, &STORAGECLASSES, &EVENTS_V1];
+pub static INGRESSES: Kind = Kind {
+    group: "networking.k8s.io",
+    kind: "Ingress",
+    plural: "ingresses",
+    singular: "ingress",
+    short_names: &["ing"],
+    decode_check: decodes_as::<k8s_openapi::api::networking::v1::Ingress>,
+    ..Kind::DEFAULT
+};
+
+pub static HORIZONTALPODAUTOSCALERS: Kind = Kind {
+    group: "autoscaling",
+    version: "v2",
+    kind: "HorizontalPodAutoscaler",
+    plural: "horizontalpodautoscalers",
+    singular: "horizontalpodautoscaler",
+    short_names: &["hpa"],
+    categories: &["all"],
+    decode_check: decodes_as::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
+    ..Kind::DEFAULT
+};
+
+pub static PODDISRUPTIONBUDGETS: Kind = Kind {
+    group: "policy",
+    kind: "PodDisruptionBudget",
+    plural: "poddisruptionbudgets",
+    singular: "poddisruptionbudget",
+    short_names: &["pdb"],
+    decode_check: decodes_as::<k8s_openapi::api::policy::v1::PodDisruptionBudget>,
+    ..Kind::DEFAULT
+};
+
+pub static ROLES: Kind = Kind {
+    group: "rbac.authorization.k8s.io",
+    kind: "Role",
+    plural: "roles",
+    singular: "role",
+    decode_check: decodes_as::<k8s_openapi::api::rbac::v1::Role>,
+    ..Kind::DEFAULT
+};
+
+pub static CLUSTERROLES: Kind = Kind {
+    group: "rbac.authorization.k8s.io",
+    kind: "ClusterRole",
+    plural: "clusterroles",
+    singular: "clusterrole",
+    namespaced: false,
+    decode_check: decodes_as::<k8s_openapi::api::rbac::v1::ClusterRole>,
+    ..Kind::DEFAULT
+};
+
+pub static ROLEBINDINGS: Kind = Kind {
+    group: "rbac.authorization.k8s.io",
+    kind: "RoleBinding",
+    plural: "rolebindings",
+    singular: "rolebinding",
+    decode_check: decodes_as::<k8s_openapi::api::rbac::v1::RoleBinding>,
+    ..Kind::DEFAULT
+};
+
+pub static CLUSTERROLEBINDINGS: Kind = Kind {
+    group: "rbac.authorization.k8s.io",
+    kind: "ClusterRoleBinding",
+    plural: "clusterrolebindings",
+    singular: "clusterrolebinding",
+    namespaced: false,
+    decode_check: decodes_as::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>,
+    ..Kind::DEFAULT
+};
+
+pub static KINDS: &[&Kind] = &[
+    &LEASES,
+    &ENDPOINTSLICES,
+    &STORAGECLASSES,
+    &EVENTS_V1,
+    &INGRESSES,
+    &HORIZONTALPODAUTOSCALERS,
+    &PODDISRUPTIONBUDGETS,
+    &ROLES,
+    &CLUSTERROLES,
+    &ROLEBINDINGS,
+    &CLUSTERROLEBINDINGS,
+];
 
 /// Field pairs (events.k8s.io/v1 name, core/v1 name) that carry the same value.
 const EVENT_FIELDS: &[(&str, &str)] = &[

@@ -7,10 +7,10 @@
 
 use crate::kinds::{Kind, Subresource};
 use k8s_openapi::api::{
-    apps::v1 as apps, autoscaling::v1 as autoscaling, batch::v1 as batch,
-    coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
-    events::v1 as events, networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
-    scheduling::v1 as scheduling, storage::v1 as storage,
+    apps::v1 as apps, autoscaling::v1 as autoscaling, autoscaling::v2 as autoscaling_v2,
+    batch::v1 as batch, coordination::v1 as coordination, core::v1 as core,
+    discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
+    policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use schemars::generate::SchemaSettings;
@@ -75,6 +75,7 @@ const CATALOG: &[TypeEntry] = catalog![
     apps::StatefulSet,
     autoscaling::Scale,
     autoscaling::HorizontalPodAutoscaler,
+    autoscaling_v2::HorizontalPodAutoscaler,
     batch::CronJob,
     batch::Job,
     coordination::Lease,

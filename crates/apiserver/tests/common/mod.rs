@@ -547,6 +547,19 @@ pub fn sample(kind: &Kind, name: &str) -> Value {
             "reason": "Started", "note": "hello", "type": "Normal", "action": "Start",
             "eventTime": "2026-01-01T00:00:00.000000Z",
             "reportingController": "test", "reportingInstance": "test-1"}),
+        ("networking.k8s.io", "Ingress") => json!({"spec": {"defaultBackend": {
+            "service": {"name": "svc", "port": {"number": 80}}}}}),
+        ("autoscaling", "HorizontalPodAutoscaler") => json!({"spec": {"maxReplicas": 3,
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}}),
+        ("policy", "PodDisruptionBudget") => json!({"spec": {"minAvailable": 1,
+            "selector": {"matchLabels": {"app": "sample"}}}}),
+        ("rbac.authorization.k8s.io", "Role") | ("rbac.authorization.k8s.io", "ClusterRole") => {
+            json!({"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]})
+        }
+        ("rbac.authorization.k8s.io", "RoleBinding")
+        | ("rbac.authorization.k8s.io", "ClusterRoleBinding") => json!({
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]}),
         _ => panic!(
             "no sample for {}: add one to tests/common/mod.rs",
             label(kind)

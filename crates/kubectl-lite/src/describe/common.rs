@@ -785,6 +785,14 @@ pub fn pod_template(w: &mut Writer, template: &Value) {
     tolerations_multiline(w, "", "  Tolerations", &spec["tolerations"]);
 }
 
+/// How most describers end: the Events table (when events were searched), then the text.
+pub fn finish_with_events(mut w: Writer, rel: &super::Related) -> String {
+    if let Some(list) = &rel.events {
+        events(&mut w, list, rel.now);
+    }
+    w.finish()
+}
+
 /// `DescribeEvents`: sorted by last timestamp; age `2m3s (x3 over 5m)` for repeated ones.
 pub fn events(w: &mut Writer, events: &[Value], now: SystemTime) {
     if events.is_empty() {

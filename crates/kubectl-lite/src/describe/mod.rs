@@ -2,17 +2,22 @@
 //! what each describer needs (events by field selector, the controller's pods, ReplicaSets,
 //! EndpointSlices, quotas) and prints kubectl's text. The describers are pure functions of
 //! the object and its [`Related`] data, chosen from the [`DESCRIBERS`] table by group and
-//! kind; every other kind gets the generic describer.
+//! kind; every other kind gets the generic describer. `-f` describes the objects manifests
+//! name (loaded as `apply`/`delete -f` load them).
 
 mod common;
+mod ingress;
 mod node;
 mod pod;
+mod rbac;
+mod scaling;
 mod service;
 mod simple;
 mod storage;
 mod workloads;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use anyhow::{anyhow, Result};
@@ -30,6 +35,10 @@ pub struct DescribeArgs {
     pub selector: Option<String>,
     pub all_namespaces: bool,
     pub show_events: Option<bool>,
+    /// `-f`: describe the objects these manifests name.
+    pub files: Vec<String>,
+    /// `-R`: walk `-f` directories recursively.
+    pub recursive: bool,
 }
 
 /// Pods of a controller by phase (`getPodStatusForController`).
@@ -39,6 +48,14 @@ pub struct PodCounts {
     pub waiting: usize,
     pub succeeded: usize,
     pub failed: usize,
+}
+
+/// A Service an Ingress routes to: the Service (or why it could not be read) and its
+/// EndpointSlices.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub service: Result<Value, String>,
+    pub slices: Vec<Value>,
 }
 
 /// What a describer prints besides the object itself.
@@ -55,6 +72,8 @@ pub struct Related {
     pub used_by: Vec<String>,
     pub node_pods: Vec<Value>,
     pub lease: Option<Value>,
+    /// An Ingress's backend Services by name.
+    pub backends: BTreeMap<String, Backend>,
 }
 
 impl Default for Related {
@@ -71,6 +90,7 @@ impl Default for Related {
             used_by: Vec::new(),
             node_pods: Vec::new(),
             lease: None,
+            backends: BTreeMap::new(),
         }
     }
 }
@@ -92,6 +112,8 @@ enum Need {
     UsedBy,
     /// Non-terminated pods on the node and its lease.
     NodePods,
+    /// The Services (and their EndpointSlices) an Ingress routes to.
+    IngressBackends,
 }
 
 struct Describer {
@@ -207,6 +229,48 @@ const DESCRIBERS: &[Describer] = &[
         needs: &[Events],
         render: workloads::cron_job,
     },
+    Describer {
+        group: "networking.k8s.io",
+        kind: "Ingress",
+        needs: &[IngressBackends, Events],
+        render: ingress::render,
+    },
+    Describer {
+        group: "autoscaling",
+        kind: "HorizontalPodAutoscaler",
+        needs: &[Events],
+        render: scaling::horizontal_pod_autoscaler,
+    },
+    Describer {
+        group: "policy",
+        kind: "PodDisruptionBudget",
+        needs: &[Events],
+        render: scaling::pod_disruption_budget,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "Role",
+        needs: &[],
+        render: rbac::role,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        needs: &[],
+        render: rbac::role,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "RoleBinding",
+        needs: &[],
+        render: rbac::binding,
+    },
+    Describer {
+        group: "rbac.authorization.k8s.io",
+        kind: "ClusterRoleBinding",
+        needs: &[],
+        render: rbac::binding,
+    },
 ];
 
 const GENERIC: Describer = Describer {
@@ -231,17 +295,31 @@ struct Target {
 }
 
 pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
-    if a.args.is_empty() {
+    if a.args.is_empty() && a.files.is_empty() {
         return Err(anyhow!(
             "You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources."
         ));
     }
+    crate::manifest::refuse_resource_args(&a.files, &a.args)?;
     let mut disc = Discovery::load(&ctx.api).await?;
     let ns = ctx.namespace.clone();
     let mut targets: Vec<Target> = Vec::new();
     let mut errors: Vec<anyhow::Error> = Vec::new();
     let mut not_found = false;
-    let pairs: Vec<(Resource, Option<String>)> = if a.args.iter().all(|x| x.contains('/')) {
+    // Objects named by manifests are not fetched first: their describer's GET reports a
+    // missing one, as kubectl's file visitor (without `Latest()`) does.
+    for (resource, namespace, name) in
+        crate::mutate::manifest_targets(ctx, &mut disc, &a.files, a.recursive).await?
+    {
+        targets.push(Target {
+            resource,
+            namespace,
+            name,
+        });
+    }
+    let pairs: Vec<(Resource, Option<String>)> = if a.args.is_empty() {
+        Vec::new()
+    } else if a.args.iter().all(|x| x.contains('/')) {
         let mut v = Vec::new();
         for x in &a.args {
             let (t, n) = x.split_once('/').unwrap_or((x, ""));
@@ -431,6 +509,28 @@ async fn search_events(
     list(ctx, &path, &q).await
 }
 
+/// The EndpointSlices of a Service (by the `kubernetes.io/service-name` label).
+async fn service_slices(ctx: &Ctx, ns: &str, service: &str) -> Result<Vec<Value>> {
+    let q = vec![(
+        "labelSelector".to_string(),
+        format!("kubernetes.io/service-name={service}"),
+    )];
+    list(
+        ctx,
+        &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
+        &q,
+    )
+    .await
+}
+
+/// An error as Go's `%v` prints it: a server error is its Status message.
+fn error_text(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<ServerError>() {
+        Some(se) => se.message.clone(),
+        None => e.to_string(),
+    }
+}
+
 async fn pods_of(ctx: &Ctx, obj: &Value, selector: &str) -> Result<Vec<Value>> {
     let ns = s(&obj["metadata"]["namespace"]);
     let mut q = vec![("limit".to_string(), "500".to_string())];
@@ -545,18 +645,33 @@ async fn describe_one(ctx: &Ctx, t: &Target, show_events: bool) -> Result<String
                 rel.new_rs = new.into_iter().collect();
             }
             EndpointSlices => {
-                let ns = s(&obj["metadata"]["namespace"]);
-                let q = vec![(
-                    "labelSelector".to_string(),
-                    format!("kubernetes.io/service-name={}", t.name),
-                )];
-                rel.slices = list(
-                    ctx,
-                    &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
-                    &q,
-                )
-                .await
-                .unwrap_or_default();
+                rel.slices = service_slices(ctx, &t.namespace, &t.name)
+                    .await
+                    .unwrap_or_default();
+            }
+            IngressBackends => {
+                for name in ingress::backend_services(&obj) {
+                    // kubectl lists the slices first and reports the first failure.
+                    let slices = service_slices(ctx, &t.namespace, &name).await;
+                    let service = ctx
+                        .api
+                        .get(&format!(
+                            "/api/v1/namespaces/{}/services/{name}",
+                            t.namespace
+                        ))
+                        .await;
+                    let backend = match (slices, service) {
+                        (Ok(slices), Ok(service)) => Backend {
+                            service: Ok(service),
+                            slices,
+                        },
+                        (Err(e), _) | (_, Err(e)) => Backend {
+                            service: Err(error_text(&e)),
+                            slices: Vec::new(),
+                        },
+                    };
+                    rel.backends.insert(name, backend);
+                }
             }
             Quotas => {
                 let q = vec![("limit".to_string(), "500".to_string())];

@@ -135,10 +135,7 @@ pub fn render(node: &Value, rel: &Related) -> String {
         w!(w, 0, "ProviderID:\t{}\n", s(&spec["providerID"]));
     }
     node_resources(&mut w, node, rel);
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 /// Sum of a resource over a pod's containers (`PodRequests`/`PodLimits`, without

@@ -112,10 +112,7 @@ pub fn render(pod: &Value, rel: &Related) -> String {
     w!(w, 0, "QoS Class:\t{}\n", qos_class(pod));
     common::labels_multiline(&mut w, "", "Node-Selectors", &spec["nodeSelector"]);
     common::tolerations_multiline(&mut w, "", "Tolerations", &spec["tolerations"]);
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 /// The pod's QoS class: `status.qosClass` when the server set it, else computed as the

@@ -120,10 +120,7 @@ pub fn render(svc: &Value, rel: &Related) -> String {
             s(&spec["trafficDistribution"])
         );
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 /// `formatEndpointSlices` for one port name: ready `ip:port`s, at most three, then

@@ -126,10 +126,7 @@ pub fn config_map(cm: &Value, rel: &Related) -> String {
         w!(w, 0, "{k}: {len} bytes\n");
     }
     w.write(0, "\n");
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
@@ -214,10 +211,7 @@ pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
             );
         }
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 /// `GetAccessModesAsString`: `RWO,ROX,RWX,RWOP` in that order, each once.
@@ -257,10 +251,7 @@ pub fn service_account(sa: &Value, rel: &Related) -> String {
         };
         w!(w, 0, "{header}\t{name}\n");
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 /// kubectl's generic describer for kinds without their own.
@@ -276,10 +267,7 @@ pub fn generic(obj: &Value, rel: &Related) -> String {
         ".metadata.annotations",
     ];
     unstructured(&mut w, 0, obj, "", SKIP);
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 /// `printUnstructuredContent`: fields sorted; maps and lists nest one level deeper.

@@ -55,10 +55,7 @@ pub fn storage_class(sc: &Value, rel: &Related) -> String {
             w!(w, 0, "{title}:\t{}\n", s(&sc[key]));
         }
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 pub fn persistent_volume(pv: &Value, rel: &Related) -> String {
@@ -162,10 +159,7 @@ pub fn persistent_volume(pv: &Value, rel: &Related) -> String {
     } else {
         w.write(1, "<unknown>\n");
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 pub fn endpoint_slice(eps: &Value, rel: &Related) -> String {
@@ -225,10 +219,7 @@ pub fn endpoint_slice(eps: &Value, rel: &Related) -> String {
             w!(w, 2, "Zone:\t{}\n", or_unset(&e["zone"]));
         }
     }
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
+    common::finish_with_events(w, rel)
 }
 
 pub fn secret(secret: &Value, _rel: &Related) -> String {

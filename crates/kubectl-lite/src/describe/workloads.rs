@@ -30,13 +30,6 @@ fn pods_status(w: &mut Writer, rel: &Related) {
     );
 }
 
-fn events(mut w: Writer, rel: &Related) -> String {
-    if let Some(events) = &rel.events {
-        common::events(&mut w, events, rel.now);
-    }
-    w.finish()
-}
-
 /// `name (current/desired replicas created)` for each ReplicaSet, `<none>` for none.
 fn replica_sets(list: &[Value]) -> String {
     if list.is_empty() {
@@ -100,7 +93,7 @@ pub fn deployment(d: &Value, rel: &Related) -> String {
         w!(w, 0, "OldReplicaSets:\t{}\n", replica_sets(&rel.old_rs));
         w!(w, 0, "NewReplicaSet:\t{}\n", replica_sets(&rel.new_rs));
     }
-    events(w, rel)
+    common::finish_with_events(w, rel)
 }
 
 pub fn replica_set(rs: &Value, rel: &Related) -> String {
@@ -126,7 +119,7 @@ pub fn replica_set(rs: &Value, rel: &Related) -> String {
     pods_status(&mut w, rel);
     common::pod_template(&mut w, &rs["spec"]["template"]);
     common::conditions_with_reason(&mut w, &rs["status"]["conditions"]);
-    events(w, rel)
+    common::finish_with_events(w, rel)
 }
 
 pub fn stateful_set(ss: &Value, rel: &Related) -> String {
@@ -188,7 +181,7 @@ pub fn stateful_set(ss: &Value, rel: &Related) -> String {
             w!(w, 1, "Access Modes:\t[{}]\n", modes.join(" "));
         }
     }
-    events(w, rel)
+    common::finish_with_events(w, rel)
 }
 
 pub fn daemon_set(ds: &Value, rel: &Related) -> String {
@@ -232,7 +225,7 @@ pub fn daemon_set(ds: &Value, rel: &Related) -> String {
     }
     pods_status(&mut w, rel);
     common::pod_template(&mut w, &spec["template"]);
-    events(w, rel)
+    common::finish_with_events(w, rel)
 }
 
 pub fn job(job: &Value, rel: &Related) -> String {
@@ -342,7 +335,7 @@ pub fn job(job: &Value, rel: &Related) -> String {
         );
     }
     common::pod_template(&mut w, &spec["template"]);
-    events(w, rel)
+    common::finish_with_events(w, rel)
 }
 
 /// `capIndexesListOrNone`: the list cut after the first comma past `soft_limit` bytes.
@@ -428,7 +421,7 @@ pub fn cron_job(cj: &Value, rel: &Related) -> String {
     } else {
         w.line(&active.join(", "));
     }
-    events(w, rel)
+    common::finish_with_events(w, rel)
 }
 
 #[cfg(test)]

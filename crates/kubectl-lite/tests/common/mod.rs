@@ -146,6 +146,22 @@ pub fn mask_klog(text: &str) -> String {
     out
 }
 
+/// Runs setup commands through the real kubectl; each must succeed.
+pub fn kubectl_ok(server: &KubeLite, steps: &[&[&str]]) {
+    for args in steps {
+        let out = run(server.kubectl().args(*args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+}
+
+/// Writes `text` as `name` in the server's directory and applies it with the real kubectl.
+pub fn apply_manifest(server: &KubeLite, name: &str, text: &str) {
+    let file = server.dir.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    let out = run(server.kubectl().arg("apply").arg("-f").arg(&file));
+    assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+}
+
 /// Starts `kube-lite up` with `args`, or says why the comparison is skipped.
 pub fn start_server(args: &[&str]) -> Option<KubeLite> {
     let (Some(bin), true) = (kube_lite_bin(), kubectl_available()) else {
