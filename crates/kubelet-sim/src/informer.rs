@@ -4,7 +4,7 @@
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::watcher;
+use kube::runtime::{watcher, WatchStreamExt};
 use kube::Api;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -49,7 +49,12 @@ impl PodInformer {
     /// Watch every pod until the stream ends (it restarts itself on errors).
     pub async fn run(self, client: kube::Client) {
         let api: Api<Pod> = Api::all(client);
-        let mut stream = watcher(api, watcher::Config::default().any_semantic()).boxed();
+        // managedFields are dropped on arrival, as the kubelet's and scheduler's informers do
+        // (client-go's TransformStripManagedFields): nothing here reads them, and they are
+        // most of a pod's size.
+        let mut stream = watcher(api, watcher::Config::default().any_semantic())
+            .modify(|p| p.metadata.managed_fields = None)
+            .boxed();
         while let Some(ev) = stream.next().await {
             match ev {
                 Ok(watcher::Event::Init) => self.send(PodEvent::Restarted),

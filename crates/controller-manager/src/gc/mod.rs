@@ -15,7 +15,7 @@ use kube::api::{
 };
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -68,6 +68,43 @@ pub const RESOURCES: &[(&str, &str, &str, &str, bool)] = &[
         "v1",
         "StorageClass",
         "storageclasses",
+        false,
+    ),
+    (
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+    ),
+    ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+    (
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+    ),
+    ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
         false,
     ),
 ];
@@ -152,7 +189,9 @@ impl GarbageCollector {
         for i in 0..RESOURCES.len() {
             let (ar, _) = api_resource(i);
             let api: Api<DynamicObject> = Api::all_with(ctx.client.clone(), &ar);
-            let inf = Informer::new_with(api, ar);
+            // The collector reads only metadata (owners, finalizers, deletion): the rest of
+            // each object is dropped on arrival, as upstream's metadata informers never hold it.
+            let inf = Informer::new_with(api, ar).with_transform(|o| o.data = Value::Null);
             stores.push(inf.store.clone());
             informers.push(inf);
         }

@@ -35,6 +35,8 @@ where
     handlers: Vec<Handler<K>>,
     api: Api<K>,
     dyntype: K::DynamicType,
+    /// Applied to every object before the store and the handlers see it.
+    transform: Option<fn(&mut K)>,
 }
 
 impl<K> Informer<K>
@@ -59,7 +61,15 @@ where
             handlers: Vec::new(),
             api,
             dyntype,
+            transform: None,
         }
+    }
+
+    /// Keep only what `f` leaves of each object (e.g. only the metadata, for a controller that
+    /// reads nothing else), as client-go's informer transforms do.
+    pub fn with_transform(mut self, f: fn(&mut K)) -> Self {
+        self.transform = Some(f);
+        self
     }
 
     pub fn on_change(&mut self, h: impl Fn(Change<'_, K>) + Send + Sync + 'static) {
@@ -74,9 +84,18 @@ where
             handlers,
             api,
             dyntype,
+            transform,
         } = self;
+        // Like kube-controller-manager's informers (client-go's TransformStripManagedFields):
+        // no controller reads managedFields, and they are most of a cached object's size.
         let mut stream = watcher::watcher(api, watcher::Config::default())
             .default_backoff()
+            .modify(move |o| {
+                o.meta_mut().managed_fields = None;
+                if let Some(f) = transform {
+                    f(o)
+                }
+            })
             .boxed();
         while let Some(ev) = stream.next().await {
             let ev = match ev {

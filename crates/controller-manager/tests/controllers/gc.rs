@@ -179,3 +179,48 @@ fn the_collector_knows_every_kind_the_api_server_stores() {
     known.sort();
     assert_eq!(known, served);
 }
+
+#[tokio::test]
+async fn informer_caches_hold_no_managed_fields_and_what_a_transform_leaves() {
+    use controller_manager::shared::informer::Informer;
+    use kube::api::{ApiResource, DynamicObject};
+    let c = Cluster::start().await;
+    let cm: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "cached"}, "data": {"k": "v"}}))
+    .unwrap();
+    let pp = PostParams {
+        field_manager: Some("test".into()),
+        ..PostParams::default()
+    };
+    let created = c.api::<ConfigMap>().create(&pp, &cm).await.unwrap();
+    assert!(
+        created.metadata.managed_fields.is_some(),
+        "the server records them"
+    );
+
+    let typed = Informer::new(c.api::<ConfigMap>());
+    let typed_store = typed.store.clone();
+    let ar = ApiResource::erase::<ConfigMap>(&());
+    let dynamic = Informer::new_with(
+        Api::<DynamicObject>::namespaced_with(c.client.clone(), "default", &ar),
+        ar,
+    )
+    .with_transform(|o| o.data = serde_json::Value::Null);
+    let dynamic_store = dynamic.store.clone();
+    let tasks = [tokio::spawn(typed.run()), tokio::spawn(dynamic.run())];
+    typed_store.wait_until_ready().await.unwrap();
+    dynamic_store.wait_until_ready().await.unwrap();
+
+    let t = typed_store.state();
+    let cached = t.iter().find(|o| o.name_any() == "cached").unwrap();
+    assert_eq!(cached.metadata.managed_fields, None);
+    assert_eq!(cached.data, cm.data);
+    let d = dynamic_store.state();
+    let cached = d.iter().find(|o| o.name_any() == "cached").unwrap();
+    assert_eq!(cached.metadata.managed_fields, None);
+    assert_eq!(cached.metadata.uid, created.metadata.uid);
+    assert_eq!(cached.data, serde_json::Value::Null);
+    for t in tasks {
+        t.abort();
+    }
+}

@@ -186,6 +186,8 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         )
     });
     drop(full_status);
+    // A worker lives as long as its pod: it keeps what it needs, not the pod it started with.
+    drop(pod);
     let mut written: Option<u64> = None;
     // Real processes: their exits wake the worker (nothing to poll).
     let changes = ctx.runtime.changes(&m.spec.uid);
