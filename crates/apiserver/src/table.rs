@@ -98,8 +98,9 @@ fn default_row(obj: &Value, now: SystemTime) -> Vec<Value> {
     vec![name_cell(obj), Value::String(age(obj, now))]
 }
 
-/// The printer of a kind without its own: `Name`, `Age`.
-pub const DEFAULT_TABLE: TableSpec = TableSpec::new(DEFAULT_COLUMNS, default_row);
+/// The printer of a kind without its own: `Name`, `Age`. A `static`, so that `Kind::table`
+/// pointing at it can be told apart from a kind's own printer by address.
+pub static DEFAULT_TABLE: TableSpec = TableSpec::new(DEFAULT_COLUMNS, default_row);
 
 /// `includeObject` of a Table request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
