@@ -53,9 +53,10 @@ fn percent(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_i64).map(|p| format!("{p}%"))
 }
 
-/// One metric's `current/target`. `source` is the metric's source field (`resource`, `pods`,
-/// ...); `status` is the status metric at the same index, if any, which counts only when it
-/// has the same source.
+/// One metric's `current/target`, read from the field its `type` names (`resource`, `pods`,
+/// ...). `status` is the status metric at the same index, if any; its current value counts
+/// only when it has that same field set. Unset quantities print as `<nil>`, as upstream's
+/// `(*Quantity)(nil).String()` does.
 fn format_metric(spec: &Value, status: Option<&Value>) -> String {
     const UNKNOWN: &str = "<unknown>";
     let source = match str_at(spec, "/type") {
