@@ -52,8 +52,16 @@ pub const AGE: Column = Column::new(
     "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
 );
 
-/// The default columns of a kind without its own printer.
-pub const DEFAULT_COLUMNS: &[Column] = &[NAME, AGE];
+/// `Created At` of the default table: the creation time itself (RFC 3339), not its age.
+pub const CREATED_AT: Column = Column {
+    name: "Created At",
+    type_: "date",
+    ..AGE
+};
+
+/// The columns of a kind without a printer of its own, as kube-apiserver's default table
+/// convertor (`rest.NewDefaultTableConvertor`) sends them.
+pub const DEFAULT_COLUMNS: &[Column] = &[NAME, CREATED_AT];
 
 /// A kind's server-side printer: its columns and how to fill one row. Every row has exactly
 /// one cell per column, wide-only (priority 1) cells included, as kube-apiserver always
@@ -94,12 +102,21 @@ fn no_conditions(_: &Value) -> Vec<Value> {
     Vec::new()
 }
 
-fn default_row(obj: &Value, now: SystemTime) -> Vec<Value> {
-    vec![name_cell(obj), Value::String(age(obj, now))]
+fn default_row(obj: &Value, _now: SystemTime) -> Vec<Value> {
+    vec![name_cell(obj), Value::String(created_at(obj))]
 }
 
-/// The printer of a kind without its own: `Name`, `Age`.
-pub const DEFAULT_TABLE: TableSpec = TableSpec::new(DEFAULT_COLUMNS, default_row);
+/// `creationTimestamp.UTC().Format(time.RFC3339)`: Go's zero time when unset.
+pub fn created_at(obj: &Value) -> String {
+    obj.pointer("/metadata/creationTimestamp")
+        .and_then(Value::as_str)
+        .and_then(crate::clock::parse_rfc3339)
+        .map_or_else(|| "0001-01-01T00:00:00Z".into(), crate::clock::rfc3339)
+}
+
+/// The printer of a kind without its own (upstream: the RBAC roles): `Name`, `Created At`.
+/// A `static`, so that `Kind::table` pointing at it can be told apart by address.
+pub static DEFAULT_TABLE: TableSpec = TableSpec::new(DEFAULT_COLUMNS, default_row);
 
 /// `includeObject` of a Table request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -162,12 +162,42 @@ fn is_table_header(line: &str) -> bool {
         })
 }
 
+/// The cells of a row that has empty ones (fewer cells than the header): cut at the columns
+/// where the header's cells start, as kubectl's tabwriter aligned them.
+fn cells_at_header_columns(header: &str, line: &str) -> Vec<String> {
+    let hdr: Vec<char> = header.chars().collect();
+    let starts: Vec<usize> = (0..hdr.len())
+        .filter(|&i| {
+            hdr[i] != ' ' && (i == 0 || (i >= 3 && hdr[i - 3..i].iter().all(|&c| c == ' ')))
+        })
+        .collect();
+    let row: Vec<char> = line.chars().collect();
+    let cut = |from: usize, to: usize| -> String {
+        let to = to.min(row.len());
+        row.get(from..to).map_or(String::new(), |cs| {
+            cs.iter().collect::<String>().trim().to_string()
+        })
+    };
+    starts
+        .iter()
+        .enumerate()
+        .map(|(c, &from)| cut(from, starts.get(c + 1).copied().unwrap_or(row.len())))
+        .collect()
+}
+
 /// Mask each cell and re-align like kubectl's `tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)`:
 /// every cell but a line's last is padded to max(widest cell + 3, 6).
 fn mask_table(lines: &[&str]) -> Vec<String> {
+    let header_cells = lines.first().map_or(0, |h| cells(h).len());
     let table: Vec<Vec<String>> = lines
         .iter()
-        .map(|l| cells(l).iter().map(|c| mask_cell(c)).collect())
+        .map(|l| {
+            let mut row = cells(l);
+            if row.len() < header_cells {
+                row = cells_at_header_columns(lines[0], l);
+            }
+            row.iter().map(|c| mask_cell(c)).collect()
+        })
         .collect();
     let ncols = table.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..ncols)
@@ -444,6 +474,15 @@ fn masking_replaces_only_volatile_parts() {
         mask("NAME   A   B\nx      1   2\n"),
         "NAME   A     B\nx      1     2\n"
     );
+    // Empty cells (an Ingress without ADDRESS, a binding without GROUPS) keep their column.
+    assert_eq!(
+        mask("NAME   CLASS    HOSTS   ADDRESS   PORTS   AGE\nweb    <none>   *                 80      5s\n"),
+        "NAME   CLASS    HOSTS   ADDRESS   PORTS   AGE\nweb    <none>   *                 80      <age>\n"
+    );
+    assert_eq!(
+        mask("NAME   USERS   GROUPS   SERVICEACCOUNTS\nrb     jane             default/default\n"),
+        "NAME   USERS   GROUPS   SERVICEACCOUNTS\nrb     jane             default/default\n"
+    );
     // Cells with single spaces stay one cell.
     assert_eq!(
         mask("NAME    SCHEDULE      AGE\nhello   */1 * * * *   10s\n"),
@@ -694,6 +733,23 @@ fn tables_and_defaulted_deployment_yaml() {
     let mut o = kubectl(&k, &args);
     o.stdout = o.stdout.replace(kernel.trim(), "<kernel>");
     check("get-nodes-wide", &args, &o);
+}
+
+#[test]
+fn tables_of_ingress_hpa_pdb_and_rbac() {
+    let k = start();
+    // Ingress, HPA, PDB, Role, RoleBinding objects whose status no controller fills.
+    ok(&k, &["apply", "-f", &fixture("ingress-hpa-pdb-rbac")]);
+    golden(
+        &k,
+        "get-ingress-hpa-pdb-role-rolebinding",
+        &["get", "ingress,hpa,pdb,role,rolebinding"],
+    );
+    golden(
+        &k,
+        "get-rolebinding-wide",
+        &["get", "rolebinding", "-o", "wide"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ pub struct Kind {
     /// events.k8s.io/v1 Event), and how to convert between this view and the stored one.
     pub storage: Option<&'static View>,
     pub strategy: &'static dyn Strategy,
-    /// The server-side Table printer (`crate::printers`); `Name`, `Age` by default.
+    /// The server-side Table printer (`crate::printers`); `Name`, `Created At` by default.
     pub table: &'static crate::table::TableSpec,
 }
 

@@ -4,9 +4,9 @@
 //! on (Ingress, HorizontalPodAutoscaler, PodDisruptionBudget, RBAC roles and bindings), served
 //! so clients can create, list and describe them.
 
-use super::util::obj_mut;
-use super::{decodes_as, Generation, Kind, View};
-use serde_json::{Map, Value};
+use super::util::{default_field, obj_mut};
+use super::{decodes_as, Generation, Kind, Strategy, View};
+use serde_json::{json, Map, Value};
 
 pub static LEASES: Kind = Kind {
     group: "coordination.k8s.io",
@@ -67,6 +67,7 @@ pub static INGRESSES: Kind = Kind {
     singular: "ingress",
     short_names: &["ing"],
     decode_check: decodes_as::<k8s_openapi::api::networking::v1::Ingress>,
+    table: &crate::printers::other::INGRESS,
     ..Kind::DEFAULT
 };
 
@@ -79,6 +80,8 @@ pub static HORIZONTALPODAUTOSCALERS: Kind = Kind {
     short_names: &["hpa"],
     categories: &["all"],
     decode_check: decodes_as::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
+    strategy: &HorizontalPodAutoscalerStrategy,
+    table: &crate::printers::autoscaling::HPA,
     ..Kind::DEFAULT
 };
 
@@ -89,6 +92,7 @@ pub static PODDISRUPTIONBUDGETS: Kind = Kind {
     singular: "poddisruptionbudget",
     short_names: &["pdb"],
     decode_check: decodes_as::<k8s_openapi::api::policy::v1::PodDisruptionBudget>,
+    table: &crate::printers::other::PDB,
     ..Kind::DEFAULT
 };
 
@@ -117,6 +121,7 @@ pub static ROLEBINDINGS: Kind = Kind {
     plural: "rolebindings",
     singular: "rolebinding",
     decode_check: decodes_as::<k8s_openapi::api::rbac::v1::RoleBinding>,
+    table: &crate::printers::rbac::ROLEBINDING,
     ..Kind::DEFAULT
 };
 
@@ -127,6 +132,7 @@ pub static CLUSTERROLEBINDINGS: Kind = Kind {
     singular: "clusterrolebinding",
     namespaced: false,
     decode_check: decodes_as::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>,
+    table: &crate::printers::rbac::CLUSTERROLEBINDING,
     ..Kind::DEFAULT
 };
 
@@ -143,6 +149,63 @@ pub static KINDS: &[&Kind] = &[
     &ROLEBINDINGS,
     &CLUSTERROLEBINDINGS,
 ];
+
+/// autoscaling/v2 defaulting (`pkg/apis/autoscaling/v2/defaults.go`, v1.35).
+pub struct HorizontalPodAutoscalerStrategy;
+impl Strategy for HorizontalPodAutoscalerStrategy {
+    fn default(&self, obj: &mut Value) {
+        default_hpa(obj);
+    }
+}
+
+/// `SetDefaults_HorizontalPodAutoscaler`: `minReplicas` 1; without metrics, the 80% average
+/// CPU utilization metric; a set `behavior` gets every unset scaling rule field.
+pub fn default_hpa(obj: &mut Value) {
+    default_field(obj, "spec", "minReplicas", json!(1));
+    let spec = obj_mut(obj, "spec");
+    if spec
+        .get("metrics")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        spec.insert(
+            "metrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": 80}}}]),
+        );
+    }
+    if let Some(behavior) = spec.get_mut("behavior").filter(|b| b.is_object()) {
+        default_scaling_rules(behavior, "scaleUp", scale_up_rules());
+        default_scaling_rules(behavior, "scaleDown", scale_down_rules());
+    }
+}
+
+/// The scale-up rules of the HPA before `behavior` existed: no stabilization; the larger of
+/// +4 pods or +100% every 15 seconds.
+fn scale_up_rules() -> Map<String, Value> {
+    let rules = json!({"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": [
+        {"type": "Pods", "value": 4, "periodSeconds": 15},
+        {"type": "Percent", "value": 100, "periodSeconds": 15}]});
+    rules.as_object().cloned().unwrap_or_default()
+}
+
+/// Scale-down rules: up to -100% every 15 seconds. The stabilization window stays unset: the
+/// controller-manager's `--horizontal-pod-autoscaler-downscale-stabilization` applies then.
+fn scale_down_rules() -> Map<String, Value> {
+    let rules = json!({"selectPolicy": "Max", "policies": [
+        {"type": "Percent", "value": 100, "periodSeconds": 15}]});
+    rules.as_object().cloned().unwrap_or_default()
+}
+
+/// `copyHPAScalingRules` onto the defaults: the fields set in `behavior[direction]` win.
+fn default_scaling_rules(behavior: &mut Value, direction: &str, mut defaults: Map<String, Value>) {
+    if let Some(Value::Object(set)) = behavior.get(direction) {
+        for (k, v) in set.iter().filter(|(_, v)| !v.is_null()) {
+            defaults.insert(k.clone(), v.clone());
+        }
+    }
+    obj_mut(behavior, "").insert(direction.into(), Value::Object(defaults));
+}
 
 /// Field pairs (events.k8s.io/v1 name, core/v1 name) that carry the same value.
 const EVENT_FIELDS: &[(&str, &str)] = &[
@@ -223,5 +286,64 @@ mod tests {
         assert_eq!(back["note"], "hello");
         assert_eq!(back["regarding"], v1["regarding"]);
         assert_eq!(back["apiVersion"], "events.k8s.io/v1");
+    }
+
+    #[test]
+    fn hpa_defaulting_fills_min_replicas_the_cpu_metric_and_behavior_rules_as_v1_35() {
+        let cpu80 = json!([{"type": "Resource", "resource": {"name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": 80}}}]);
+        let up = json!({"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": [
+            {"type": "Pods", "value": 4, "periodSeconds": 15},
+            {"type": "Percent", "value": 100, "periodSeconds": 15}]});
+        let down = json!({"selectPolicy": "Max", "policies": [
+            {"type": "Percent", "value": 100, "periodSeconds": 15}]});
+        let mem = json!([{"type": "Resource", "resource": {"name": "memory",
+                          "target": {"type": "AverageValue", "averageValue": "1Gi"}}}]);
+        let cases = [
+            (
+                "minimal: min replicas and the cpu metric, no behavior",
+                json!({"maxReplicas": 5}),
+                json!({"maxReplicas": 5, "minReplicas": 1, "metrics": cpu80}),
+            ),
+            (
+                "set fields are kept; empty metrics get the default",
+                json!({"maxReplicas": 5, "minReplicas": 3, "metrics": []}),
+                json!({"maxReplicas": 5, "minReplicas": 3, "metrics": cpu80}),
+            ),
+            (
+                "metrics given are kept",
+                json!({"maxReplicas": 5, "metrics": mem}),
+                json!({"maxReplicas": 5, "minReplicas": 1, "metrics": mem}),
+            ),
+            (
+                "an empty behavior gets both directions",
+                json!({"maxReplicas": 5, "behavior": {}}),
+                json!({"maxReplicas": 5, "minReplicas": 1, "metrics": cpu80,
+                       "behavior": {"scaleUp": up, "scaleDown": down}}),
+            ),
+            (
+                "a null behavior stays unset",
+                json!({"maxReplicas": 5, "behavior": null}),
+                json!({"maxReplicas": 5, "minReplicas": 1, "metrics": cpu80, "behavior": null}),
+            ),
+            (
+                "set rule fields win, the rest are defaulted",
+                json!({"maxReplicas": 5, "behavior": {
+                    "scaleDown": {"stabilizationWindowSeconds": 300, "tolerance": "0.05"},
+                    "scaleUp": {"selectPolicy": "Disabled", "policies": []}}}),
+                json!({"maxReplicas": 5, "minReplicas": 1, "metrics": cpu80, "behavior": {
+                    "scaleDown": {"stabilizationWindowSeconds": 300, "tolerance": "0.05", "selectPolicy": "Max",
+                                  "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]},
+                    "scaleUp": {"stabilizationWindowSeconds": 0, "selectPolicy": "Disabled", "policies": []}}}),
+            ),
+        ];
+        for (case, spec, want) in cases {
+            let mut hpa = json!({"spec": spec});
+            HorizontalPodAutoscalerStrategy.default(&mut hpa);
+            assert_eq!(hpa["spec"], want, "{case}");
+            let again = hpa.clone();
+            HorizontalPodAutoscalerStrategy.default(&mut hpa);
+            assert_eq!(hpa, again, "{case}: defaulting twice changes nothing");
+        }
     }
 }

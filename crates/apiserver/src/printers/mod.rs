@@ -13,11 +13,13 @@ use crate::table::Column;
 use serde_json::Value;
 use std::time::SystemTime;
 
+pub mod autoscaling;
 pub mod batch;
 pub mod core;
 pub mod other;
 pub mod pod;
 pub mod quantity;
+pub mod rbac;
 pub mod workloads;
 
 pub use crate::table::TableSpec;
@@ -343,14 +345,45 @@ mod tests {
 
     #[test]
     fn every_kind_with_an_upstream_printer_uses_one() {
-        // kube-apiserver has a printer for every kind kube-lite serves.
+        // kube-apiserver has a printer for every kind kube-lite serves, except the RBAC roles,
+        // whose storage uses the default table convertor (`Name`, `Created At`).
+        const DEFAULT_UPSTREAM: &[&str] = &["roles", "clusterroles"];
         for kind in crate::kinds::all() {
-            assert!(
-                !std::ptr::eq(kind.table, &crate::table::DEFAULT_TABLE),
-                "{}/{} uses the default Name/Age printer",
+            let uses_default = std::ptr::eq(kind.table, &crate::table::DEFAULT_TABLE);
+            assert_eq!(
+                uses_default,
+                DEFAULT_UPSTREAM.contains(&kind.plural),
+                "{}/{}: uses the default Name/Created At printer: {uses_default}",
                 kind.group,
                 kind.plural
             );
+        }
+    }
+
+    #[test]
+    fn the_default_table_shows_name_and_creation_time_as_rfc3339() {
+        let names: Vec<_> = crate::table::DEFAULT_COLUMNS
+            .iter()
+            .map(|c| (c.name, c.type_))
+            .collect();
+        assert_eq!(names, [("Name", "string"), ("Created At", "date")]);
+        let row = crate::table::DEFAULT_TABLE.row;
+        let cases = [
+            (
+                json!({"metadata": {"name": "pod-reader", "creationTimestamp": "2026-01-01T00:00:00Z"}}),
+                json!(["pod-reader", "2026-01-01T00:00:00Z"]),
+            ),
+            (
+                json!({"metadata": {"name": "r", "creationTimestamp": "2026-01-01T01:02:03+01:00"}}),
+                json!(["r", "2026-01-01T00:02:03Z"]),
+            ),
+            (
+                json!({"metadata": {"name": "unset"}}),
+                json!(["unset", "0001-01-01T00:00:00Z"]),
+            ),
+        ];
+        for (obj, want) in cases {
+            assert_eq!(Value::Array(row(&obj, now())), want);
         }
     }
 

@@ -1,6 +1,7 @@
 //! Printers of the kinds of the smaller groups: coordination.k8s.io Lease, discovery.k8s.io
-//! EndpointSlice, storage.k8s.io StorageClass, apps/v1 ControllerRevision, and the
-//! events.k8s.io/v1 view of Event (printed as the core Event, like upstream's internal type).
+//! EndpointSlice, storage.k8s.io StorageClass, apps/v1 ControllerRevision, networking.k8s.io
+//! Ingress, policy PodDisruptionBudget, and the events.k8s.io/v1 view of Event (printed as the
+//! core Event, like upstream's internal type).
 
 use super::At;
 use super::{cell, int_at, list_at, str_at, TableSpec};
@@ -235,6 +236,139 @@ pub fn event_v1_row(obj: &Value, now: SystemTime) -> Vec<Value> {
 /// The same columns as the core Event (one internal type, one printer upstream).
 pub static EVENT_V1: TableSpec = TableSpec::new(super::core::EVENT_COLUMNS, event_v1_row);
 
+// --- Ingress ------------------------------------------------------------------------------
+
+pub const INGRESS_COLUMNS: &[Column] = &[
+    NAME,
+    Column::new(
+        "Class",
+        "string",
+        "The name of the IngressClass resource that should be used for additional configuration",
+    ),
+    Column::new(
+        "Hosts",
+        "string",
+        "Hosts that incoming requests are matched against before the ingress rule",
+    ),
+    Column::new(
+        "Address",
+        "string",
+        "Address is a list containing ingress points for the load-balancer",
+    ),
+    Column::new("Ports", "string", "Ports of TLS configurations that open"),
+    AGE,
+];
+
+/// `formatHosts`: the rules' hosts (rules without one are skipped), `*` when none. Once three
+/// are listed, any further rule, with a host or not, makes it ` + N more...` with N counted
+/// over all rules.
+pub fn format_hosts(rules: &[Value]) -> String {
+    const MAX: usize = 3;
+    let mut hosts: Vec<&str> = Vec::new();
+    let mut more = false;
+    for rule in rules {
+        if hosts.len() == MAX {
+            more = true;
+        }
+        let host = str_at(rule, "/host");
+        if !more && !host.is_empty() {
+            hosts.push(host);
+        }
+    }
+    if hosts.is_empty() {
+        return "*".into();
+    }
+    let joined = hosts.join(",");
+    if more {
+        format!("{joined} + {} more...", rules.len() - MAX)
+    } else {
+        joined
+    }
+}
+
+/// `ingressLoadBalancerStatusStringer` (wide): each load-balancer ingress's IP, else its
+/// hostname, without repeats. Upstream's order is a Go map's; here it is the status order.
+pub fn ingress_address(obj: &Value) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for lb in list_at(obj, "/status/loadBalancer/ingress") {
+        let addr = match (str_at(lb, "/ip"), str_at(lb, "/hostname")) {
+            ("", "") => continue,
+            ("", hostname) => hostname,
+            (ip, _) => ip,
+        };
+        if !seen.contains(&addr) {
+            seen.push(addr);
+        }
+    }
+    seen.join(",")
+}
+
+/// CLASS is `<none>` without `ingressClassName`; PORTS is `80, 443` with any TLS entry.
+pub fn ingress_row(obj: &Value, now: SystemTime) -> Vec<Value> {
+    let class = obj
+        .at("/spec/ingressClassName")
+        .and_then(Value::as_str)
+        .unwrap_or("<none>");
+    let ports = if list_at(obj, "/spec/tls").is_empty() {
+        "80"
+    } else {
+        "80, 443"
+    };
+    vec![
+        super::name(obj),
+        cell(class),
+        cell(format_hosts(list_at(obj, "/spec/rules"))),
+        cell(ingress_address(obj)),
+        cell(ports),
+        super::age(obj, now),
+    ]
+}
+
+pub static INGRESS: TableSpec = TableSpec::new(INGRESS_COLUMNS, ingress_row);
+
+// --- PodDisruptionBudget ------------------------------------------------------------------
+
+pub const PDB_COLUMNS: &[Column] = &[
+    NAME,
+    Column::new(
+        "Min Available",
+        "string",
+        "The minimum number of pods that must be available.",
+    ),
+    Column::new(
+        "Max Unavailable",
+        "string",
+        "The maximum number of pods that may be unavailable.",
+    ),
+    Column::new(
+        "Allowed Disruptions",
+        "integer",
+        "Calculated number of pods that may be disrupted at this time.",
+    ),
+    AGE,
+];
+
+/// `IntOrString.String()` of an optional field, `N/A` when unset.
+fn int_or_string_or_na(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "N/A".into(),
+    }
+}
+
+pub fn pdb_row(obj: &Value, now: SystemTime) -> Vec<Value> {
+    vec![
+        super::name(obj),
+        cell(int_or_string_or_na(obj.at("/spec/minAvailable"))),
+        cell(int_or_string_or_na(obj.at("/spec/maxUnavailable"))),
+        json!(int_at(obj, "/status/disruptionsAllowed")),
+        super::age(obj, now),
+    ]
+}
+
+pub static PDB: TableSpec = TableSpec::new(PDB_COLUMNS, pdb_row);
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{ago, meta, now};
@@ -368,5 +502,109 @@ mod tests {
                 json!("web.1")
             ]
         );
+    }
+
+    #[test]
+    fn ingress_hosts_list_three_then_count_the_remaining_rules() {
+        let rules =
+            |hosts: &[&str]| -> Vec<Value> { hosts.iter().map(|h| json!({"host": h})).collect() };
+        let cases: [(&str, Vec<Value>, &str); 7] = [
+            ("no rules", vec![], "*"),
+            (
+                "rules without hosts",
+                vec![json!({}), json!({"host": ""})],
+                "*",
+            ),
+            ("one host", rules(&["foo.bar.com"]), "foo.bar.com"),
+            ("three hosts", rules(&["a", "b", "c"]), "a,b,c"),
+            (
+                "empty hosts are skipped",
+                rules(&["a", "", "b", "c"]),
+                "a,b,c",
+            ),
+            (
+                "more than three",
+                rules(&["a", "b", "c", "d", "e"]),
+                "a,b,c + 2 more...",
+            ),
+            (
+                "a hostless rule after three counts",
+                rules(&["a", "b", "c", ""]),
+                "a,b,c + 1 more...",
+            ),
+        ];
+        for (case, rules, want) in cases {
+            assert_eq!(format_hosts(&rules), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn ingress_row_shows_class_hosts_address_and_ports() {
+        assert_eq!(
+            names(INGRESS_COLUMNS),
+            ["Name", "Class", "Hosts", "Address", "Ports", "Age"]
+        );
+        let cases = [
+            (
+                "no class, no status, no TLS",
+                json!({"metadata": meta("minimal", 60),
+                       "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}),
+                json!(["minimal", "<none>", "*", "", "80", "60s"]),
+            ),
+            (
+                "class, hosts, load balancer and TLS",
+                json!({"metadata": meta("web", 5 * 3600),
+                       "spec": {"ingressClassName": "nginx", "tls": [{"hosts": ["foo.bar.com"], "secretName": "tls"}],
+                                "rules": [{"host": "foo.bar.com"}, {"host": "bar.baz.com"}]},
+                       "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}, {"hostname": "lb.example.com"},
+                                                               {"ip": "10.0.0.1", "hostname": "x"}, {}]}}}),
+                json!([
+                    "web",
+                    "nginx",
+                    "foo.bar.com,bar.baz.com",
+                    "10.0.0.1,lb.example.com",
+                    "80, 443",
+                    "5h"
+                ]),
+            ),
+        ];
+        for (case, obj, want) in cases {
+            assert_eq!(Value::Array(ingress_row(&obj, now())), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn pdb_row_shows_min_available_max_unavailable_or_na_and_allowed_disruptions() {
+        assert_eq!(
+            names(PDB_COLUMNS),
+            [
+                "Name",
+                "Min Available",
+                "Max Unavailable",
+                "Allowed Disruptions",
+                "Age"
+            ]
+        );
+        let cases = [
+            (
+                "min available as a number",
+                json!({"metadata": meta("zk", 300), "spec": {"minAvailable": 2},
+                       "status": {"disruptionsAllowed": 1}}),
+                json!(["zk", "2", "N/A", 1, "5m"]),
+            ),
+            (
+                "max unavailable as a percentage, no status yet",
+                json!({"metadata": meta("web", 10), "spec": {"maxUnavailable": "25%"}}),
+                json!(["web", "N/A", "25%", 0, "10s"]),
+            ),
+            (
+                "neither",
+                json!({"metadata": meta("none", 1), "spec": {}}),
+                json!(["none", "N/A", "N/A", 0, "1s"]),
+            ),
+        ];
+        for (case, obj, want) in cases {
+            assert_eq!(Value::Array(pdb_row(&obj, now())), want, "{case}");
+        }
     }
 }
