@@ -214,6 +214,25 @@ impl Discovery {
         ))
     }
 
+    /// The resources a comma-separated type argument names (`pods,deploy`, `all`): each type
+    /// by name, else by category, else resolved with a refetch (its error names the type).
+    pub async fn resolve_types(&mut self, api: &Api, types: &str) -> Result<Vec<Resource>> {
+        let mut resources = Vec::new();
+        for t in types.split(',').filter(|t| !t.is_empty()) {
+            if let Some(r) = self.find(t).cloned() {
+                resources.push(r);
+                continue;
+            }
+            let cat = self.category(t);
+            if cat.is_empty() {
+                resources.push(self.resolve(api, t).await?);
+            } else {
+                resources.extend(cat);
+            }
+        }
+        Ok(resources)
+    }
+
     /// The resources listed for a category name such as `all`.
     pub fn category(&self, name: &str) -> Vec<Resource> {
         self.resources

@@ -59,21 +59,7 @@ async fn plan(ctx: &Ctx, disc: &mut Discovery, args: &[String]) -> Result<(Vec<R
                 "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'"
             ));
         }
-        let mut resources = Vec::new();
-        for t in types.split(',').filter(|t| !t.is_empty()) {
-            let found = disc.find(t).cloned();
-            match found {
-                Some(r) => resources.push(r),
-                None => {
-                    let cat = disc.category(t);
-                    if cat.is_empty() {
-                        resources.push(disc.resolve(&ctx.api, t).await?);
-                    } else {
-                        resources.extend(cat);
-                    }
-                }
-            }
-        }
+        let resources = disc.resolve_types(&ctx.api, types).await?;
         single_item_implied = names.len() == 1 && resources.len() == 1;
         for r in resources {
             if names.is_empty() {

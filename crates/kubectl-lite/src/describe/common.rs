@@ -308,6 +308,66 @@ pub fn conditions_with_reason(w: &mut Writer, conditions: &Value) {
 }
 
 /// `Limits:`/`Requests:` of a resource requirements object at `level`.
+/// A `Conditions:` table (nothing without conditions); `probe_field` is the first time column
+/// (`lastProbeTime`, or a node's `lastHeartbeatTime`), its header that name capitalized.
+pub fn conditions_table(w: &mut Writer, conditions: &Value, probe_field: &str) {
+    let conditions = items(conditions);
+    if conditions.is_empty() {
+        return;
+    }
+    let mut header = probe_field.to_string();
+    header[..1].make_ascii_uppercase();
+    w.write(0, "Conditions:\n");
+    w!(
+        w,
+        1,
+        "Type\tStatus\t{header}\tLastTransitionTime\tReason\tMessage\n"
+    );
+    w.write(
+        1,
+        "----\t------\t-----------------\t------------------\t------\t-------\n",
+    );
+    for c in conditions {
+        w!(
+            w,
+            1,
+            "{} \t{} \t{} \t{} \t{} \t{}\n",
+            s(&c["type"]),
+            s(&c["status"]),
+            rfc1123z(&c[probe_field]),
+            rfc1123z(&c["lastTransitionTime"]),
+            s(&c["reason"]),
+            s(&c["message"])
+        );
+    }
+}
+
+/// The `StorageClass:` and `Status:` lines of a volume or claim: the class from the spec or
+/// the beta annotation, and `Terminating (lasts …)` once deletion has started.
+pub fn class_and_status(
+    w: &mut Writer,
+    meta: &Value,
+    spec: &Value,
+    phase: &Value,
+    now: SystemTime,
+) {
+    let class = match s(&spec["storageClassName"]) {
+        "" => s(&meta["annotations"]["volume.beta.kubernetes.io/storage-class"]),
+        c => c,
+    };
+    w!(w, 0, "StorageClass:\t{class}\n");
+    if meta["deletionTimestamp"].is_string() {
+        w!(
+            w,
+            0,
+            "Status:\tTerminating (lasts {})\n",
+            since(&meta["deletionTimestamp"], now)
+        );
+    } else {
+        w!(w, 0, "Status:\t{}\n", s(phase));
+    }
+}
+
 pub fn resources(w: &mut Writer, res: &Value, level: usize) {
     for (title, key) in [("Limits", "limits"), ("Requests", "requests")] {
         let Some(map) = res[key].as_object().filter(|m| !m.is_empty()) else {

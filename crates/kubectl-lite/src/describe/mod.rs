@@ -327,20 +327,7 @@ pub async fn run(ctx: &mut Ctx, a: &DescribeArgs) -> Result<i32> {
         }
         v
     } else {
-        let mut resources = Vec::new();
-        for t in a.args[0].split(',').filter(|t| !t.is_empty()) {
-            match disc.find(t).cloned() {
-                Some(r) => resources.push(r),
-                None => {
-                    let cat = disc.category(t);
-                    if cat.is_empty() {
-                        resources.push(disc.resolve(&ctx.api, t).await?);
-                    } else {
-                        resources.extend(cat);
-                    }
-                }
-            }
-        }
+        let resources = disc.resolve_types(&ctx.api, &a.args[0]).await?;
         let names = &a.args[1..];
         let mut v = Vec::new();
         for r in resources {

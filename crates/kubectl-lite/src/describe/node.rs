@@ -71,30 +71,7 @@ pub fn render(node: &Value, rel: &Related) -> String {
             );
         }
     }
-    let conditions = items(&status["conditions"]);
-    if !conditions.is_empty() {
-        w.write(
-            0,
-            "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n",
-        );
-        w.write(
-            1,
-            "----\t------\t-----------------\t------------------\t------\t-------\n",
-        );
-        for c in conditions {
-            w!(
-                w,
-                1,
-                "{} \t{} \t{} \t{} \t{} \t{}\n",
-                s(&c["type"]),
-                s(&c["status"]),
-                common::rfc1123z(&c["lastHeartbeatTime"]),
-                common::rfc1123z(&c["lastTransitionTime"]),
-                s(&c["reason"]),
-                s(&c["message"])
-            );
-        }
-    }
+    common::conditions_table(&mut w, &status["conditions"], "lastHeartbeatTime");
     w.write(0, "Addresses:\n");
     for a in items(&status["addresses"]) {
         w!(w, 1, "{}:\t{}\n", s(&a["type"]), s(&a["address"]));

@@ -134,21 +134,7 @@ pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
     let (meta, spec, status) = (&pvc["metadata"], &pvc["spec"], &pvc["status"]);
     w!(w, 0, "Name:\t{}\n", s(&meta["name"]));
     w!(w, 0, "Namespace:\t{}\n", s(&meta["namespace"]));
-    let class = match s(&spec["storageClassName"]) {
-        "" => s(&meta["annotations"]["volume.beta.kubernetes.io/storage-class"]),
-        c => c,
-    };
-    w!(w, 0, "StorageClass:\t{class}\n");
-    if meta["deletionTimestamp"].is_string() {
-        w!(
-            w,
-            0,
-            "Status:\tTerminating (lasts {})\n",
-            common::since(&meta["deletionTimestamp"], rel.now)
-        );
-    } else {
-        w!(w, 0, "Status:\t{}\n", s(&status["phase"]));
-    }
+    common::class_and_status(&mut w, meta, spec, &status["phase"], rel.now);
     w!(w, 0, "Volume:\t{}\n", s(&spec["volumeName"]));
     common::labels_multiline(&mut w, "", "Labels", &meta["labels"]);
     common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
@@ -186,31 +172,7 @@ pub fn persistent_volume_claim(pvc: &Value, rel: &Related) -> String {
             w!(w, 0, "{p}\n");
         }
     }
-    let conditions = items(&status["conditions"]);
-    if !conditions.is_empty() {
-        w.write(0, "Conditions:\n");
-        w.write(
-            1,
-            "Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n",
-        );
-        w.write(
-            1,
-            "----\t------\t-----------------\t------------------\t------\t-------\n",
-        );
-        for c in conditions {
-            w!(
-                w,
-                1,
-                "{} \t{} \t{} \t{} \t{} \t{}\n",
-                s(&c["type"]),
-                s(&c["status"]),
-                common::rfc1123z(&c["lastProbeTime"]),
-                common::rfc1123z(&c["lastTransitionTime"]),
-                s(&c["reason"]),
-                s(&c["message"])
-            );
-        }
-    }
+    common::conditions_table(&mut w, &status["conditions"], "lastProbeTime");
     common::finish_with_events(w, rel)
 }
 

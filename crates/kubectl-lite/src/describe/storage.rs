@@ -66,21 +66,7 @@ pub fn persistent_volume(pv: &Value, rel: &Related) -> String {
     common::annotations_multiline(&mut w, "Annotations", &meta["annotations"]);
     let finalizers: Vec<&str> = items(&meta["finalizers"]).iter().map(s).collect();
     w!(w, 0, "Finalizers:\t[{}]\n", finalizers.join(" "));
-    let class = match s(&spec["storageClassName"]) {
-        "" => s(&meta["annotations"]["volume.beta.kubernetes.io/storage-class"]),
-        c => c,
-    };
-    w!(w, 0, "StorageClass:\t{class}\n");
-    if meta["deletionTimestamp"].is_string() {
-        w!(
-            w,
-            0,
-            "Status:\tTerminating (lasts {})\n",
-            common::since(&meta["deletionTimestamp"], rel.now)
-        );
-    } else {
-        w!(w, 0, "Status:\t{}\n", s(&pv["status"]["phase"]));
-    }
+    common::class_and_status(&mut w, meta, spec, &pv["status"]["phase"], rel.now);
     let claim = &spec["claimRef"];
     if claim.is_object() {
         w!(
