@@ -1282,3 +1282,35 @@ fn a_table_row_carries_the_objects_metadata_the_whole_object_or_nothing_as_inclu
         assert_eq!(single["rows"][0], metadata);
     });
 }
+
+#[test]
+fn metadata_reads_get_list_and_watch_answer_partial_object_metadata_with_the_stored_metadata() {
+    const META: &str =
+        "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+    let s = Server::start();
+    for_each_kind(all_kinds, |kind| {
+        let sc = s.scope(kind);
+        let rv = s.current_rv();
+        s.create(&sc, "obj-m", &json!({}));
+        let obj = s.get(&sc.item("obj-m")).expect(200);
+        let partial = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]});
+        assert_eq!(s.get_as(&sc.item("obj-m"), META).expect(200), partial);
+        let list = s
+            .get_as(&sc.query("fieldSelector=metadata.name%3Dobj-m"), META)
+            .expect(200);
+        assert_eq!(list["kind"], "PartialObjectMetadataList", "{list}");
+        assert_eq!(list["apiVersion"], "meta.k8s.io/v1", "{list}");
+        assert!(list["metadata"]["resourceVersion"].is_string(), "{list}");
+        assert_eq!(list["items"], json!([partial]));
+        let mut w = s.watch_as(
+            &sc.query(&format!(
+                "watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Dobj-m"
+            )),
+            META,
+        );
+        w.expect_ok();
+        let ev = w.next_event();
+        assert_eq!(ev["type"], "ADDED", "{ev}");
+        assert_eq!(ev["object"], partial);
+    });
+}

@@ -7,7 +7,7 @@
 use crate::time::SimClock;
 use apimachinery::clock::rfc3339;
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use kube::Api;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -166,7 +166,6 @@ async fn write_loop(
         } else {
             r.object.namespace.clone()
         };
-        let api: Api<Event> = Api::namespaced(client.clone(), &ns);
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
         };
@@ -202,10 +201,12 @@ async fn write_loop(
             }
         }
         let body = event_object(&r, &name, now);
+        let client = client.clone();
+        let path = format!("/api/v1/namespaces/{ns}/events");
         tokio::spawn(async move {
             match serde_json::from_value::<Event>(body) {
                 Ok(ev) => {
-                    if let Err(e) = api.create(&PostParams::default(), &ev).await {
+                    if let Err(e) = crate::writes::create(&client, &path, &ev).await {
                         tracing::debug!("event {name}: {e}");
                     }
                 }

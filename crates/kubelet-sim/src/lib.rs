@@ -28,6 +28,7 @@ pub mod scheduler;
 pub mod services;
 pub mod time;
 pub mod volumes;
+pub mod writes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

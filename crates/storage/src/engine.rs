@@ -20,7 +20,7 @@ use crate::{
 };
 use bytes::Bytes;
 use serde_json::Value;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
@@ -46,6 +46,13 @@ pub(crate) struct Status {
     pub closed: AtomicBool,
 }
 
+/// The state of every key whose latest event is still in the window (`None`: deleted), by
+/// that event's rv. A write then reads a recently written key from memory instead of the
+/// backend, and its event's `prev` is the very bytes of the event before it, not a copy:
+/// the window holds each object once however often it changed.
+#[derive(Default)]
+struct Latest(HashMap<Arc<str>, (u64, Option<Stored>)>);
+
 enum Op {
     Create(Value),
     Update(Option<u64>, Value),
@@ -56,7 +63,7 @@ pub(crate) struct Engine<B: Backend> {
     pub backend: B,
     opts: Options,
     /// Serializes writers so rv order == log order == publish order.
-    write: Mutex<()>,
+    write: Mutex<Latest>,
     current: AtomicU64,
     log: RwLock<Log>,
     /// Mirror of `log.compacted_through` for lock-free readers.
@@ -97,7 +104,7 @@ impl<B: Backend> Engine<B> {
         Ok(Engine {
             backend,
             opts,
-            write: Mutex::new(()),
+            write: Mutex::new(Latest::default()),
             current: AtomicU64::new(last_rv),
             log: RwLock::new(Log {
                 window: events.into(),
@@ -159,15 +166,19 @@ impl<B: Backend> Engine<B> {
     }
 
     fn write(&self, key: &str, op: Op) -> Result<Stored> {
-        let _w = lock(&self.write);
+        let mut latest = lock(&self.write);
         self.check_open()?;
-        let cur = self.backend.get(key)?;
+        let (key, cur): (Arc<str>, Option<Stored>) = match latest.0.get_key_value(key) {
+            Some((k, (_, cur))) => (k.clone(), cur.clone()),
+            None => (Arc::from(key), self.backend.get(key)?),
+        };
+        let key = &key;
         let rv = self.current.load(Ordering::Acquire) + 1;
         let check = |cur: Option<&Stored>, expected: Option<u64>| -> Result<()> {
-            let cur = cur.ok_or_else(|| StorageError::NotFound(key.to_owned()))?;
+            let cur = cur.ok_or_else(|| StorageError::NotFound(key.to_string()))?;
             match expected {
                 Some(e) if e != cur.rv => Err(StorageError::Conflict {
-                    key: key.to_owned(),
+                    key: key.to_string(),
                     expected: e,
                     actual: cur.rv,
                 }),
@@ -177,7 +188,7 @@ impl<B: Backend> Engine<B> {
         let (kind, bytes, keep) = match op {
             Op::Create(obj) => {
                 if cur.is_some() {
-                    return Err(StorageError::AlreadyExists(key.to_owned()));
+                    return Err(StorageError::AlreadyExists(key.to_string()));
                 }
                 (EventType::Added, encode_with_rv(obj, rv)?, true)
             }
@@ -199,21 +210,28 @@ impl<B: Backend> Engine<B> {
         let entry = Entry {
             ev: Arc::new(Event {
                 kind,
-                key: Arc::from(key),
+                key: key.clone(),
                 rv,
                 object: bytes,
                 prev: cur.map(|c| c.bytes),
             }),
             prev_rv,
         };
+        let mut dropped = Vec::new();
         {
             let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
             log.window.push_back(entry.clone());
             while log.window.len() > self.opts.retention {
-                let dropped = log.window.pop_front().expect("window is not empty");
-                log.compacted_through = dropped.rv();
+                let d = log.window.pop_front().expect("window is not empty");
+                log.compacted_through = d.rv();
+                dropped.push(d);
             }
             self.oldest.store(log.compacted_through, Ordering::Release);
+        }
+        for d in dropped {
+            if latest.0.get(&d.ev.key).is_some_and(|(rv, _)| *rv == d.rv()) {
+                latest.0.remove(&d.ev.key);
+            }
         }
         let applied = self.backend.apply(keep.then_some(&stored), &entry);
         if let Err(e) = applied {
@@ -228,6 +246,9 @@ impl<B: Backend> Engine<B> {
             }
             return Err(e);
         }
+        latest
+            .0
+            .insert(key.clone(), (rv, keep.then(|| stored.clone())));
         self.current.store(rv, Ordering::Release);
         if B::NEEDS_FLUSH {
             lock(&self.pending).push_back(entry.ev);
@@ -620,3 +641,75 @@ macro_rules! delegate_storage {
     };
 }
 pub(crate) use delegate_storage;
+
+#[cfg(test)]
+mod tests {
+    use super::Engine;
+    use crate::memory::MemoryBackend;
+    use crate::Options;
+    use serde_json::json;
+
+    fn engine(retention: usize) -> Engine<MemoryBackend> {
+        let opts = Options {
+            retention,
+            ..Options::default()
+        };
+        Engine::open(MemoryBackend::default(), opts).unwrap()
+    }
+
+    #[test]
+    fn the_window_holds_each_state_of_an_object_once() {
+        // sled hands out a fresh copy on every read, so sharing can only come from the engine.
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::SledStorage::open(&dir.path().join("db")).unwrap();
+        let e = &store.engine;
+        e.create("/core/pods/ns/a", json!({"metadata": {"name": "a"}}))
+            .unwrap();
+        e.update(
+            "/core/pods/ns/a",
+            None,
+            json!({"metadata": {"name": "a"}, "x": 1}),
+        )
+        .unwrap();
+        e.delete("/core/pods/ns/a", None).unwrap();
+        let w = e.events_after(1).unwrap();
+        assert_eq!(w.len(), 3);
+        // Each event's `prev` is the very bytes of the event before it, not a copy.
+        for pair in w.windows(2) {
+            let prev = pair[1].ev.prev.as_ref().unwrap();
+            assert_eq!(prev.as_ptr(), pair[0].ev.object.as_ptr());
+            assert_eq!(pair[1].prev_rv, pair[0].rv());
+        }
+    }
+
+    #[test]
+    fn a_key_whose_events_left_the_window_is_read_from_the_backend_again() {
+        let e = engine(2);
+        e.create("/core/pods/ns/a", json!({"metadata": {"name": "a"}}))
+            .unwrap();
+        for i in 0..3 {
+            e.create(
+                &format!("/core/pods/ns/b{i}"),
+                json!({"metadata": {"name": "b"}}),
+            )
+            .unwrap();
+        }
+        // `a`'s event was compacted away; its state still comes right from the backend.
+        let a = e.update(
+            "/core/pods/ns/a",
+            Some(2),
+            json!({"metadata": {"name": "a"}, "x": 1}),
+        );
+        assert!(a.is_ok(), "{a:?}");
+        assert!(matches!(
+            e.create("/core/pods/ns/a", json!({})),
+            Err(crate::StorageError::AlreadyExists(_))
+        ));
+        e.delete("/core/pods/ns/a", None).unwrap();
+        assert!(matches!(
+            e.get("/core/pods/ns/a"),
+            Err(crate::StorageError::NotFound(_))
+        ));
+        e.create("/core/pods/ns/a", json!({})).unwrap();
+    }
+}

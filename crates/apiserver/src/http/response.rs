@@ -56,9 +56,25 @@ pub fn value_response(code: StatusCode, v: &Value) -> Response {
     json_response(code, serde_json::to_vec(v).unwrap_or_default())
 }
 
-fn partial_metadata(obj: &Value) -> Value {
-    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-           "metadata": obj.get("metadata").cloned().unwrap_or(json!({}))})
+/// The `PartialObjectMetadata` of a stored object, its metadata copied as stored: only the
+/// top level is scanned, nothing is parsed into a tree (metadata watches of every pod are
+/// what the garbage collector runs on).
+fn partial_metadata(stored: &[u8]) -> Vec<u8> {
+    #[derive(serde::Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow)]
+        metadata: Option<&'a serde_json::value::RawValue>,
+    }
+    let meta = serde_json::from_slice::<Top<'_>>(stored)
+        .ok()
+        .and_then(|t| t.metadata)
+        .map_or("{}", |m| m.get());
+    let head = br#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":"#;
+    let mut out = Vec::with_capacity(head.len() + meta.len() + 1);
+    out.extend_from_slice(head);
+    out.extend_from_slice(meta.as_bytes());
+    out.push(b'}');
+    out
 }
 
 /// One object in the requested representation.
@@ -72,7 +88,7 @@ pub fn object(
 ) -> Response {
     match rep {
         Representation::Object => json_response(code, stored.bytes),
-        Representation::Metadata => value_response(code, &partial_metadata(&stored.value())),
+        Representation::Metadata => json_response(code, partial_metadata(&stored.bytes)),
         Representation::Table => {
             let meta = json!({"resourceVersion": stored.rv.to_string()});
             let table = table::table(kind, [&stored.bytes[..]], meta, include, now, true);
@@ -124,15 +140,19 @@ pub fn list(
             json_response(StatusCode::OK, buf.freeze())
         }
         Representation::Metadata => {
-            let items: Vec<Value> = page
-                .items
-                .iter()
-                .map(|(_, s)| partial_metadata(&s.value()))
-                .collect();
-            value_response(
-                StatusCode::OK,
-                &json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta(&page), "items": items}),
-            )
+            let meta = serde_json::to_vec(&list_meta(&page)).unwrap_or_default();
+            let mut buf = BytesMut::new();
+            buf.put_slice(br#"{"apiVersion":"meta.k8s.io/v1","items":["#);
+            for (i, (_, s)) in page.items.iter().enumerate() {
+                if i > 0 {
+                    buf.put_u8(b',');
+                }
+                buf.put_slice(&partial_metadata(&s.bytes));
+            }
+            buf.put_slice(br#"],"kind":"PartialObjectMetadataList","metadata":"#);
+            buf.put_slice(&meta);
+            buf.put_u8(b'}');
+            json_response(StatusCode::OK, buf.freeze())
         }
         Representation::Table => {
             let objs = page.items.iter().map(|(_, s)| &s.bytes[..]);
@@ -173,10 +193,7 @@ pub fn watch_stream(
                         buf.put_slice(&tbl);
                     }
                     Representation::Metadata if t != "BOOKMARK" => {
-                        let obj: Value = serde_json::from_slice(&object).unwrap_or(Value::Null);
-                        buf.put_slice(
-                            &serde_json::to_vec(&partial_metadata(&obj)).unwrap_or_default(),
-                        );
+                        buf.put_slice(&partial_metadata(&object));
                     }
                     _ => buf.put_slice(&object),
                 }

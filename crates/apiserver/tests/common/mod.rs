@@ -218,6 +218,12 @@ impl Server {
     /// most 10 s, so a missing event fails the test instead of hanging it.
     #[track_caller]
     pub fn watch(&self, path: &str) -> Watch {
+        self.watch_as(path, "application/json")
+    }
+
+    /// A watch with an `Accept` header (`as=PartialObjectMetadata`, …).
+    #[track_caller]
+    pub fn watch_as(&self, path: &str, accept: &str) -> Watch {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_per_read(Some(Duration::from_secs(10)))
@@ -225,6 +231,7 @@ impl Server {
             .into();
         let resp = agent
             .get(&format!("{}{path}", self.url))
+            .header("accept", accept)
             .call()
             .unwrap_or_else(|e| panic!("watch {path}: {e}"));
         let code = resp.status().as_u16();

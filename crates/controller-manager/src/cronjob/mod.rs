@@ -114,7 +114,7 @@ impl CronJobController {
             .jobs
             .state()
             .into_iter()
-            .filter(|j| j.namespace().as_deref() == Some(ns))
+            .filter(|j| j.metadata.namespace.as_deref() == Some(ns))
             .filter(|j| ctrl_of(&j.metadata).is_some_and(|r| r.uid == uid))
             .collect();
         let in_active = |active: &Vec<ObjectReference>, j: &Job| {

@@ -245,7 +245,7 @@ impl DaemonSetController {
             .pods
             .state()
             .into_iter()
-            .filter(|p| p.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
             .collect();
         let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &ns);
         let ds_api: Api<DaemonSet> = Api::namespaced(self.ctx.client.clone(), &ns);

@@ -143,7 +143,7 @@ impl DeploymentController {
             .rss
             .state()
             .into_iter()
-            .filter(|rs| rs.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|rs| rs.metadata.namespace.as_deref() == Some(ns.as_str()))
             .collect();
         let owner = Owner {
             uid: &uid,
@@ -175,8 +175,8 @@ impl DeploymentController {
             .pods
             .state()
             .into_iter()
-            .filter(|p| p.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|p| sel.matches(&p.metadata.labels.clone().unwrap_or_default()))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
+            .filter(|p| sel.matches(crate::shared::labels_of(&p.metadata)))
             .collect();
         rss.iter()
             .map(|rs| {

@@ -13,9 +13,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{
     ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions, PropagationPolicy,
 };
+use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -163,18 +164,21 @@ impl Loc {
     }
 }
 
-fn finalizers(o: &DynamicObject) -> Vec<String> {
+fn finalizers(o: &Meta) -> Vec<String> {
     o.metadata.finalizers.clone().unwrap_or_default()
 }
 
-fn owner_refs(o: &DynamicObject) -> Vec<OwnerReference> {
+fn owner_refs(o: &Meta) -> Vec<OwnerReference> {
     o.metadata.owner_references.clone().unwrap_or_default()
 }
 
+/// What the collector knows of an object: its metadata.
+type Meta = PartialObjectMeta<DynamicObject>;
+
 pub struct GarbageCollector {
     ctx: Context,
-    informers: Mutex<Vec<Informer<DynamicObject>>>,
-    stores: Vec<Store<DynamicObject>>,
+    informers: Mutex<Vec<Informer<Meta>>>,
+    stores: Vec<Store<Meta>>,
     /// uid → location of every object seen.
     uids: Arc<Mutex<HashMap<String, Loc>>>,
     queue: Arc<Queue>,
@@ -188,10 +192,11 @@ impl GarbageCollector {
         let mut stores = Vec::new();
         for i in 0..RESOURCES.len() {
             let (ar, _) = api_resource(i);
-            let api: Api<DynamicObject> = Api::all_with(ctx.client.clone(), &ar);
-            // The collector reads only metadata (owners, finalizers, deletion): the rest of
-            // each object is dropped on arrival, as upstream's metadata informers never hold it.
-            let inf = Informer::new_with(api, ar).with_transform(|o| o.data = Value::Null);
+            // The collector reads only metadata (owners, finalizers, deletion), so it lists
+            // and watches only that (`as=PartialObjectMetadata`), as upstream's metadata
+            // informers do: the rest of each object is neither sent, decoded nor held.
+            let api: Api<Meta> = Api::all_with(ctx.client.clone(), &ar);
+            let inf = Informer::new_with(api, ar);
             stores.push(inf.store.clone());
             informers.push(inf);
         }
@@ -214,7 +219,7 @@ impl GarbageCollector {
         gc
     }
 
-    fn loc_of(&self, res: usize, o: &DynamicObject) -> Loc {
+    fn loc_of(&self, res: usize, o: &Meta) -> Loc {
         Loc {
             res,
             ns: o.namespace().unwrap_or_default(),
@@ -222,13 +227,13 @@ impl GarbageCollector {
         }
     }
 
-    fn interesting(o: &DynamicObject) -> bool {
+    fn interesting(o: &Meta) -> bool {
         !owner_refs(o).is_empty()
             || (o.metadata.deletion_timestamp.is_some()
                 && finalizers(o).iter().any(|f| f == ORPHAN || f == FOREGROUND))
     }
 
-    fn on_change(&self, res: usize, ch: Change<'_, DynamicObject>) {
+    fn on_change(&self, res: usize, ch: Change<'_, Meta>) {
         match ch {
             Change::Applied { old, new } => {
                 let loc = self.loc_of(res, new);
@@ -281,7 +286,7 @@ impl GarbageCollector {
     }
 
     /// Every object with an ownerReference to `uid`, with that reference.
-    fn dependents(&self, uid: &str) -> Vec<(Loc, Arc<DynamicObject>, OwnerReference)> {
+    fn dependents(&self, uid: &str) -> Vec<(Loc, Arc<Meta>, OwnerReference)> {
         let mut out = Vec::new();
         for (res, store) in self.stores.iter().enumerate() {
             for o in store.state() {
@@ -302,7 +307,7 @@ impl GarbageCollector {
         }
     }
 
-    fn get(&self, loc: &Loc) -> Option<Arc<DynamicObject>> {
+    fn get(&self, loc: &Loc) -> Option<Arc<Meta>> {
         let (ar, namespaced) = api_resource(loc.res);
         let mut r = ObjectRef::new_with(&loc.name, ar);
         if namespaced {
@@ -378,7 +383,7 @@ impl GarbageCollector {
         let owner = match self.get(&owner_loc) {
             Some(o) if o.uid().as_deref() == Some(r.uid.as_str()) => (*o).clone(),
             // Not (yet) in the cache, or a different object: ask the API server.
-            _ => match self.api(res, &owner_loc.ns).get(&r.name).await {
+            _ => match self.api(res, &owner_loc.ns).get_metadata(&r.name).await {
                 Ok(o) => o,
                 Err(e) if is_not_found(&e) => return Ok(None),
                 Err(e) => return Err(e.into()),
@@ -396,7 +401,7 @@ impl GarbageCollector {
     async fn attempt_to_delete(
         &self,
         loc: &Loc,
-        obj: &DynamicObject,
+        obj: &Meta,
         uid: &str,
         refs: Vec<OwnerReference>,
     ) -> anyhow::Result<Option<Duration>> {
@@ -477,12 +482,7 @@ impl GarbageCollector {
         }
     }
 
-    async fn remove_finalizer(
-        &self,
-        loc: &Loc,
-        obj: &DynamicObject,
-        finalizer: &str,
-    ) -> anyhow::Result<()> {
+    async fn remove_finalizer(&self, loc: &Loc, obj: &Meta, finalizer: &str) -> anyhow::Result<()> {
         let rest: Vec<String> = finalizers(obj)
             .into_iter()
             .filter(|f| f != finalizer)
@@ -504,7 +504,7 @@ impl GarbageCollector {
     async fn orphan_dependents(
         &self,
         loc: &Loc,
-        obj: &DynamicObject,
+        obj: &Meta,
         uid: &str,
     ) -> anyhow::Result<Option<Duration>> {
         for (dloc, dep, _) in self.dependents(uid) {
@@ -536,7 +536,7 @@ impl GarbageCollector {
     async fn delete_dependents_in_foreground(
         &self,
         loc: &Loc,
-        obj: &DynamicObject,
+        obj: &Meta,
         uid: &str,
     ) -> anyhow::Result<Option<Duration>> {
         let deps = self.dependents(uid);

@@ -119,7 +119,7 @@ impl JobController {
                 .pods
                 .state()
                 .into_iter()
-                .filter(|p| p.namespace().as_deref() == Some(ns))
+                .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
                 .collect();
             adoption::claim(
                 &pods_api,

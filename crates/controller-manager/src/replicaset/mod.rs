@@ -104,7 +104,7 @@ impl ReplicaSetController {
             .pods
             .state()
             .into_iter()
-            .filter(|p| p.namespace().as_deref() == Some(ns) && is_active(p))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns) && is_active(p))
             .collect();
         let uid = rs.uid().unwrap_or_default();
         let owner = Owner {
@@ -157,7 +157,7 @@ impl ReplicaSetController {
         self.pods
             .state()
             .into_iter()
-            .filter(|p| p.namespace().as_deref() == Some(ns))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .filter(|p| crate::shared::pods::is_terminating(p))
             .filter(|p| ctrl_of(&p.metadata).is_some_and(|r| r.uid == uid))
             .collect()
@@ -252,7 +252,7 @@ impl ReplicaSetController {
             .rss
             .state()
             .iter()
-            .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|r| r.metadata.namespace.as_deref() == Some(ns.as_str()))
             .filter(|r| {
                 r.uid().as_deref() == Some(my_uid.as_str())
                     || (owner_uid.is_some()
@@ -262,7 +262,7 @@ impl ReplicaSetController {
             .collect();
         let mut on_node: HashMap<String, i32> = HashMap::new();
         for p in self.pods.state() {
-            if p.namespace().as_deref() == Some(ns.as_str())
+            if p.metadata.namespace.as_deref() == Some(ns.as_str())
                 && is_active(&p)
                 && ctrl_of(&p.metadata).is_some_and(|r| related.contains(&r.uid))
             {

@@ -33,7 +33,7 @@ pub(crate) fn calculate(
     let fully_labeled = pods
         .iter()
         .filter(|p| {
-            let labels = p.metadata.labels.clone().unwrap_or_default();
+            let labels = crate::shared::labels_of(&p.metadata);
             template_labels
                 .iter()
                 .all(|(k, v)| labels.get(k) == Some(v))

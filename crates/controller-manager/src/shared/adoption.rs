@@ -10,7 +10,6 @@ use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
@@ -36,13 +35,9 @@ pub struct Owner<'a> {
     pub selector: &'a Selector,
 }
 
-fn labels(meta: &ObjectMeta) -> BTreeMap<String, String> {
-    meta.labels.clone().unwrap_or_default()
-}
-
 /// The pure decision of `ClaimObject`.
 pub fn classify(owner: &Owner<'_>, meta: &ObjectMeta) -> Claim {
-    let matches = owner.selector.matches(&labels(meta));
+    let matches = owner.selector.matches(super::labels_of(meta));
     match controller_ref(meta) {
         Some(r) if r.uid == owner.uid => {
             if matches || owner.deleting {
@@ -90,7 +85,7 @@ where
     let mut may_adopt = true;
     for obj in candidates {
         let meta = obj.meta();
-        let uid = meta.uid.clone().unwrap_or_default();
+        let uid = meta.uid.as_deref().unwrap_or_default();
         match classify(owner, meta) {
             Claim::Keep => out.push(obj),
             Claim::Ignore => {}

@@ -84,7 +84,7 @@ pub fn owned(
 ) -> Vec<ControllerRevision> {
     let mut v: Vec<ControllerRevision> = all
         .iter()
-        .filter(|r| r.namespace().as_deref() == Some(namespace))
+        .filter(|r| r.metadata.namespace.as_deref() == Some(namespace))
         .filter(|r| super::pods::controller_ref(&r.metadata).is_some_and(|o| o.uid == owner_uid))
         .map(|r| (**r).clone())
         .collect();

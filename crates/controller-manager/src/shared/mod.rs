@@ -16,9 +16,10 @@ pub mod slow_start;
 pub mod time;
 
 use apimachinery::labels::Selector;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{Resource, ResourceExt};
+use std::collections::BTreeMap;
 
 /// The queue key of a namespaced object: `namespace/name`.
 pub fn key_of<K: Resource>(obj: &K) -> String {
@@ -32,6 +33,13 @@ pub fn key(namespace: &str, name: &str) -> String {
 /// Split a `namespace/name` key.
 pub fn split_key(key: &str) -> (&str, &str) {
     key.split_once('/').unwrap_or(("", key))
+}
+
+/// An object's labels, borrowed (an empty map when it has none): controllers match selectors
+/// against every pod of a namespace on each sync, so this must not copy them.
+pub fn labels_of(meta: &ObjectMeta) -> &BTreeMap<String, String> {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    meta.labels.as_ref().unwrap_or(&NONE)
 }
 
 /// A `metav1.LabelSelector` as a selector (`LabelSelectorAsSelector`); invalid ones match nothing.

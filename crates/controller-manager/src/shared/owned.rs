@@ -93,7 +93,7 @@ where
             .owners
             .state()
             .iter()
-            .filter(|o| o.namespace().as_deref() == Some(ns.as_str()))
+            .filter(|o| o.meta().namespace.as_deref() == Some(ns.as_str()))
             .filter(|o| selector_of(o).is_some_and(|s| selector(s).matches(labels)))
             .map(|o| key_of(o.as_ref()))
             .collect();

@@ -118,7 +118,7 @@ impl StatefulSetController {
             .pods
             .state()
             .into_iter()
-            .filter(|p| p.namespace().as_deref() == Some(ns))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .collect();
         let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
         let set_api: Api<StatefulSet> = Api::namespaced(self.ctx.client.clone(), ns);
@@ -203,7 +203,7 @@ impl StatefulSetController {
             .pods
             .state()
             .into_iter()
-            .filter(|p| p.namespace().as_deref() == Some(ns))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .filter(|p| ctrl_of(&p.metadata).is_some_and(|r| r.uid == uid))
             .filter(|p| is_member_of(name, p))
             .collect();

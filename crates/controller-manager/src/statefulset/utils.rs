@@ -238,7 +238,7 @@ pub fn new_pod(
 pub fn identity_matches(set: &StatefulSet, pod: &Pod) -> bool {
     let name = pod.name_any();
     let ord = ordinal_of(pod);
-    let labels = pod.metadata.labels.clone().unwrap_or_default();
+    let labels = crate::shared::labels_of(&pod.metadata);
     is_member_of(&set.name_any(), pod)
         && labels.get(POD_NAME_LABEL) == Some(&name)
         && labels.get(POD_INDEX_LABEL) == Some(&ord.to_string())

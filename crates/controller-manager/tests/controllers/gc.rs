@@ -184,6 +184,7 @@ fn the_collector_knows_every_kind_the_api_server_stores() {
 async fn informer_caches_hold_no_managed_fields_and_what_a_transform_leaves() {
     use controller_manager::shared::informer::Informer;
     use kube::api::{ApiResource, DynamicObject};
+    use kube::core::PartialObjectMeta;
     let c = Cluster::start().await;
     let cm: ConfigMap = serde_json::from_value(json!({
         "metadata": {"name": "cached"}, "data": {"k": "v"}}))
@@ -203,13 +204,24 @@ async fn informer_caches_hold_no_managed_fields_and_what_a_transform_leaves() {
     let ar = ApiResource::erase::<ConfigMap>(&());
     let dynamic = Informer::new_with(
         Api::<DynamicObject>::namespaced_with(c.client.clone(), "default", &ar),
-        ar,
+        ar.clone(),
     )
     .with_transform(|o| o.data = serde_json::Value::Null);
     let dynamic_store = dynamic.store.clone();
-    let tasks = [tokio::spawn(typed.run()), tokio::spawn(dynamic.run())];
+    // The garbage collector's kind: only metadata is asked for, sent and held.
+    let meta = Informer::new_with(
+        Api::<PartialObjectMeta<DynamicObject>>::namespaced_with(c.client.clone(), "default", &ar),
+        ar.clone(),
+    );
+    let meta_store = meta.store.clone();
+    let tasks = [
+        tokio::spawn(typed.run()),
+        tokio::spawn(dynamic.run()),
+        tokio::spawn(meta.run()),
+    ];
     typed_store.wait_until_ready().await.unwrap();
     dynamic_store.wait_until_ready().await.unwrap();
+    meta_store.wait_until_ready().await.unwrap();
 
     let t = typed_store.state();
     let cached = t.iter().find(|o| o.name_any() == "cached").unwrap();
@@ -220,6 +232,14 @@ async fn informer_caches_hold_no_managed_fields_and_what_a_transform_leaves() {
     assert_eq!(cached.metadata.managed_fields, None);
     assert_eq!(cached.metadata.uid, created.metadata.uid);
     assert_eq!(cached.data, serde_json::Value::Null);
+    let m = meta_store.state();
+    let cached = m.iter().find(|o| o.name_any() == "cached").unwrap();
+    assert_eq!(
+        cached.types.as_ref().map(|t| t.kind.as_str()),
+        Some("PartialObjectMetadata")
+    );
+    assert_eq!(cached.metadata.managed_fields, None);
+    assert_eq!(cached.metadata.uid, created.metadata.uid);
     for t in tasks {
         t.abort();
     }

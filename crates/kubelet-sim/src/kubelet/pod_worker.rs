@@ -7,8 +7,9 @@ use super::NodeContext;
 use crate::apidata::{references, Sources};
 use crate::events::ObjectRef;
 use crate::lifecycle::{adopt, status, Env, Event, PodMachine, PodSpecView};
+use crate::writes;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::api::{DeleteParams, Preconditions};
 use kube::Api;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -146,13 +147,14 @@ fn forget(ctx: &NodeContext, m: &PodMachine) {
 
 pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedReceiver<PodUpdate>) {
     let spec = PodSpecView::from_pod(&pod);
-    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &spec.namespace);
     // A pod that is already over: nothing runs; the API server removes it when deleted.
     if matches!(phase(&pod), "Succeeded" | "Failed") {
         while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
         return;
     }
-    let mut api_status = prior(&pod);
+    // Kept as compact JSON between steps (a serde_json tree is several times larger, and a
+    // node holds one per pod).
+    let mut api_status = prior(&pod).to_string();
     let mut events = Vec::new();
     let full_status = pod
         .status
@@ -161,7 +163,14 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         .unwrap_or(Value::Null);
     let adopting =
         full_status.get("containerStatuses").is_some() || full_status.get("podIP").is_some();
-    let initial = sources(&ctx, &spec, true).await;
+    let initial = Box::pin(sources(&ctx, &spec, true)).await;
+    let mut update = pod.metadata.deletion_timestamp.is_some().then(|| {
+        (
+            spec.clone(),
+            true,
+            pod.metadata.deletion_grace_period_seconds,
+        )
+    });
     let mut m = {
         let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
         let mut env = Env {
@@ -173,18 +182,11 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
             events: &mut events,
         };
         if adopting {
-            adopt::adopt(spec.clone(), &full_status, &mut env)
+            adopt::adopt(spec, &full_status, &mut env)
         } else {
-            PodMachine::start(spec.clone(), env.now, &ctx.timing)
+            PodMachine::start(spec, env.now, &ctx.timing)
         }
     };
-    let mut update = pod.metadata.deletion_timestamp.is_some().then(|| {
-        (
-            spec.clone(),
-            true,
-            pod.metadata.deletion_grace_period_seconds,
-        )
-    });
     drop(full_status);
     // A worker lives as long as its pod: it keeps what it needs, not the pod it started with.
     drop(pod);
@@ -197,21 +199,30 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
             Some(s) => s,
             None => {
                 let volumes_due = m.volumes_due(ctx.clock.now(), &ctx.timing, ctx.runtime.as_ref());
-                sources(&ctx, &m.spec, m.needs_sources() || volumes_due).await
+                Box::pin(sources(&ctx, &m.spec, m.needs_sources() || volumes_due)).await
             }
         };
         let wake = step(&ctx, &mut m, &mut events, &sources, update.take());
         record(&ctx, &m.spec, &mut events);
         let now = ctx.clock.now();
-        let status = status::pod_status(&m, now, &ctx.host_ip, &api_status);
+        let base = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
+        let status = status::pod_status(&m, now, &ctx.host_ip, &base);
         let print = fingerprint(&status);
-        api_status = rebase(std::mem::take(&mut api_status), &status);
+        api_status = rebase(base, &status).to_string();
         if written != Some(print) {
+            // Held as compact JSON while waiting for a write slot: many workers wait at once.
+            let patch = serde_json::value::to_raw_value(&json!({"status": status}))
+                .expect("a JSON value serializes");
+            drop(status);
             let _permit = ctx.writes.clone().acquire_owned().await;
-            let patch = json!({"status": status});
-            match api
-                .patch_status(&m.spec.name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
+            // Boxed, like every rarely taken await here: an idle worker's future stays small.
+            match Box::pin(writes::patch_pod_status(
+                &ctx.client,
+                &m.spec.namespace,
+                &m.spec.name,
+                &patch,
+            ))
+            .await
             {
                 Ok(_) => written = Some(print),
                 Err(kube::Error::Api(e)) if e.code == 404 => {
@@ -233,7 +244,8 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
                 }),
                 ..DeleteParams::default()
             };
-            if let Err(e) = api.delete(&m.spec.name, &dp).await {
+            let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &m.spec.namespace);
+            if let Err(e) = Box::pin(api.delete(&m.spec.name, &dp)).await {
                 tracing::debug!("delete pod {}/{}: {e}", m.spec.namespace, m.spec.name);
             }
             // Wait for the deletion to be seen (or the node to go).
@@ -262,7 +274,8 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
                     return;
                 }
                 Some(PodUpdate::Changed(p)) => {
-                    api_status = rebase(prior(&p), &api_status);
+                    let own = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
+                    api_status = rebase(prior(&p), &own).to_string();
                     let spec = PodSpecView::from_pod(&p);
                     update = Some((spec, p.metadata.deletion_timestamp.is_some(), p.metadata.deletion_grace_period_seconds));
                 }
