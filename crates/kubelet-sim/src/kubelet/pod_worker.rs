@@ -209,11 +209,15 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         let status = status::pod_status(&m, now, &ctx.host_ip, &base);
         let print = fingerprint(&status);
         api_status = rebase(base, &status).to_string();
-        if written != Some(print) {
-            // Held as compact JSON while waiting for a write slot: many workers wait at once.
-            let patch = serde_json::value::to_raw_value(&json!({"status": status}))
-                .expect("a JSON value serializes");
-            drop(status);
+        // Held as compact JSON while waiting for a write slot (many workers wait at once); the
+        // tree is dropped now, not at the end of the iteration, or every idle worker would
+        // keep its last one across the wait below.
+        let patch = (written != Some(print)).then(|| {
+            serde_json::value::to_raw_value(&json!({"status": status}))
+                .expect("a JSON value serializes")
+        });
+        drop(status);
+        if let Some(patch) = patch {
             let _permit = ctx.writes.clone().acquire_owned().await;
             // Boxed, like every rarely taken await here: an idle worker's future stays small.
             match Box::pin(writes::patch_pod_status(
