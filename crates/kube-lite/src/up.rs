@@ -102,8 +102,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             kubeconfig::CONTEXT,
             written.display()
         );
-        // The in-process clients hold watches open, which a graceful shutdown would wait
-        // for: on the signal, stop them first, then let the server drain.
+        // On the signal, stop the in-process components (controllers, nodes) first, then let
+        // the server end its watches and drain its connections.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let drained = async move {
             let mut stopped = stopped;
@@ -120,11 +120,11 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         registry.set_node_agent(std::sync::Arc::new(
             crate::node_agent::SimulatedKubelets::new(logs.clone(), runtimes.clone()),
         ));
-        let controllers = tokio::spawn(controller_manager::run(local_client(
-            &url,
+        let controllers = tokio::spawn(controller_manager::run(in_process_client(
+            &registry,
             "kube-controller-manager",
         )?));
-        let client = local_client(&url, "kubelet")?;
+        let client = in_process_client(&registry, "kubelet")?;
         let node_opts = kubelet_sim::Options {
             workers: args.workers,
             fast: args.fast,
@@ -165,16 +165,38 @@ fn runtime_kind(flag: Option<&str>, fast: bool) -> kubelet_sim::RuntimeKind {
     }
 }
 
-/// A kube-rs client for the server this process serves, acting as `component`.
-pub fn local_client(url: &str, component: &str) -> anyhow::Result<kube::Client> {
-    let config = kube::Config::new(url.parse().context("server URL")?);
-    client_as(config, component)
+/// A kube-rs client of the API server this process serves, acting as `component`: its requests
+/// go through the same router and handlers as requests over the socket (same REST semantics,
+/// same JSON), without TCP and HTTP framing — like kube-apiserver's loopback client for its
+/// own controllers. HTTP handling on both ends was a large part of a big rollout's CPU.
+pub fn in_process_client(
+    registry: &std::sync::Arc<apiserver::Registry>,
+    component: &str,
+) -> anyhow::Result<kube::Client> {
+    let agent = http::HeaderValue::from_str(&user_agent(component)).context("User-Agent")?;
+    let service = tower::ServiceBuilder::new()
+        .map_request(move |mut r: http::Request<kube::client::Body>| {
+            r.headers_mut()
+                .insert(http::header::USER_AGENT, agent.clone());
+            r
+        })
+        .service(apiserver::app(registry.clone()));
+    Ok(kube::Client::new(service, "default"))
 }
 
 /// A client whose User-Agent names `component` as the real one's does, so the API server
 /// records its writes under that field manager (`kube-controller-manager`, `kubelet`).
 pub fn client_as(mut config: kube::Config, component: &str) -> anyhow::Result<kube::Client> {
-    let agent = format!(
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_str(&user_agent(component)).context("User-Agent")?,
+    ));
+    Ok(kube::Client::try_from(config)?)
+}
+
+/// `component/vX (os/arch) kubernetes/kube-lite`, the shape of the real components' agents.
+fn user_agent(component: &str) -> String {
+    format!(
         "{component}/v{} ({}/{}) kubernetes/kube-lite",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS,
@@ -183,12 +205,7 @@ pub fn client_as(mut config: kube::Config, component: &str) -> anyhow::Result<ku
             "aarch64" => "arm64",
             a => a,
         }
-    );
-    config.headers.push((
-        http::header::USER_AGENT,
-        http::HeaderValue::from_str(&agent).context("User-Agent")?,
-    ));
-    Ok(kube::Client::try_from(config)?)
+    )
 }
 
 /// Installs the Ctrl-C and SIGTERM handlers now (so a signal that arrives before the caller

@@ -20,7 +20,9 @@
 //! in an in-memory window of `Arc<Event>` and, for sled, in the on-disk log (older on-disk
 //! events are deleted by a background compactor thread, never on the write path; a restart
 //! reloads the retained tail). A watch or `ReadAt::Exact` list from an rv older than the
-//! window is `Expired`; one newer than the current rv is `TooLarge`. A watcher whose bounded
+//! window is `Expired`; one newer than the current rv is `TooLarge`. An event's `prev` is the
+//! very bytes of the event before it on the same key when that one is still in the window (the
+//! engine keeps the latest state of every such key), so the window holds each state once. A watcher whose bounded
 //! queue (`Options::watch_buffer` live events) fills up gets `Err(Expired)` as its last item.
 
 mod backend;
