@@ -600,3 +600,33 @@ async fn a_crashing_container_goes_into_crash_loop_backoff() {
     assert_eq!(cs["lastState"]["terminated"]["exitCode"], 1);
     assert_eq!(p["status"]["phase"], "Running");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_whose_answer_is_not_read_still_fail_as_the_api_answers() {
+    let server = apiserver::server::InProcess::start().await.unwrap();
+    let client = kube::Client::try_from(kube::Config::new(server.url.parse().unwrap())).unwrap();
+    let status = json!({"status": {"phase": "Running"}});
+    // A pod that does not exist: the node must see the 404 (it then forgets the pod).
+    match kubelet_sim::writes::patch_pod_status(&client, "default", "gone", &status).await {
+        Err(kube::Error::Api(s)) => assert_eq!((s.code, s.reason.as_str()), (404, "NotFound")),
+        other => panic!("expected a 404, got {other:?}"),
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    pods.create(
+        &PostParams::default(),
+        &obj(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}})),
+    )
+    .await
+    .unwrap();
+    kubelet_sim::writes::patch_pod_status(&client, "default", "p", &status)
+        .await
+        .unwrap();
+    let p = pods.get_status("p").await.unwrap();
+    assert_eq!(p.status.and_then(|s| s.phase).as_deref(), Some("Running"));
+    // An invalid body is refused with the API's 4xx, not lost.
+    let bad = json!({"metadata": {"name": "e"}, "involvedObject": {"kind": "Pod"}, "count": "x"});
+    match kubelet_sim::writes::create(&client, "/api/v1/namespaces/default/events", &bad).await {
+        Err(kube::Error::Api(s)) => assert!((400..500).contains(&s.code), "{s:?}"),
+        other => panic!("expected a 4xx, got {other:?}"),
+    }
+}
