@@ -208,17 +208,45 @@ pub fn resource_version(bytes: &[u8]) -> Option<String> {
         .resource_version
 }
 
+/// The `PartialObjectMetadata` of a stored object, its metadata copied as stored (a Table row's
+/// object by default; the whole answer of a metadata GET, list or watch).
+#[derive(Serialize)]
+pub struct PartialMetadata<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: &'a RawValue,
+}
+
+impl<'a> PartialMetadata<'a> {
+    fn new(metadata: Option<&'a RawValue>) -> Self {
+        PartialMetadata {
+            kind: "PartialObjectMetadata",
+            api_version: "meta.k8s.io/v1",
+            metadata: metadata
+                .or_else(|| serde_json::from_str(EMPTY_OBJECT).ok())
+                .expect("{} is a JSON object"),
+        }
+    }
+
+    /// Of stored JSON bytes: only the top level is scanned, nothing is parsed into a tree.
+    pub fn of(bytes: &'a [u8]) -> Self {
+        #[derive(Deserialize)]
+        struct Top<'a> {
+            #[serde(borrow)]
+            metadata: Option<&'a RawValue>,
+        }
+        let top = serde_json::from_slice::<Top<'_>>(bytes).ok();
+        Self::new(top.and_then(|t| t.metadata))
+    }
+}
+
 /// What a row carries of its object: the stored bytes themselves, or its metadata's.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum RowObject<'a> {
     Whole(&'a RawValue),
-    Metadata {
-        kind: &'static str,
-        #[serde(rename = "apiVersion")]
-        api_version: &'static str,
-        metadata: &'a RawValue,
-    },
+    Metadata(PartialMetadata<'a>),
 }
 
 #[derive(Serialize)]
@@ -238,13 +266,7 @@ fn row<'a>(kind: &Kind, bytes: &'a [u8], include: IncludeObject, now: SystemTime
     let object = match include {
         IncludeObject::None => None,
         IncludeObject::Object => serde_json::from_slice(bytes).ok().map(RowObject::Whole),
-        IncludeObject::Metadata => metadata
-            .or_else(|| serde_json::from_str(EMPTY_OBJECT).ok())
-            .map(|metadata| RowObject::Metadata {
-                kind: "PartialObjectMetadata",
-                api_version: "meta.k8s.io/v1",
-                metadata,
-            }),
+        IncludeObject::Metadata => Some(RowObject::Metadata(PartialMetadata::new(metadata))),
     };
     Row {
         cells: (kind.table.row)(&obj, now),

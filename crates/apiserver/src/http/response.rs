@@ -56,25 +56,10 @@ pub fn value_response(code: StatusCode, v: &Value) -> Response {
     json_response(code, serde_json::to_vec(v).unwrap_or_default())
 }
 
-/// The `PartialObjectMetadata` of a stored object, its metadata copied as stored: only the
-/// top level is scanned, nothing is parsed into a tree (metadata watches of every pod are
-/// what the garbage collector runs on).
+/// A stored object as `PartialObjectMetadata` (metadata watches of every pod are what the
+/// garbage collector runs on, so nothing is parsed into a tree).
 fn partial_metadata(stored: &[u8]) -> Vec<u8> {
-    #[derive(serde::Deserialize)]
-    struct Top<'a> {
-        #[serde(borrow)]
-        metadata: Option<&'a serde_json::value::RawValue>,
-    }
-    let meta = serde_json::from_slice::<Top<'_>>(stored)
-        .ok()
-        .and_then(|t| t.metadata)
-        .map_or("{}", |m| m.get());
-    let head = br#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":"#;
-    let mut out = Vec::with_capacity(head.len() + meta.len() + 1);
-    out.extend_from_slice(head);
-    out.extend_from_slice(meta.as_bytes());
-    out.push(b'}');
-    out
+    serde_json::to_vec(&table::PartialMetadata::of(stored)).unwrap_or_default()
 }
 
 /// One object in the requested representation.
@@ -140,19 +125,28 @@ pub fn list(
             json_response(StatusCode::OK, buf.freeze())
         }
         Representation::Metadata => {
-            let meta = serde_json::to_vec(&list_meta(&page)).unwrap_or_default();
-            let mut buf = BytesMut::new();
-            buf.put_slice(br#"{"apiVersion":"meta.k8s.io/v1","items":["#);
-            for (i, (_, s)) in page.items.iter().enumerate() {
-                if i > 0 {
-                    buf.put_u8(b',');
-                }
-                buf.put_slice(&partial_metadata(&s.bytes));
+            #[derive(serde::Serialize)]
+            struct List<'a> {
+                kind: &'static str,
+                #[serde(rename = "apiVersion")]
+                api_version: &'static str,
+                metadata: Value,
+                items: Vec<table::PartialMetadata<'a>>,
             }
-            buf.put_slice(br#"],"kind":"PartialObjectMetadataList","metadata":"#);
-            buf.put_slice(&meta);
-            buf.put_u8(b'}');
-            json_response(StatusCode::OK, buf.freeze())
+            let list = List {
+                kind: "PartialObjectMetadataList",
+                api_version: "meta.k8s.io/v1",
+                metadata: list_meta(&page),
+                items: page
+                    .items
+                    .iter()
+                    .map(|(_, s)| table::PartialMetadata::of(&s.bytes))
+                    .collect(),
+            };
+            json_response(
+                StatusCode::OK,
+                serde_json::to_vec(&list).unwrap_or_default(),
+            )
         }
         Representation::Table => {
             let objs = page.items.iter().map(|(_, s)| &s.bytes[..]);

@@ -64,11 +64,11 @@ fn rebase(mut api: Value, own: &Value) -> Value {
     api
 }
 
-/// A fingerprint of a status, to skip writing the same one twice.
-fn fingerprint(v: &Value) -> u64 {
+/// A fingerprint of a status patch (its JSON), to skip writing the same one twice.
+fn fingerprint(json: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.to_string().hash(&mut h);
+    json.hash(&mut h);
     h.finish()
 }
 
@@ -207,17 +207,16 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         let now = ctx.clock.now();
         let base = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
         let status = status::pod_status(&m, now, &ctx.host_ip, &base);
-        let print = fingerprint(&status);
         api_status = rebase(base, &status).to_string();
-        // Held as compact JSON while waiting for a write slot (many workers wait at once); the
-        // tree is dropped now, not at the end of the iteration, or every idle worker would
-        // keep its last one across the wait below.
-        let patch = (written != Some(print)).then(|| {
-            serde_json::value::to_raw_value(&json!({"status": status}))
-                .expect("a JSON value serializes")
-        });
+        // Serialized once, for the fingerprint and the write, and held as compact JSON while
+        // waiting for a write slot (many workers wait at once); the tree is dropped now, not
+        // at the end of the iteration, or every idle worker would keep its last one across
+        // the wait below.
+        let patch = serde_json::value::to_raw_value(&json!({"status": status}))
+            .expect("a JSON value serializes");
         drop(status);
-        if let Some(patch) = patch {
+        let print = fingerprint(patch.get());
+        if written != Some(print) {
             let _permit = ctx.writes.clone().acquire_owned().await;
             // Boxed, like every rarely taken await here: an idle worker's future stays small.
             match Box::pin(writes::patch_pod_status(
