@@ -61,7 +61,7 @@ pub async fn run_with(client: kube::Client, opts: Options) -> anyhow::Result<()>
         client: client.clone(),
         clock: opts.clock.clone(),
     };
-    let mut pods = Informer::new(Api::<Pod>::all(client.clone()));
+    let mut pods = Informer::new(Api::<Pod>::all(client.clone())).with_transform(controller_view);
     let mut rss = Informer::new(Api::<ReplicaSet>::all(client.clone()));
     let mut deploys = Informer::new(Api::<Deployment>::all(client.clone()));
     let mut jobs = Informer::new(Api::<Job>::all(client.clone()));
@@ -134,4 +134,57 @@ pub async fn run_with(client: kube::Client, opts: Options) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// What the controllers keep of a pod in their shared cache: its metadata, its scheduling
+/// fields (node name, selector, affinity, tolerations) and its status. Its containers and
+/// volumes, most of a typed pod's size, are dropped on arrival, as a client-go informer
+/// transform would: no controller reads them from a live pod (pods are built from templates,
+/// and every write to an existing pod is a patch of the fields it changes).
+fn controller_view(pod: &mut Pod) {
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.containers = Vec::new();
+        spec.init_containers = None;
+        spec.ephemeral_containers = None;
+        spec.volumes = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_controllers_keep_a_pods_metadata_scheduling_and_status_but_not_its_containers() {
+        let mut pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "web-1", "labels": {"app": "web"},
+                "annotations": {"controller.kubernetes.io/pod-deletion-cost": "5"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": "web", "uid": "u", "controller": true}]},
+            "spec": {"nodeName": "kube-lite-worker",
+                "containers": [{"name": "nginx", "image": "nginx:1.27",
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                "initContainers": [{"name": "init", "image": "busybox"}],
+                "volumes": [{"name": "data", "emptyDir": {}}],
+                "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                    "effect": "NoExecute", "tolerationSeconds": 300}]},
+            "status": {"phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [{"name": "nginx", "image": "nginx:1.27", "imageID": "",
+                    "ready": true, "restartCount": 2,
+                    "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}
+        }))
+        .unwrap();
+        let before = pod.clone();
+        controller_view(&mut pod);
+        let spec = pod.spec.as_ref().unwrap();
+        assert!(spec.containers.is_empty());
+        assert!(spec.init_containers.is_none() && spec.volumes.is_none());
+        let before_spec = before.spec.as_ref().unwrap();
+        assert_eq!(spec.node_name, before_spec.node_name);
+        assert_eq!(spec.tolerations, before_spec.tolerations);
+        assert_eq!(pod.metadata, before.metadata);
+        assert_eq!(pod.status, before.status);
+    }
 }

@@ -28,7 +28,7 @@ pub mod scheduler;
 pub mod services;
 pub mod time;
 pub mod volumes;
-pub mod writes;
+pub use client_tools::writes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -198,7 +198,7 @@ pub async fn run_with_clock(
         .logs
         .clone()
         .unwrap_or_else(|| logs::LogStore::with_rotation(&opts.data_dir, opts.log_rotation));
-    let recorder = events::Recorder::spawn(client.clone(), clock.clone());
+    let recorder = events::spawn(client.clone(), &clock);
     // Cluster objects every cluster has (retried until the API answers).
     let mut tries = 0;
     loop {

@@ -1,22 +1,24 @@
 //! The definitions map: OpenAPI schemas of every served kind and of everything they reach,
-//! generated from the k8s-openapi types' `schemars::JsonSchema` impls and named as upstream
-//! (`io.k8s.api.apps.v1.Deployment`). References are OpenAPI v3 style (`#/components/schemas/..`,
-//! a `$ref` with sibling keys wrapped in `allOf`, as kube-apiserver publishes them); kinds carry
-//! `x-kubernetes-group-version-kind`, and the built-in patch strategies and merge keys are
-//! injected by `apimachinery::annotate_definitions`.
+//! generated from the k8s-openapi types' `schemars::JsonSchema` impls (by a test, into the
+//! checked-in `catalog.json`, as kube-apiserver checks in its generated OpenAPI) and named as
+//! upstream (`io.k8s.api.apps.v1.Deployment`). References are OpenAPI v3 style
+//! (`#/components/schemas/..`, a `$ref` with sibling keys wrapped in `allOf`, as kube-apiserver
+//! publishes them); kinds carry `x-kubernetes-group-version-kind`, and the built-in patch
+//! strategies and merge keys are injected by `apimachinery::annotate_definitions`.
 
 use crate::kinds::{Kind, Subresource};
+#[cfg(test)]
 use k8s_openapi::api::{
     apps::v1 as apps, autoscaling::v1 as autoscaling, autoscaling::v2 as autoscaling_v2,
     batch::v1 as batch, coordination::v1 as coordination, core::v1 as core,
     discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
     policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
 };
+#[cfg(test)]
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
-use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, SchemaGenerator};
+#[cfg(test)]
+use schemars::{generate::SchemaSettings, JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 /// Where v3 references point.
 pub const V3_REF_PREFIX: &str = "#/components/schemas/";
@@ -31,25 +33,28 @@ pub const PATCH: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
 pub const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
 pub const BINDING: &str = "io.k8s.api.core.v1.Binding";
 
-/// One type of the catalog: its definition name and how to generate it.
+/// One type of the catalog: how to generate its schema.
+#[cfg(test)]
 struct TypeEntry {
-    name: fn() -> Cow<'static, str>,
     generate: fn(&mut SchemaGenerator),
 }
 
+#[cfg(test)]
 fn generate<T: JsonSchema>(g: &mut SchemaGenerator) {
     g.subschema_for::<T>();
 }
 
+#[cfg(test)]
 macro_rules! catalog {
     ($($t:ty),* $(,)?) => {
-        &[$(TypeEntry { name: <$t as JsonSchema>::schema_name, generate: generate::<$t> }),*]
+        &[$(TypeEntry { generate: generate::<$t> }),*]
     };
 }
 
 /// The types the server knows (kube-apiserver's scheme): every built-in top-level kind a row of
 /// the kinds table may serve, the subresource bodies and the meta types operations refer to.
 /// Only what is served (and what that reaches) ends up in the documents.
+#[cfg(test)]
 const CATALOG: &[TypeEntry] = catalog![
     core::Binding,
     core::ComponentStatus,
@@ -115,9 +120,35 @@ pub fn gvk(group: &str, version: &str, kind: &str) -> Value {
     json!({"group": group, "kind": kind, "version": version})
 }
 
-/// The annotated definitions map for `kinds` (v3 reference style). Kinds whose type is not in
+/// The schemas of every type of the catalog and of everything they reach, as generated from the
+/// k8s-openapi types (v3 references, `$ref` siblings wrapped), checked in like kube-apiserver's
+/// generated OpenAPI so that the server does not run the generator (nor keep its code in
+/// memory) at start. `the_embedded_catalog_is_what_k8s_openapi_generates` regenerates it with
+/// `UPDATE_OPENAPI_CATALOG=1`.
+pub const CATALOG_JSON: &str = include_str!("catalog.json");
+
+/// Generate the catalog's schemas (what `catalog.json` holds).
+#[cfg(test)]
+pub(crate) fn generate_catalog() -> Map<String, Value> {
+    let settings = SchemaSettings::openapi3().with(|s| {
+        s.meta_schema = None;
+        s.transforms.clear();
+    });
+    let mut generator = settings.into_generator();
+    for entry in CATALOG {
+        (entry.generate)(&mut generator);
+    }
+    let mut defs = generator.take_definitions(false);
+    for def in defs.values_mut() {
+        wrap_ref_siblings(def);
+    }
+    defs
+}
+
+/// The annotated definitions map for `kinds` (v3 reference style), with or without the
+/// schemas' descriptions (only the published documents need them). Kinds whose type is not in
 /// the catalog get no definition.
-pub fn build(kinds: &[&'static Kind]) -> Map<String, Value> {
+pub fn build(kinds: &[&'static Kind], descriptions: bool) -> Map<String, Value> {
     let mut wanted: Vec<String> = kinds.iter().map(|k| definition_name(k)).collect();
     wanted.extend([STATUS, DELETE_OPTIONS, PATCH, LIST_META].map(String::from));
     if kinds.iter().any(|k| k.has(Subresource::Scale)) {
@@ -126,20 +157,8 @@ pub fn build(kinds: &[&'static Kind]) -> Map<String, Value> {
     if kinds.iter().any(|k| k.has(Subresource::Binding)) {
         wanted.push(BINDING.into());
     }
-    let settings = SchemaSettings::openapi3().with(|s| {
-        s.meta_schema = None;
-        s.transforms.clear();
-    });
-    let mut generator = settings.into_generator();
-    for entry in CATALOG {
-        if wanted.iter().any(|w| *w == (entry.name)()) {
-            (entry.generate)(&mut generator);
-        }
-    }
-    let mut defs = generator.take_definitions(false);
-    for def in defs.values_mut() {
-        wrap_ref_siblings(def);
-    }
+    let catalog: Map<String, Value> = serde_json::from_str(CATALOG_JSON).unwrap_or_default();
+    let mut defs = take_closure(catalog, &wanted);
     for kind in kinds {
         let name = definition_name(kind);
         let Some(def) = defs.get_mut(&name).and_then(Value::as_object_mut) else {
@@ -171,6 +190,9 @@ pub fn build(kinds: &[&'static Kind]) -> Map<String, Value> {
     }
     let mut v = Value::Object(defs);
     apimachinery::annotate_definitions(&mut v);
+    if !descriptions {
+        strip_descriptions(&mut v);
+    }
     match v {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -207,6 +229,7 @@ fn list_definition(kind: &Kind, item: &str) -> Value {
 
 /// A `$ref` with sibling keys (a field's description next to its type) becomes
 /// `{"allOf": [{"$ref": ..}], <siblings>}`, the form kube-apiserver's v3 documents use.
+#[cfg(test)]
 fn wrap_ref_siblings(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -302,19 +325,47 @@ pub fn refs_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Drop every schema's `description` (a property named `description` is a schema, not a
+/// string, and stays).
+pub(crate) fn strip_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("description").is_some_and(Value::is_string) {
+                m.remove("description");
+            }
+            m.values_mut().for_each(strip_descriptions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_descriptions),
+        _ => {}
+    }
+}
+
+/// `roots` and every definition they reach, moved out of `defs`.
+fn take_closure(mut defs: Map<String, Value>, roots: &[String]) -> Map<String, Value> {
+    closure_with(roots, |name| defs.remove(name))
+}
+
 /// `roots` and every definition they reach, from `defs`.
 pub fn closure(defs: &Map<String, Value>, roots: &[String]) -> Map<String, Value> {
+    closure_with(roots, |name| defs.get(name).cloned())
+}
+
+/// `roots` and every definition they reach, each obtained once through `take`.
+fn closure_with(
+    roots: &[String],
+    mut take: impl FnMut(&str) -> Option<Value>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let mut todo: Vec<String> = roots.to_vec();
     while let Some(name) = todo.pop() {
         if out.contains_key(&name) {
             continue;
         }
-        let Some(def) = defs.get(&name) else {
+        let Some(def) = take(&name) else {
             continue;
         };
-        refs_in(def, &mut todo);
-        out.insert(name, def.clone());
+        refs_in(&def, &mut todo);
+        out.insert(name, def);
     }
     out
 }

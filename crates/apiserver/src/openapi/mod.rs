@@ -1,5 +1,5 @@
 //! OpenAPI for the served kinds, generated from the k8s-openapi types (their `schemars`
-//! schemas): the v3 discovery index (`/openapi/v3`), one v3 document per group-version
+//! schemas, checked in as `catalog.json`): the v3 discovery index (`/openapi/v3`), one v3 document per group-version
 //! (`/openapi/v3/apis/apps/v1`) and the swagger 2.0 document (`/openapi/v2`, as JSON or as
 //! gnostic's protobuf, which client-go's `OpenAPISchema()` asks for).
 //!
@@ -9,8 +9,9 @@
 //! patch ([`patch_schema`]) and `fieldValidation` ([`fields`]), so what the server publishes
 //! is what it enforces.
 //!
-//! Everything is built once, from `kinds::all()`, on first use: the definitions (a few ms) by
-//! the first write or OpenAPI request ([`get`]), the documents by the first request for them.
+//! Everything is built once, from `kinds::all()`, on first use: the definitions (a few ms,
+//! kept without their descriptions) by the first write or OpenAPI request ([`get`]), the
+//! documents (descriptions included) by the first request for them.
 //! Layout: `definitions` (schemas), `paths` (operations), `fields` (unknown-field detection),
 //! `gnostic` + `v2_protobuf` (the v2 document as protobuf), `serve` (HTTP handlers with content
 //! negotiation and ETag / `Cache-Control` as kube-apiserver sets them).
@@ -155,7 +156,7 @@ pub fn group_version_path(kind: &Kind) -> String {
 impl OpenApi {
     /// The definitions of `kinds`; documents are built on demand.
     pub fn build(kinds: &[&'static Kind]) -> OpenApi {
-        let definitions = definitions::build(kinds);
+        let definitions = definitions::build(kinds, false);
         let mut by_gvk = HashMap::new();
         for k in kinds {
             let name = definitions::definition_name(k);
@@ -184,6 +185,7 @@ impl OpenApi {
     /// and the index pointing at each by content hash.
     pub fn documents(&self) -> &Documents {
         self.docs.get_or_init(|| {
+            let described = self.described_definitions();
             let mut per_gv: BTreeMap<String, Vec<&'static Kind>> = BTreeMap::new();
             for k in &self.kinds {
                 per_gv.entry(group_version_path(k)).or_default().push(k);
@@ -200,7 +202,7 @@ impl OpenApi {
                         paths.insert(item.path.clone(), paths::v3_path_item(k, &item));
                     }
                 }
-                let schemas = definitions::closure(self.definitions(), &roots);
+                let schemas = definitions::closure(&described, &roots);
                 let doc = json!({
                     "openapi": "3.0.0",
                     "info": {"title": "Kubernetes", "version": GIT_VERSION},
@@ -233,7 +235,7 @@ impl OpenApi {
                 }
             }
             let defs: Map<String, Value> = self
-                .definitions()
+                .described_definitions()
                 .iter()
                 .map(|(k, v)| (k.clone(), definitions::to_v2_definition(k, v)))
                 .collect();
@@ -260,7 +262,13 @@ impl OpenApi {
         })
     }
 
-    /// The definitions map (`io.k8s.api.apps.v1.Deployment` → schema).
+    /// The definitions as the documents publish them, descriptions included (the server keeps
+    /// them without: nothing it enforces reads a description).
+    fn described_definitions(&self) -> Map<String, Value> {
+        definitions::build(&self.kinds, true)
+    }
+
+    /// The definitions map (`io.k8s.api.apps.v1.Deployment` → schema), without descriptions.
     pub fn definitions(&self) -> &Map<String, Value> {
         self.patch_schema.definitions()
     }

@@ -71,6 +71,23 @@ fn every_served_kind_has_a_definition_and_a_patch_operation() {
 }
 
 #[test]
+fn the_embedded_catalog_is_what_k8s_openapi_generates() {
+    let generated = definitions::generate_catalog();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/openapi/catalog.json");
+    if std::env::var_os("UPDATE_OPENAPI_CATALOG").is_some() {
+        let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let embedded: Map<String, Value> = serde_json::from_str(definitions::CATALOG_JSON).unwrap();
+    assert!(
+        embedded == generated,
+        "catalog.json is stale: run UPDATE_OPENAPI_CATALOG=1 cargo test -p apiserver \
+         the_embedded_catalog_is_what_k8s_openapi_generates"
+    );
+}
+
+#[test]
 fn definitions_carry_patch_strategies_merge_keys_and_descriptions() {
     let defs = get().definitions();
     let containers = &defs["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"];
@@ -89,10 +106,21 @@ fn definitions_carry_patch_strategies_merge_keys_and_descriptions() {
         strategy["allOf"][0]["$ref"],
         "#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy"
     );
-    assert!(strategy["description"]
+    // The server keeps no descriptions; the documents it publishes carry them.
+    assert!(strategy.get("description").is_none());
+    let published = &group_doc("apis/apps/v1")["components"]["schemas"]
+        ["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"];
+    assert!(published["description"]
         .as_str()
         .unwrap()
         .contains("deployment strategy"));
+    let mut schema = json!({"description": "a type", "properties": {
+        "description": {"description": "a field named description", "type": "string"}}});
+    definitions::strip_descriptions(&mut schema);
+    assert_eq!(
+        schema,
+        json!({"properties": {"description": {"type": "string"}}})
+    );
     assert!(
         defs[definitions::OBJECT_META]["properties"]["labels"]["additionalProperties"].is_object()
     );

@@ -84,6 +84,51 @@ async fn a_replicaset_creates_its_pods_and_reports_them_ready() {
 }
 
 #[tokio::test]
+async fn a_replicaset_of_thirty_records_twenty_five_creations_the_last_ones_combined() {
+    let c = Cluster::start().await;
+    c.api::<ReplicaSet>()
+        .create(&PostParams::default(), &myreplicaset(30))
+        .await
+        .unwrap();
+    eventually("30 pods", || async {
+        (pods(&c, "run=nginx-rs").await.len() == 30).then_some(())
+    })
+    .await;
+    // client-go's correlator, as the real controller records: nine events, then from the tenth
+    // distinct message one combined event counted on; 25 in all, then the spam filter drops
+    // the rest (one more per five minutes).
+    let events: Api<Event> = c.api();
+    let (single, combined) = eventually("25 SuccessfulCreate events", || async {
+        let evs = events.list(&ListParams::default()).await.ok()?.items;
+        let (combined, single): (Vec<Event>, Vec<Event>) = evs
+            .into_iter()
+            .filter(|e| {
+                e.reason.as_deref() == Some("SuccessfulCreate")
+                    && e.involved_object.name.as_deref() == Some("myreplicaset")
+            })
+            .partition(|e| {
+                e.message
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("(combined from similar events): Created pod: ")
+            });
+        let total: i32 = single
+            .iter()
+            .chain(&combined)
+            .map(|e| e.count.unwrap_or(1))
+            .sum();
+        (total == 25).then_some((single, combined))
+    })
+    .await;
+    assert_eq!(single.len(), 9);
+    assert!(single.iter().all(|e| e.count == Some(1)));
+    assert_eq!(combined.len(), 1);
+    assert_eq!(combined[0].count, Some(16));
+    let source = combined[0].source.as_ref().unwrap();
+    assert_eq!(source.component.as_deref(), Some("replicaset-controller"));
+}
+
+#[tokio::test]
 async fn scaling_a_replicaset_creates_then_deletes_not_ready_pods_first() {
     let mut c = Cluster::start().await;
     // Only the first two pods ever become ready.

@@ -7,7 +7,7 @@ use super::NodeContext;
 use crate::apidata::{references, Sources};
 use crate::events::ObjectRef;
 use crate::lifecycle::{adopt, status, Env, Event, PodMachine, PodSpecView};
-use crate::writes;
+use client_tools::writes;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, Preconditions};
 use kube::Api;

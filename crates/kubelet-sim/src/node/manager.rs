@@ -340,12 +340,11 @@ impl NodeManager {
     /// The events `kubectl describe node` shows after a kubelet starts.
     fn node_events(&self, name: &str, fresh: bool) {
         let obj = ObjectRef {
-            kind: "Node",
-            api_version: "v1",
-            namespace: String::new(),
+            kind: "Node".into(),
+            api_version: "v1".into(),
             name: name.into(),
             uid: name.into(),
-            field_path: None,
+            ..ObjectRef::default()
         };
         let src = Source {
             component: "kubelet".into(),

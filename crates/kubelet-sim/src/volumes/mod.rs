@@ -326,12 +326,12 @@ impl Provisioner {
 
     fn claim_ref(&self, claim: &PersistentVolumeClaim) -> ObjectRef {
         ObjectRef {
-            kind: "PersistentVolumeClaim",
-            api_version: "v1",
+            kind: "PersistentVolumeClaim".into(),
+            api_version: "v1".into(),
             namespace: claim.metadata.namespace.clone().unwrap_or_default(),
             name: claim.metadata.name.clone().unwrap_or_default(),
             uid: claim.metadata.uid.clone().unwrap_or_default(),
-            field_path: None,
+            ..ObjectRef::default()
         }
     }
 
