@@ -19,9 +19,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// While lingering, flush once no write arrived for this long...
-const GAP: Duration = Duration::from_micros(150);
+const GAP: Duration = Duration::from_micros(500);
 /// ...or once it has lingered this long.
-const MAX_LINGER: Duration = Duration::from_millis(2);
+const MAX_LINGER: Duration = Duration::from_millis(4);
 /// Compact the on-disk log once this many events fell out of the window.
 const COMPACT_EVERY: u64 = 256;
 
@@ -30,6 +30,9 @@ struct FlushState {
     requested: u64,
     /// When `requested` last advanced.
     last_request: Instant,
+    /// The flusher waits for a first write (a lingering flusher wakes on its own timeout, so
+    /// writers wake it only when it is idle: one futex wake per flush, not per write).
+    idle: bool,
     shutdown: bool,
 }
 
@@ -46,6 +49,7 @@ impl FlushSignal {
             state: Mutex::new(FlushState {
                 requested: rv,
                 last_request: Instant::now(),
+                idle: false,
                 shutdown: false,
             }),
             cv: Condvar::new(),
@@ -59,7 +63,9 @@ impl FlushSignal {
         if rv > s.requested {
             s.requested = rv;
             s.last_request = Instant::now();
-            self.cv.notify_one();
+            if s.idle {
+                self.cv.notify_one();
+            }
         }
     }
 
@@ -96,7 +102,9 @@ impl FlushSignal {
             if s.shutdown {
                 return None;
             }
+            s.idle = true;
             s = self.cv.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.idle = false;
         }
     }
 
@@ -143,6 +151,9 @@ pub(crate) fn spawn<B: Backend>(engine: Arc<Engine<B>>) -> std::io::Result<Vec<J
 fn run_flusher<B: Backend>(engine: &Engine<B>) {
     let mut flushed = engine.flushed_rv();
     let mut last_batch = 0;
+    // The window's oldest rv when the compactor was last woken: it has work only once
+    // `COMPACT_EVERY` more events left the window, so it is not woken after every flush.
+    let mut poked = engine.oldest_rv();
     while let Some(target) = engine.flush_signal.wait(flushed, last_batch > 1) {
         if let Err(e) = engine.backend.flush() {
             engine.fail(e);
@@ -151,7 +162,11 @@ fn run_flusher<B: Backend>(engine: &Engine<B>) {
         last_batch = target - flushed;
         flushed = target;
         engine.after_flush(target);
-        engine.flush_signal.poke_compactor();
+        let oldest = engine.oldest_rv();
+        if oldest >= poked + COMPACT_EVERY {
+            poked = oldest;
+            engine.flush_signal.poke_compactor();
+        }
     }
     engine.flush_signal.poke_compactor();
 }
