@@ -1,7 +1,8 @@
 //! OpenAPI for the served kinds, generated from the k8s-openapi types (their `schemars`
-//! schemas, checked in as `catalog.json`): the v3 discovery index (`/openapi/v3`), one v3 document per group-version
-//! (`/openapi/v3/apis/apps/v1`) and the swagger 2.0 document (`/openapi/v2`, as JSON or as
-//! gnostic's protobuf, which client-go's `OpenAPISchema()` asks for).
+//! schemas, checked in as `catalog.json`): the v3 discovery index (`/openapi/v3`), one v3
+//! document per group-version (`/openapi/v3/apis/apps/v1`) and the swagger 2.0 document
+//! (`/openapi/v2`, as JSON or as gnostic's protobuf, which client-go's `OpenAPISchema()` asks
+//! for).
 //!
 //! The documents are what kubectl reads before every write (does the PATCH operation of this
 //! GVK take `fieldValidation`? does it accept strategic merge patch?), for `kubectl explain`
