@@ -2,6 +2,7 @@
 
 mod controller_manager;
 mod kubeconfig;
+mod malloc;
 mod node_agent;
 mod up;
 
@@ -27,6 +28,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    malloc::tune();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
