@@ -184,6 +184,15 @@ pub struct GarbageCollector {
     queue: Arc<Queue>,
 }
 
+/// What the collector keeps of an object's metadata: its identity (name, namespace, uid), its
+/// owners, finalizers and deletion state. Labels, annotations and the generated-name prefix
+/// are dropped on arrival (most of what is left of a metadata-only pod).
+fn collector_view(o: &mut Meta) {
+    o.metadata.labels = None;
+    o.metadata.annotations = None;
+    o.metadata.generate_name = None;
+}
+
 impl GarbageCollector {
     pub fn new(ctx: &Context) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
@@ -196,7 +205,7 @@ impl GarbageCollector {
             // and watches only that (`as=PartialObjectMetadata`), as upstream's metadata
             // informers do: the rest of each object is neither sent, decoded nor held.
             let api: Api<Meta> = Api::all_with(ctx.client.clone(), &ar);
-            let inf = Informer::new_with(api, ar);
+            let inf = Informer::new_with(api, ar).with_transform(collector_view);
             stores.push(inf.store.clone());
             informers.push(inf);
         }
@@ -581,5 +590,38 @@ impl GarbageCollector {
         }
         // Dependents' deletions requeue us; look again in a while in case one is missed.
         Ok(Some(Duration::from_secs(5)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_collector_keeps_an_objects_identity_owners_finalizers_and_deletion_only() {
+        let mut o: Meta = serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-1", "namespace": "default", "uid": "u1",
+                "generateName": "web-", "labels": {"app": "web"},
+                "annotations": {"note": "x"},
+                "finalizers": ["foregroundDeletion"],
+                "deletionTimestamp": "2026-01-01T00:00:00Z",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": "web", "uid": "u0", "controller": true}]}
+        }))
+        .unwrap();
+        let before = o.clone();
+        collector_view(&mut o);
+        let (m, b) = (&o.metadata, &before.metadata);
+        assert_eq!((m.labels.as_ref(), m.annotations.as_ref()), (None, None));
+        assert_eq!(m.generate_name, None);
+        assert_eq!(
+            (&m.name, &m.namespace, &m.uid),
+            (&b.name, &b.namespace, &b.uid)
+        );
+        assert_eq!(m.owner_references, b.owner_references);
+        assert_eq!(m.finalizers, b.finalizers);
+        assert_eq!(m.deletion_timestamp, b.deletion_timestamp);
+        assert!(GarbageCollector::interesting(&o));
     }
 }

@@ -24,6 +24,12 @@ pub enum PodUpdate {
     Deleted,
 }
 
+/// `v` as compact JSON, with no spare capacity: a node keeps one per pod between steps (a
+/// `String` grown while formatting holds up to twice its length).
+fn compact(v: &Value) -> Box<str> {
+    v.to_string().into_boxed_str()
+}
+
 /// The parts of the pod's current status the next status is built on (conditions for their
 /// transition times and the ones the kubelet does not own, the QoS class) — kept small, as a
 /// node holds one per pod.
@@ -154,7 +160,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
     }
     // Kept as compact JSON between steps (a serde_json tree is several times larger, and a
     // node holds one per pod).
-    let mut api_status = prior(&pod).to_string();
+    let mut api_status = compact(&prior(&pod));
     let mut events = Vec::new();
     let full_status = pod
         .status
@@ -207,7 +213,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         let now = ctx.clock.now();
         let base = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
         let status = status::pod_status(&m, now, &ctx.host_ip, &base);
-        api_status = rebase(base, &status).to_string();
+        api_status = compact(&rebase(base, &status));
         // Serialized once, for the fingerprint and the write, and held as compact JSON while
         // waiting for a write slot (many workers wait at once); the tree is dropped now, not
         // at the end of the iteration, or every idle worker would keep its last one across
@@ -278,7 +284,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
                 }
                 Some(PodUpdate::Changed(p)) => {
                     let own = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
-                    api_status = rebase(prior(&p), &own).to_string();
+                    api_status = compact(&rebase(prior(&p), &own));
                     let spec = PodSpecView::from_pod(&p);
                     update = Some((spec, p.metadata.deletion_timestamp.is_some(), p.metadata.deletion_grace_period_seconds));
                 }
