@@ -99,12 +99,17 @@ async fn sources(ctx: &NodeContext, spec: &PodSpecView, needed: bool) -> Sources
 
 /// Step the machine with the node's runtime, addresses and the pod's sources; returns the
 /// next wake-up.
+/// A change of the pod's spec or deletion for the next step: the new spec, whether it is being
+/// deleted, its grace period. Boxed: a worker holds one across its waits only now and then,
+/// and its future's size is paid by every pod on the node.
+type Update = Box<(PodSpecView, bool, Option<i64>)>;
+
 fn step(
     ctx: &NodeContext,
     m: &mut PodMachine,
     events: &mut Vec<Event>,
     sources: &Sources,
-    update: Option<(PodSpecView, bool, Option<i64>)>,
+    update: Option<Update>,
 ) -> Option<SystemTime> {
     let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
     let mut env = Env {
@@ -115,7 +120,8 @@ fn step(
         sources,
         events,
     };
-    if let Some((spec, deleting, grace)) = update {
+    if let Some(update) = update {
+        let (spec, deleting, grace) = *update;
         m.update(spec, deleting, grace, &mut env);
     }
     m.step(&mut env)
@@ -151,13 +157,43 @@ fn forget(ctx: &NodeContext, m: &PodMachine) {
         .remove_pod(&m.spec.namespace, &m.spec.name, &m.spec.uid);
 }
 
+/// Write the pod's status (a merge patch of `status`), within the node's bound on writes in
+/// flight.
+async fn write_status(
+    ctx: &NodeContext,
+    spec: &PodSpecView,
+    patch: &serde_json::value::RawValue,
+) -> kube::Result<()> {
+    let _permit = ctx.writes.clone().acquire_owned().await;
+    writes::patch_pod_status(&ctx.client, &spec.namespace, &spec.name, &patch).await
+}
+
+/// Remove a terminated pod that is being deleted: delete it with grace 0, on the condition that
+/// it is still the same pod (its uid), as the kubelet's status manager does.
+async fn remove(ctx: &NodeContext, spec: &PodSpecView) {
+    let _permit = ctx.writes.clone().acquire_owned().await;
+    let dp = DeleteParams {
+        grace_period_seconds: Some(0),
+        preconditions: Some(Preconditions {
+            uid: Some(spec.uid.clone()),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &spec.namespace);
+    if let Err(e) = api.delete(&spec.name, &dp).await {
+        tracing::debug!("delete pod {}/{}: {e}", spec.namespace, spec.name);
+    }
+}
+
 pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedReceiver<PodUpdate>) {
-    let spec = PodSpecView::from_pod(&pod);
     // A pod that is already over: nothing runs; the API server removes it when deleted.
     if matches!(phase(&pod), "Succeeded" | "Failed") {
         while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
         return;
     }
+    let spec = PodSpecView::from_pod(&pod);
+    let initial = Box::pin(sources(&ctx, &spec, true)).await;
     // Kept as compact JSON between steps (a serde_json tree is several times larger, and a
     // node holds one per pod).
     let mut api_status = compact(&prior(&pod));
@@ -169,13 +205,12 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         .unwrap_or(Value::Null);
     let adopting =
         full_status.get("containerStatuses").is_some() || full_status.get("podIP").is_some();
-    let initial = Box::pin(sources(&ctx, &spec, true)).await;
     let mut update = pod.metadata.deletion_timestamp.is_some().then(|| {
-        (
+        Box::new((
             spec.clone(),
             true,
             pod.metadata.deletion_grace_period_seconds,
-        )
+        ))
     });
     let mut m = {
         let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
@@ -199,16 +234,21 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
     let mut written: Option<u64> = None;
     // Real processes: their exits wake the worker (nothing to poll).
     let changes = ctx.runtime.changes(&m.spec.uid);
-    let mut fresh = Some(initial);
+    let mut fresh = Some(Box::new(initial));
     loop {
-        let sources = match fresh.take() {
-            Some(s) => s,
-            None => {
-                let volumes_due = m.volumes_due(ctx.clock.now(), &ctx.timing, ctx.runtime.as_ref());
-                Box::pin(sources(&ctx, &m.spec, m.needs_sources() || volumes_due)).await
-            }
+        // Scoped, and the first sources boxed: an idle worker holds neither (its future's size
+        // is paid by every pod on the node).
+        let wake = {
+            let sources = match fresh.take() {
+                Some(s) => *s,
+                None => {
+                    let volumes_due =
+                        m.volumes_due(ctx.clock.now(), &ctx.timing, ctx.runtime.as_ref());
+                    Box::pin(sources(&ctx, &m.spec, m.needs_sources() || volumes_due)).await
+                }
+            };
+            step(&ctx, &mut m, &mut events, &sources, update.take())
         };
-        let wake = step(&ctx, &mut m, &mut events, &sources, update.take());
         record(&ctx, &m.spec, &mut events);
         let now = ctx.clock.now();
         let base = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
@@ -223,16 +263,8 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         drop(status);
         let print = fingerprint(patch.get());
         if written != Some(print) {
-            let _permit = ctx.writes.clone().acquire_owned().await;
             // Boxed, like every rarely taken await here: an idle worker's future stays small.
-            match Box::pin(writes::patch_pod_status(
-                &ctx.client,
-                &m.spec.namespace,
-                &m.spec.name,
-                &patch,
-            ))
-            .await
-            {
+            match Box::pin(write_status(&ctx, &m.spec, &patch)).await {
                 Ok(_) => written = Some(print),
                 Err(kube::Error::Api(e)) if e.code == 404 => {
                     forget(&ctx, &m);
@@ -244,19 +276,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
             }
         }
         if m.is_terminal() && m.deleting {
-            let _permit = ctx.writes.clone().acquire_owned().await;
-            let dp = DeleteParams {
-                grace_period_seconds: Some(0),
-                preconditions: Some(Preconditions {
-                    uid: Some(m.spec.uid.clone()),
-                    resource_version: None,
-                }),
-                ..DeleteParams::default()
-            };
-            let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &m.spec.namespace);
-            if let Err(e) = Box::pin(api.delete(&m.spec.name, &dp)).await {
-                tracing::debug!("delete pod {}/{}: {e}", m.spec.namespace, m.spec.name);
-            }
+            Box::pin(remove(&ctx, &m.spec)).await;
             // Wait for the deletion to be seen (or the node to go).
             while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
             ctx.logs
@@ -286,7 +306,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
                     let own = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
                     api_status = compact(&rebase(prior(&p), &own));
                     let spec = PodSpecView::from_pod(&p);
-                    update = Some((spec, p.metadata.deletion_timestamp.is_some(), p.metadata.deletion_grace_period_seconds));
+                    update = Some(Box::new((spec, p.metadata.deletion_timestamp.is_some(), p.metadata.deletion_grace_period_seconds)));
                 }
             },
             _ = sleep => {}
