@@ -4,9 +4,11 @@
 //! returned to the system on free — but by default it raises that threshold to the size of
 //! every mapped chunk freed, up to 32 MiB. After the first large buffers come and go (sled's IO
 //! buffers, list responses, store tables growing), every later one comes from the arenas
-//! instead, and the holes it leaves behind stay resident. Fixing the threshold keeps large
-//! buffers mapped: at 10,000 pods RSS fell from ~470 MB to ~380 MB with no measurable CPU
-//! cost (docs/benchmarks.md).
+//! instead, and the holes they leave behind stay resident. Fixing the threshold keeps large
+//! buffers mapped: at 10,000 pods RSS falls from ~470 MB to ~360 MB. The price is sled's
+//! 524 KiB log buffers (one per 512 KiB written): a 10,000-pod rollout maps ~2,200 of them,
+//! ~260,000 more page faults, up to ~10% more CPU in back-to-back runs (docs/benchmarks.md).
+//! A 1 MiB threshold, which leaves those buffers to the arenas, loses most of the RSS gain.
 
 /// The fixed threshold: glibc's own starting value.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
