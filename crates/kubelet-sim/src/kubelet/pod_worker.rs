@@ -157,8 +157,8 @@ fn forget(ctx: &NodeContext, m: &PodMachine) {
         .remove_pod(&m.spec.namespace, &m.spec.name, &m.spec.uid);
 }
 
-/// Write the pod's status (a merge patch of `status`), within the node's bound on writes in
-/// flight.
+/// Write the pod's status (a merge patch of `status`) once a write slot is free (the simulated
+/// nodes share one bound on API writes in flight).
 async fn write_status(
     ctx: &NodeContext,
     spec: &PodSpecView,
