@@ -26,6 +26,7 @@ pub mod node;
 pub mod runtime;
 pub mod scheduler;
 pub mod services;
+pub mod small_map;
 pub mod time;
 pub mod volumes;
 pub use client_tools::writes;

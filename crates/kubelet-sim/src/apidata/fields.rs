@@ -6,9 +6,9 @@
 use super::{DataError, NodeFacts};
 use crate::lifecycle::{ContainerSpec, PodSpecView};
 use crate::scheduler::resources::parse_milli;
+use crate::small_map::SmallMap;
 use apimachinery::go_quote;
 use k8s_openapi::api::core::v1::ResourceFieldSelector;
-use std::collections::BTreeMap;
 
 /// The pod as the downward API sees it at container creation.
 #[derive(Clone, Copy, Debug)]
@@ -19,7 +19,7 @@ pub struct PodFields<'a> {
 }
 
 /// `fieldpath.FormatMap`: `key="value"` lines sorted by key, no final newline.
-pub fn format_map(m: &BTreeMap<String, String>) -> String {
+pub fn format_map(m: &SmallMap) -> String {
     m.iter()
         .map(|(k, v)| format!("{k}={}", go_quote(v)))
         .collect::<Vec<_>>()
@@ -47,8 +47,8 @@ pub fn field_value(path: &str, pod: &PodFields<'_>) -> Result<String, DataError>
         "status.hostIP" | "status.hostIPs" => pod.node.host_ip.clone(),
         "status.podIP" | "status.podIPs" => ip,
         _ => match subscript(path) {
-            Some(("labels", k)) => spec.labels.get(k).cloned().unwrap_or_default(),
-            Some(("annotations", k)) => spec.annotations.get(k).cloned().unwrap_or_default(),
+            Some(("labels", k)) => spec.labels.get(k).unwrap_or_default().to_string(),
+            Some(("annotations", k)) => spec.annotations.get(k).unwrap_or_default().to_string(),
             _ => return Err(DataError(format!("unsupported fieldPath: {path}"))),
         },
     })

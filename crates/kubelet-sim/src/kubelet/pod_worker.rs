@@ -127,8 +127,10 @@ fn step(
     m.step(&mut env)
 }
 
+/// Hand the step's events to the recorder. The buffer goes with them (taken, not drained):
+/// an idle worker keeps no spare capacity.
 fn record(ctx: &NodeContext, spec: &PodSpecView, events: &mut Vec<Event>) {
-    for e in events.drain(..) {
+    for e in std::mem::take(events) {
         let object = ObjectRef {
             field_path: e.field_path,
             ..ObjectRef::pod(&spec.namespace, &spec.name, &spec.uid)
@@ -162,7 +164,7 @@ fn forget(ctx: &NodeContext, m: &PodMachine) {
 async fn write_status(
     ctx: &NodeContext,
     spec: &PodSpecView,
-    patch: &serde_json::value::RawValue,
+    patch: Box<serde_json::value::RawValue>,
 ) -> kube::Result<()> {
     let _permit = ctx.writes.clone().acquire_owned().await;
     writes::patch_pod_status(&ctx.client, &spec.namespace, &spec.name, &patch).await
@@ -262,9 +264,13 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
             .expect("a JSON value serializes");
         drop(status);
         let print = fingerprint(patch.get());
-        if written != Some(print) {
+        if written == Some(print) {
+            // Not held across the wait below: an idle worker keeps only its fingerprint.
+            drop(patch);
+        } else {
             // Boxed, like every rarely taken await here: an idle worker's future stays small.
-            match Box::pin(write_status(&ctx, &m.spec, &patch)).await {
+            // The future owns the patch, so it is freed as soon as the write is done.
+            match Box::pin(write_status(&ctx, &m.spec, patch)).await {
                 Ok(_) => written = Some(print),
                 Err(kube::Error::Api(e)) if e.code == 404 => {
                     forget(&ctx, &m);

@@ -5,8 +5,8 @@
 
 use crate::runtime::{PodVolume, VolumeSource};
 use crate::scheduler::resources::{parse_list, Resources};
+use crate::small_map::SmallMap;
 use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVar, HostAlias, Pod, Probe, Volume};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,8 +116,8 @@ pub struct PodSpecView {
     pub volumes: Vec<PodVolume>,
     /// The configMap, secret, downwardAPI and projected volumes as written.
     pub api_volumes: Vec<Volume>,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
+    pub labels: SmallMap,
+    pub annotations: SmallMap,
     pub node_name: String,
     pub service_account_name: String,
     pub host_aliases: Vec<HostAlias>,
@@ -244,8 +244,8 @@ impl PodSpecView {
                 .filter(|v| crate::apidata::projection::is_api_data(v))
                 .cloned()
                 .collect(),
-            labels: pod.metadata.labels.clone().unwrap_or_default(),
-            annotations: pod.metadata.annotations.clone().unwrap_or_default(),
+            labels: pod.metadata.labels.as_ref().into(),
+            annotations: pod.metadata.annotations.as_ref().into(),
             node_name: spec.node_name.clone().unwrap_or_default(),
             service_account_name: spec
                 .service_account_name

@@ -15,6 +15,7 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::Api;
 use serde_json::{json, Value};
+use crate::small_map::SmallMap;
 use slices::{PodInfo, CONTROLLER, MANAGED_BY, SERVICE_NAME};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -135,7 +136,7 @@ struct Controller {
 
 impl Controller {
     /// Mark the Services of `ns` that select `labels`.
-    fn touch(&mut self, ns: &str, labels: &BTreeMap<String, String>) {
+    fn touch(&mut self, ns: &str, labels: &SmallMap) {
         for (k, s) in &self.services {
             if s.metadata.namespace.as_deref() != Some(ns) {
                 continue;
@@ -148,7 +149,7 @@ impl Controller {
             else {
                 continue;
             };
-            if sel.iter().all(|(lk, lv)| labels.get(lk) == Some(lv)) {
+            if labels.matches(sel) {
                 self.dirty.insert(k.clone());
             }
         }

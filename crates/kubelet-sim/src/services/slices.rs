@@ -4,7 +4,8 @@
 //! per slice (`maxEndpointsPerSlice`) and 1000 addresses in Endpoints (then
 //! `endpoints.kubernetes.io/over-capacity: truncated`).
 
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Service};
+use crate::small_map::SmallMap;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ pub struct PodInfo {
     pub name: String,
     pub namespace: String,
     pub uid: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: SmallMap,
     pub ip: Option<String>,
     pub node: Option<String>,
     pub ready: bool,
@@ -34,13 +35,16 @@ pub struct PodInfo {
 
 impl PodInfo {
     pub fn from_pod(p: &Pod) -> PodInfo {
-        let spec = p.spec.clone().unwrap_or_default();
-        let status = p.status.clone().unwrap_or_default();
+        // Borrowed, not cloned: this runs for every event of every pod.
+        let no_spec = PodSpec::default();
+        let no_status = PodStatus::default();
+        let spec = p.spec.as_ref().unwrap_or(&no_spec);
+        let status = p.status.as_ref().unwrap_or(&no_status);
         PodInfo {
             name: p.metadata.name.clone().unwrap_or_default(),
             namespace: p.metadata.namespace.clone().unwrap_or_default(),
             uid: p.metadata.uid.clone().unwrap_or_default(),
-            labels: p.metadata.labels.clone().unwrap_or_default(),
+            labels: p.metadata.labels.as_ref().into(),
             ip: status.pod_ip.clone().filter(|i| !i.is_empty()),
             node: spec.node_name.clone().filter(|n| !n.is_empty()),
             ready: status
@@ -114,7 +118,7 @@ pub fn selected<'a>(svc: &Service, pods: impl Iterator<Item = &'a PodInfo>) -> V
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let mut v: Vec<&PodInfo> = pods
         .filter(|p| p.namespace == ns && !p.terminal && p.ip.is_some())
-        .filter(|p| sel.iter().all(|(k, val)| p.labels.get(k) == Some(val)))
+        .filter(|p| p.labels.matches(&sel))
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
     v
@@ -271,7 +275,7 @@ mod tests {
             name: name.into(),
             namespace: "default".into(),
             uid: format!("uid-{name}"),
-            labels: [("app".to_string(), "web".to_string())].into(),
+            labels: [("app", "web")].into(),
             ip: Some(ip.into()),
             node: Some("kube-lite-worker".into()),
             ready,
