@@ -22,7 +22,9 @@ impl SmallMap {
 
     /// Whether every entry of `selector` is in the map (a Service's equality selector).
     pub fn matches(&self, selector: &BTreeMap<String, String>) -> bool {
-        selector.iter().all(|(k, v)| self.get(k) == Some(v.as_str()))
+        selector
+            .iter()
+            .all(|(k, v)| self.get(k) == Some(v.as_str()))
     }
 }
 
@@ -54,7 +56,11 @@ mod tests {
 
     #[test]
     fn a_small_map_finds_every_key_and_iterates_in_key_order() {
-        let m = SmallMap::from([("tier", "front"), ("app", "web"), ("pod-template-hash", "5d")]);
+        let m = SmallMap::from([
+            ("tier", "front"),
+            ("app", "web"),
+            ("pod-template-hash", "5d"),
+        ]);
         assert_eq!(m.get("app"), Some("web"));
         assert_eq!(m.get("tier"), Some("front"));
         assert_eq!(m.get("pod-template-hash"), Some("5d"));

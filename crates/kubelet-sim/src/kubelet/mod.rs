@@ -3,6 +3,7 @@
 //! machine and writes the pod's status, events and final deletion through the API; `sources`
 //! reads the ConfigMaps and Secrets a pod references.
 
+pub mod mailbox;
 pub mod pod_worker;
 pub mod router;
 pub mod sources;
@@ -16,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Semaphore};
 
-pub use pod_worker::PodUpdate;
+pub use mailbox::PodUpdate;
 
 /// What every pod worker of a node shares.
 pub struct NodeContext {
@@ -48,7 +49,7 @@ pub enum KubeletMsg {
 
 /// Run a node's kubelet until the router drops its channel (the node is gone).
 pub async fn run(ctx: Arc<NodeContext>, mut rx: mpsc::UnboundedReceiver<KubeletMsg>) {
-    let mut workers: HashMap<String, mpsc::UnboundedSender<PodUpdate>> = HashMap::new();
+    let mut workers: HashMap<String, mailbox::Sender> = HashMap::new();
     let mut seen: Option<HashSet<String>> = None;
     while let Some(msg) = rx.recv().await {
         match msg {
@@ -59,19 +60,19 @@ pub async fn run(ctx: Arc<NodeContext>, mut rx: mpsc::UnboundedReceiver<KubeletM
                     s.insert(uid.clone());
                 }
                 if let Some(w) = workers.get(&uid) {
-                    if w.send(PodUpdate::Changed(pod)).is_ok() {
+                    if w.changed(pod) {
                         continue;
                     }
                     workers.remove(&uid);
                     continue;
                 }
-                let (tx, wrx) = mpsc::unbounded_channel();
+                let (tx, wrx) = mailbox::mailbox();
                 workers.insert(uid, tx);
                 tokio::spawn(pod_worker::run(ctx.clone(), pod, wrx));
             }
             KubeletMsg::Deleted(uid) => {
                 if let Some(w) = workers.remove(&uid) {
-                    let _ = w.send(PodUpdate::Deleted);
+                    w.end();
                 }
             }
             KubeletMsg::Synced => {
@@ -79,7 +80,7 @@ pub async fn run(ctx: Arc<NodeContext>, mut rx: mpsc::UnboundedReceiver<KubeletM
                     workers.retain(|uid, w| {
                         let keep = s.contains(uid);
                         if !keep {
-                            let _ = w.send(PodUpdate::Deleted);
+                            w.end();
                         }
                         keep
                     });

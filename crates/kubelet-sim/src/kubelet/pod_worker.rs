@@ -3,6 +3,7 @@
 //! changed (a merge patch of `status`), records the machine's events, and once a deleted pod's
 //! containers have stopped deletes it for good (`gracePeriodSeconds=0`, uid precondition).
 
+use super::mailbox::{PodUpdate, Receiver};
 use super::NodeContext;
 use crate::apidata::{references, Sources};
 use crate::events::ObjectRef;
@@ -14,15 +15,6 @@ use kube::Api;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::SystemTime;
-use tokio::sync::mpsc;
-
-/// A change of the pod as the worker sees it.
-#[derive(Debug)]
-pub enum PodUpdate {
-    Changed(Arc<Pod>),
-    /// The pod is gone from the API (or the node is).
-    Deleted,
-}
 
 /// `v` as compact JSON, with no spare capacity: a node keeps one per pod between steps (a
 /// `String` grown while formatting holds up to twice its length).
@@ -188,10 +180,10 @@ async fn remove(ctx: &NodeContext, spec: &PodSpecView) {
     }
 }
 
-pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedReceiver<PodUpdate>) {
+pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: Receiver) {
     // A pod that is already over: nothing runs; the API server removes it when deleted.
     if matches!(phase(&pod), "Succeeded" | "Failed") {
-        while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
+        while let PodUpdate::Changed(_) = rx.recv().await {}
         return;
     }
     let spec = PodSpecView::from_pod(&pod);
@@ -284,7 +276,7 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         if m.is_terminal() && m.deleting {
             Box::pin(remove(&ctx, &m.spec)).await;
             // Wait for the deletion to be seen (or the node to go).
-            while let Some(PodUpdate::Changed(_)) = rx.recv().await {}
+            while let PodUpdate::Changed(_) = rx.recv().await {}
             ctx.logs
                 .remove_pod(&m.spec.namespace, &m.spec.name, &m.spec.uid);
             return;
@@ -304,11 +296,11 @@ pub async fn run(ctx: Arc<NodeContext>, pod: Arc<Pod>, mut rx: mpsc::UnboundedRe
         tokio::select! {
             _ = changed => {}
             u = rx.recv() => match u {
-                None | Some(PodUpdate::Deleted) => {
+                PodUpdate::Deleted => {
                     forget(&ctx, &m);
                     return;
                 }
-                Some(PodUpdate::Changed(p)) => {
+                PodUpdate::Changed(p) => {
                     let own = serde_json::from_str(&api_status).unwrap_or_else(|_| json!({}));
                     api_status = compact(&rebase(prior(&p), &own));
                     let spec = PodSpecView::from_pod(&p);

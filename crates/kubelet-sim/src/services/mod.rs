@@ -6,6 +6,7 @@
 pub mod slices;
 
 use crate::informer::PodEvent;
+use crate::small_map::SmallMap;
 use crate::time::SimClock;
 use apimachinery::clock::rfc3339;
 use futures::StreamExt;
@@ -15,7 +16,6 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::Api;
 use serde_json::{json, Value};
-use crate::small_map::SmallMap;
 use slices::{PodInfo, CONTROLLER, MANAGED_BY, SERVICE_NAME};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;

@@ -4,8 +4,8 @@
 //! per slice (`maxEndpointsPerSlice`) and 1000 addresses in Endpoints (then
 //! `endpoints.kubernetes.io/over-capacity: truncated`).
 
-use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Service};
 use crate::small_map::SmallMap;
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Service};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
