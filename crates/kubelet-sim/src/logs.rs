@@ -167,8 +167,10 @@ impl LogWriter {
 pub struct LogStore {
     root: PathBuf,
     rotation: Rotation,
-    /// Containers whose process may still write, by id; the sender flips to `true` when it ends.
-    live: Mutex<HashMap<String, watch::Sender<bool>>>,
+    /// Containers whose process may still write, by id; the sender flips to `true` when it
+    /// ends. Made when the first follower asks (a node keeps an entry per container, and most
+    /// are never followed).
+    live: Mutex<HashMap<String, Option<watch::Sender<bool>>>>,
 }
 
 impl LogStore {
@@ -244,7 +246,7 @@ impl LogStore {
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(container_id.to_string(), watch::Sender::new(false));
+            .insert(container_id.to_string(), None);
     }
 
     /// The container's process is gone and its output written: followers end at EOF.
@@ -254,6 +256,7 @@ impl LogStore {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(container_id)
+            .flatten()
         {
             tx.send_replace(true);
         }
@@ -263,8 +266,11 @@ impl LogStore {
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(container_id)
-            .map(|tx| tx.subscribe())
+            .get_mut(container_id)
+            .map(|tx| {
+                tx.get_or_insert_with(|| watch::Sender::new(false))
+                    .subscribe()
+            })
     }
 
     /// Remove a deleted pod's logs.
