@@ -7,6 +7,7 @@ pub mod util;
 
 use crate::deployment::util::compute_hash;
 use crate::shared::adoption::{self, Owner};
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::events::{EventType, Recorder};
 use crate::shared::expectations::Expectations;
 use crate::shared::history::{self, History, NewRevision, REVISION_HASH_LABEL};
@@ -19,7 +20,7 @@ use crate::shared::slow_start::{slow_start_batch, INITIAL_BATCH};
 use crate::shared::{error_message, key_of, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
@@ -35,7 +36,7 @@ pub const BURST_REPLICAS: usize = 250;
 pub struct DaemonSetController {
     ctx: Context,
     dss: Store<DaemonSet>,
-    pods: Store<Pod>,
+    pods: Store<CachedPod>,
     nodes: Store<Node>,
     revisions: Store<ControllerRevision>,
     queue: Arc<Queue>,
@@ -49,7 +50,7 @@ impl DaemonSetController {
     pub fn new(
         ctx: &Context,
         dss: &mut Informer<DaemonSet>,
-        pods: &mut Informer<Pod>,
+        pods: &mut Informer<CachedPod>,
         nodes: &mut Informer<Node>,
         revisions: &mut Informer<ControllerRevision>,
     ) -> Arc<Self> {
@@ -231,7 +232,7 @@ impl DaemonSetController {
         Ok(None)
     }
 
-    async fn claimed_pods(&self, ds: &DaemonSet) -> anyhow::Result<Vec<Arc<Pod>>> {
+    async fn claimed_pods(&self, ds: &DaemonSet) -> anyhow::Result<Vec<Arc<CachedPod>>> {
         let ns = ds.namespace().unwrap_or_default();
         let name = ds.name_any();
         let uid = ds.uid().unwrap_or_default();
@@ -241,13 +242,13 @@ impl DaemonSetController {
                 .map(|s| s.selector.clone())
                 .unwrap_or_default(),
         );
-        let candidates: Vec<Arc<Pod>> = self
+        let candidates: Vec<Arc<CachedPod>> = self
             .pods
             .state()
             .into_iter()
             .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
             .collect();
-        let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &ns);
+        let pods_api: Api<CachedPod> = Api::namespaced(self.ctx.client.clone(), &ns);
         let ds_api: Api<DaemonSet> = Api::namespaced(self.ctx.client.clone(), &ns);
         let owner = Owner {
             uid: &uid,
@@ -268,7 +269,7 @@ impl DaemonSetController {
         .await?)
     }
 
-    fn owned_pods(&self, ds: &DaemonSet) -> Vec<Arc<Pod>> {
+    fn owned_pods(&self, ds: &DaemonSet) -> Vec<Arc<CachedPod>> {
         let ns = ds.namespace();
         let uid = ds.uid().unwrap_or_default();
         self.pods
@@ -279,7 +280,7 @@ impl DaemonSetController {
             .collect()
     }
 
-    fn is_new(pod: &Pod, hash: &str, generation: Option<&str>) -> bool {
+    fn is_new(pod: &CachedPod, hash: &str, generation: Option<&str>) -> bool {
         let l = pod.labels();
         l.get(REVISION_HASH_LABEL).map(String::as_str) == Some(hash)
             || (generation.is_some()
@@ -292,7 +293,7 @@ impl DaemonSetController {
         k: &str,
         ds: &DaemonSet,
         nodes: &[Arc<Node>],
-        by_node: &BTreeMap<String, Vec<Arc<Pod>>>,
+        by_node: &BTreeMap<String, Vec<Arc<CachedPod>>>,
         hash: &str,
         generation: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -304,12 +305,12 @@ impl DaemonSetController {
             .unwrap_or(0);
         let surge = is_rolling_update(ds) && surge_and_unavailable(ds, nodes.len() as i32).0 > 0;
         let mut create_on: Vec<String> = Vec::new();
-        let mut delete: Vec<Arc<Pod>> = Vec::new();
+        let mut delete: Vec<Arc<CachedPod>> = Vec::new();
         let node_names: HashSet<String> = nodes.iter().map(|n| n.name_any()).collect();
         for node in nodes {
             let node_name = node.name_any();
             let (run, keep) = should_run(ds, node);
-            let pods: Vec<Arc<Pod>> = by_node
+            let pods: Vec<Arc<CachedPod>> = by_node
                 .get(&node_name)
                 .cloned()
                 .unwrap_or_default()
@@ -346,7 +347,8 @@ impl DaemonSetController {
                 }
             }
             alive.sort_by(|a, b| {
-                let sched = |p: &Pod| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none();
+                let sched =
+                    |p: &CachedPod| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none();
                 sched(a)
                     .cmp(&sched(b))
                     .then_with(|| {
@@ -391,7 +393,7 @@ impl DaemonSetController {
         k: &str,
         ds: &DaemonSet,
         create_on: Vec<String>,
-        delete: Vec<Arc<Pod>>,
+        delete: Vec<Arc<CachedPod>>,
         hash: &str,
         generation: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -474,7 +476,7 @@ impl DaemonSetController {
         k: &str,
         ds: &DaemonSet,
         nodes: &[Arc<Node>],
-        by_node: &BTreeMap<String, Vec<Arc<Pod>>>,
+        by_node: &BTreeMap<String, Vec<Arc<CachedPod>>>,
         hash: &str,
         generation: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -492,12 +494,12 @@ impl DaemonSetController {
         let (max_surge, max_unavailable) = surge_and_unavailable(ds, eligible.len() as i32);
         let mut num_unavailable = 0;
         let mut num_surge = 0;
-        let mut always: Vec<Arc<Pod>> = Vec::new();
-        let mut candidates: Vec<Arc<Pod>> = Vec::new();
+        let mut always: Vec<Arc<CachedPod>> = Vec::new();
+        let mut candidates: Vec<Arc<CachedPod>> = Vec::new();
         let mut surge_always: Vec<String> = Vec::new();
         let mut surge_candidates: Vec<String> = Vec::new();
         for node in &eligible {
-            let pods: Vec<Arc<Pod>> = by_node
+            let pods: Vec<Arc<CachedPod>> = by_node
                 .get(node)
                 .cloned()
                 .unwrap_or_default()
@@ -561,7 +563,7 @@ impl DaemonSetController {
         &self,
         ds: &DaemonSet,
         nodes: &[Arc<Node>],
-        by_node: &BTreeMap<String, Vec<Arc<Pod>>>,
+        by_node: &BTreeMap<String, Vec<Arc<CachedPod>>>,
         hash: &str,
         generation: Option<&str>,
         collision: i32,
@@ -582,7 +584,7 @@ impl DaemonSetController {
             (0, 0, 0, 0, 0, 0);
         for node in nodes {
             let (run, _) = should_run(ds, node);
-            let mut pods: Vec<Arc<Pod>> = by_node
+            let mut pods: Vec<Arc<CachedPod>> = by_node
                 .get(&node.name_any())
                 .cloned()
                 .unwrap_or_default()
@@ -624,15 +626,15 @@ impl DaemonSetController {
     }
 }
 
-fn phase(p: &Pod) -> &str {
+fn phase(p: &CachedPod) -> &str {
     p.status
         .as_ref()
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("")
 }
 
-fn group_by_node(pods: &[Arc<Pod>]) -> BTreeMap<String, Vec<Arc<Pod>>> {
-    let mut m: BTreeMap<String, Vec<Arc<Pod>>> = BTreeMap::new();
+fn group_by_node(pods: &[Arc<CachedPod>]) -> BTreeMap<String, Vec<Arc<CachedPod>>> {
+    let mut m: BTreeMap<String, Vec<Arc<CachedPod>>> = BTreeMap::new();
     for p in pods {
         if let Some(n) = target_node(p) {
             m.entry(n).or_default().push(p.clone());

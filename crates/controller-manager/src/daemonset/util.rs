@@ -2,11 +2,12 @@
 //! required node affinity, taints against tolerations including the ones the controller
 //! adds), the pinning affinity, the node a pod targets, and the rolling-update arithmetic.
 
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::scaled;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{
-    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
-    PodSpec, Taint, Toleration,
+    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec,
+    Taint, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::ResourceExt;
@@ -75,7 +76,7 @@ pub fn pin_to_node(spec: &mut PodSpec, node: &str) {
 }
 
 /// `GetTargetNodeName`: `spec.nodeName`, else the pinning affinity's node.
-pub fn target_node(pod: &Pod) -> Option<String> {
+pub fn target_node(pod: &CachedPod) -> Option<String> {
     let spec = pod.spec.as_ref()?;
     if let Some(n) = spec.node_name.clone().filter(|n| !n.is_empty()) {
         return Some(n);
@@ -451,15 +452,12 @@ mod tests {
         }))
         .unwrap();
         pin_to_node(&mut spec, "node-1");
-        let v = serde_json::to_value(&spec).unwrap();
+        let mut v = json!({"spec": spec});
         assert_eq!(
-            v["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"],
+            v["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"],
             json!({"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-1"]}]}]})
         );
-        let pod = Pod {
-            spec: Some(spec),
-            ..Default::default()
-        };
+        let pod: CachedPod = serde_json::from_value(json!({"spec": v["spec"].take()})).unwrap();
         assert_eq!(target_node(&pod).as_deref(), Some("node-1"));
     }
 

@@ -15,6 +15,7 @@ mod sync;
 pub mod util;
 
 use crate::shared::adoption::{self, Owner};
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::events::{EventType, Recorder};
 use crate::shared::informer::{Change, Informer};
 use crate::shared::owned::{self, Owned};
@@ -24,7 +25,6 @@ use crate::shared::queue::{run_workers, Queue};
 use crate::shared::{key, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::PostParams;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -36,7 +36,7 @@ pub struct DeploymentController {
     ctx: Context,
     deployments: Store<Deployment>,
     rss: Store<ReplicaSet>,
-    pods: Store<Pod>,
+    pods: Store<CachedPod>,
     queue: Arc<Queue>,
     recorder: Recorder,
 }
@@ -49,7 +49,7 @@ impl DeploymentController {
         ctx: &Context,
         deployments: &mut Informer<Deployment>,
         rss: &mut Informer<ReplicaSet>,
-        pods: &mut Informer<Pod>,
+        pods: &mut Informer<CachedPod>,
     ) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
         let c = Arc::new(DeploymentController {
@@ -168,10 +168,10 @@ impl DeploymentController {
     }
 
     /// Pods of this Deployment's RSes, grouped by RS UID (`getPodMapForDeployment`).
-    fn pods_by_rs(&self, d: &Deployment, rss: &[ReplicaSet]) -> Vec<(String, Vec<Arc<Pod>>)> {
+    fn pods_by_rs(&self, d: &Deployment, rss: &[ReplicaSet]) -> Vec<(String, Vec<Arc<CachedPod>>)> {
         let ns = d.namespace().unwrap_or_default();
         let sel = selector(&d.spec.clone().unwrap_or_default().selector);
-        let pods: Vec<Arc<Pod>> = self
+        let pods: Vec<Arc<CachedPod>> = self
             .pods
             .state()
             .into_iter()

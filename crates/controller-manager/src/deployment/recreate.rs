@@ -3,8 +3,8 @@
 
 use super::util::*;
 use super::{DeploymentController, Step};
+use crate::shared::cached_pod::CachedPod;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use std::sync::Arc;
 fn old_pods_running(
     new_rs: Option<&ReplicaSet>,
     old: &[ReplicaSet],
-    pods: &[(String, Vec<Arc<Pod>>)],
+    pods: &[(String, Vec<Arc<CachedPod>>)],
 ) -> bool {
     if old.iter().map(|rs| rs_status(rs).0).sum::<i32>() > 0 {
         return true;
@@ -35,7 +35,7 @@ impl DeploymentController {
         &self,
         d: &mut Deployment,
         rs_list: Vec<ReplicaSet>,
-        pods: Vec<(String, Vec<Arc<Pod>>)>,
+        pods: Vec<(String, Vec<Arc<CachedPod>>)>,
     ) -> Step {
         let (mut new_rs, mut old) = self.get_all_replica_sets(d, rs_list.clone(), false).await?;
         let mut scaled = false;

@@ -9,6 +9,7 @@
 pub mod util;
 
 use crate::shared::adoption::{self, Owner};
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::events::{EventType, Recorder};
 use crate::shared::expectations::Expectations;
 use crate::shared::informer::Informer;
@@ -47,7 +48,7 @@ struct BackoffRecord {
 pub struct JobController {
     ctx: Context,
     jobs: Store<Job>,
-    pods: Store<Pod>,
+    pods: Store<CachedPod>,
     queue: Arc<Queue>,
     expectations: Arc<Expectations>,
     /// Pod UIDs whose tracking finalizer we removed and the store may still show.
@@ -58,7 +59,11 @@ pub struct JobController {
 }
 
 impl JobController {
-    pub fn new(ctx: &Context, jobs: &mut Informer<Job>, pods: &mut Informer<Pod>) -> Arc<Self> {
+    pub fn new(
+        ctx: &Context,
+        jobs: &mut Informer<Job>,
+        pods: &mut Informer<CachedPod>,
+    ) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
         let expectations = Arc::new(Expectations::new(ctx.clock.clone()));
         let c = Arc::new(JobController {
@@ -104,9 +109,9 @@ impl JobController {
         let job = (*job).clone();
         let now = self.ctx.clock.now();
         let uid = job.uid().unwrap_or_default();
-        let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
+        let pods_api: Api<CachedPod> = Api::namespaced(self.ctx.client.clone(), ns);
         let jobs_api: Api<Job> = Api::namespaced(self.ctx.client.clone(), ns);
-        let owned: Vec<Arc<Pod>> = {
+        let owned: Vec<Arc<CachedPod>> = {
             let spec = job.spec.clone().unwrap_or_default();
             let sel = selector(&spec.selector.clone().unwrap_or_default());
             let owner = Owner {
@@ -115,7 +120,7 @@ impl JobController {
                 deleting: job.metadata.deletion_timestamp.is_some(),
                 selector: &sel,
             };
-            let candidates: Vec<Arc<Pod>> = self
+            let candidates: Vec<Arc<CachedPod>> = self
                 .pods
                 .state()
                 .into_iter()
@@ -202,7 +207,7 @@ impl JobController {
             });
             set.clone()
         };
-        let mut newly: Vec<(Arc<Pod>, bool)> = Vec::new();
+        let mut newly: Vec<(Arc<CachedPod>, bool)> = Vec::new();
         for p in &owned {
             let pu = p.uid().unwrap_or_default();
             if !has_finalizer(p) || removed_already.contains(&pu) {
@@ -256,7 +261,7 @@ impl JobController {
         } else {
             status.succeeded.unwrap_or(0) + unc_succ.len() as i32
         };
-        let active: Vec<Arc<Pod>> = owned.iter().filter(|p| is_active(p)).cloned().collect();
+        let active: Vec<Arc<CachedPod>> = owned.iter().filter(|p| is_active(p)).cloned().collect();
         let mut requeue: Option<Duration> = None;
         let mut min_requeue = |d: Duration| {
             requeue = Some(requeue.map_or(d, |r: Duration| r.min(d)));
@@ -345,13 +350,13 @@ impl JobController {
             } else if !terminal_target && !has_cond(&conds, "SuccessCriteriaMet") {
                 let want = want_active(completions, parallelism, succeeded_total, active_count);
                 if active_count > want {
-                    let mut ranked: Vec<(Pod, i32)> =
-                        active.iter().map(|p| ((**p).clone(), 0)).collect();
+                    let mut ranked: Vec<(Arc<CachedPod>, i32)> =
+                        active.iter().map(|p| (p.clone(), 0)).collect();
                     ranking::sort_for_deletion(&mut ranked, now);
-                    let victims: Vec<Arc<Pod>> = ranked
+                    let victims: Vec<Arc<CachedPod>> = ranked
                         .into_iter()
                         .take(((active_count - want) as usize).min(MAX_PER_SYNC))
-                        .map(|(p, _)| Arc::new(p))
+                        .map(|(p, _)| p)
                         .collect();
                     active_count -= self.delete_pods(k, &job, ns, &victims).await as i32;
                 } else if active_count < want {
@@ -405,7 +410,7 @@ impl JobController {
         }
         status.uncounted_terminated_pods = Some(uncounted.clone());
         let mut job = self.write_status(&jobs_api, &job, status.clone()).await?;
-        let to_release: Vec<Arc<Pod>> = owned
+        let to_release: Vec<Arc<CachedPod>> = owned
             .iter()
             .filter(|p| has_finalizer(p))
             .filter(|p| {
@@ -491,7 +496,7 @@ impl JobController {
     }
 
     /// Delete pods in parallel; returns how many were deleted.
-    async fn delete_pods(&self, k: &str, job: &Job, ns: &str, pods: &[Arc<Pod>]) -> usize {
+    async fn delete_pods(&self, k: &str, job: &Job, ns: &str, pods: &[Arc<CachedPod>]) -> usize {
         let results = futures::future::join_all(pods.iter().take(MAX_PER_SYNC).map(|p| {
             let name = p.name_any();
             self.expectations.expect_deletion(k, &name);
@@ -563,9 +568,9 @@ impl JobController {
         &self,
         k: &str,
         ns: &str,
-        pods: Vec<Arc<Pod>>,
+        pods: Vec<Arc<CachedPod>>,
     ) -> anyhow::Result<()> {
-        let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
+        let api: Api<CachedPod> = Api::namespaced(self.ctx.client.clone(), ns);
         let results = futures::future::join_all(pods.iter().map(|p| {
             let api = api.clone();
             async move {
@@ -645,14 +650,14 @@ impl JobController {
     }
 }
 
-fn has_finalizer(p: &Pod) -> bool {
+fn has_finalizer(p: &CachedPod) -> bool {
     p.metadata
         .finalizers
         .as_ref()
         .is_some_and(|f| f.iter().any(|f| f == TRACKING_FINALIZER))
 }
 
-fn is_terminal(p: &Pod) -> bool {
+fn is_terminal(p: &CachedPod) -> bool {
     matches!(
         p.status.as_ref().and_then(|s| s.phase.as_deref()),
         Some("Succeeded" | "Failed")

@@ -1,9 +1,9 @@
 //! Pure Job helpers (§5): completed-index sets and their `1,3-5` form, the pod-failure backoff,
 //! pod finish times, wantActive, and conditions.
 
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::time::{from_time, to_time};
 use k8s_openapi::api::batch::v1::{Job, JobCondition};
-use k8s_openapi::api::core::v1::Pod;
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
@@ -67,7 +67,7 @@ pub fn backoff_delay(failures: u32) -> Duration {
 
 /// When a pod finished: the latest container `finishedAt`, else when Ready became False, else
 /// its deletion time, else its creation.
-pub fn finish_time(pod: &Pod) -> Option<SystemTime> {
+pub fn finish_time(pod: &CachedPod) -> Option<SystemTime> {
     let st = pod.status.as_ref();
     let finished = st
         .into_iter()
@@ -94,7 +94,7 @@ pub fn finish_time(pod: &Pod) -> Option<SystemTime> {
 }
 
 /// A pod's completion index (annotation, else label), if valid.
-pub fn pod_index(pod: &Pod) -> Option<i32> {
+pub fn pod_index(pod: &CachedPod) -> Option<i32> {
     let key = super::INDEX_KEY;
     pod.metadata
         .annotations

@@ -7,6 +7,7 @@
 mod status;
 
 use crate::shared::adoption::{self, Owner};
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::events::{EventType, Recorder};
 use crate::shared::expectations::Expectations;
 use crate::shared::informer::Informer;
@@ -18,7 +19,6 @@ use crate::shared::slow_start::{slow_start_batch, INITIAL_BATCH};
 use crate::shared::{error_message, ranking, selector, split_key};
 use crate::Context;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 use std::collections::{HashMap, HashSet};
@@ -31,7 +31,7 @@ pub const BURST_REPLICAS: usize = 500;
 pub struct ReplicaSetController {
     ctx: Context,
     rss: Store<ReplicaSet>,
-    pods: Store<Pod>,
+    pods: Store<CachedPod>,
     queue: Arc<Queue>,
     expectations: Arc<Expectations>,
     recorder: Recorder,
@@ -48,7 +48,7 @@ impl ReplicaSetController {
     pub fn new(
         ctx: &Context,
         rss: &mut Informer<ReplicaSet>,
-        pods: &mut Informer<Pod>,
+        pods: &mut Informer<CachedPod>,
     ) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
         let expectations = Arc::new(Expectations::new(ctx.clock.clone()));
@@ -100,7 +100,7 @@ impl ReplicaSetController {
         let needs_sync = self
             .expectations
             .satisfied(k, |n| owned::seen(&self.pods, ns, n));
-        let candidates: Vec<Arc<Pod>> = self
+        let candidates: Vec<Arc<CachedPod>> = self
             .pods
             .state()
             .into_iter()
@@ -113,7 +113,7 @@ impl ReplicaSetController {
             deleting: rs.metadata.deletion_timestamp.is_some(),
             selector: &sel,
         };
-        let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
+        let pods_api: Api<CachedPod> = Api::namespaced(self.ctx.client.clone(), ns);
         let rs_api: Api<ReplicaSet> = Api::namespaced(self.ctx.client.clone(), ns);
         let filtered = adoption::claim(
             &pods_api,
@@ -153,7 +153,7 @@ impl ReplicaSetController {
         Ok(None)
     }
 
-    fn owned_terminating(&self, uid: &str, ns: &str) -> Vec<Arc<Pod>> {
+    fn owned_terminating(&self, uid: &str, ns: &str) -> Vec<Arc<CachedPod>> {
         self.pods
             .state()
             .into_iter()
@@ -168,7 +168,7 @@ impl ReplicaSetController {
         &self,
         k: &str,
         rs: &ReplicaSet,
-        pods: &[Arc<Pod>],
+        pods: &[Arc<CachedPod>],
     ) -> Result<(), ManageError> {
         let ns = rs.namespace().unwrap_or_default();
         let spec = rs.spec.clone().unwrap_or_default();
@@ -244,7 +244,12 @@ impl ReplicaSetController {
 
     /// `getPodsToDelete`: rank by co-located pods of the RSes sharing this RS's controller,
     /// then take the first `n` in deletion order.
-    fn pods_to_delete(&self, rs: &ReplicaSet, pods: &[Arc<Pod>], n: usize) -> Vec<Arc<Pod>> {
+    fn pods_to_delete(
+        &self,
+        rs: &ReplicaSet,
+        pods: &[Arc<CachedPod>],
+        n: usize,
+    ) -> Vec<Arc<CachedPod>> {
         let ns = rs.namespace().unwrap_or_default();
         let my_uid = rs.uid().unwrap_or_default();
         let owner_uid = ctrl_of(&rs.metadata).map(|r| r.uid.clone());
@@ -269,25 +274,16 @@ impl ReplicaSetController {
                 *on_node.entry(node_of(&p)).or_default() += 1;
             }
         }
-        let mut ranked: Vec<(Pod, i32)> = pods
+        let mut ranked: Vec<(Arc<CachedPod>, i32)> = pods
             .iter()
-            .map(|p| {
-                (
-                    (**p).clone(),
-                    on_node.get(&node_of(p)).copied().unwrap_or(0),
-                )
-            })
+            .map(|p| (p.clone(), on_node.get(&node_of(p)).copied().unwrap_or(0)))
             .collect();
         ranking::sort_for_deletion(&mut ranked, self.ctx.clock.now());
-        ranked
-            .into_iter()
-            .take(n)
-            .map(|(p, _)| Arc::new(p))
-            .collect()
+        ranked.into_iter().take(n).map(|(p, _)| p).collect()
     }
 }
 
-fn node_of(p: &Pod) -> String {
+fn node_of(p: &CachedPod) -> String {
     p.spec
         .as_ref()
         .and_then(|s| s.node_name.clone())

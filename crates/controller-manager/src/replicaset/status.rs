@@ -2,10 +2,10 @@
 //! pods, the ReplicaFailure condition from the last manage error, written only on change.
 
 use super::ManageError;
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::pods::{is_available, is_ready};
 use crate::shared::{is_conflict, time::to_time};
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
-use k8s_openapi::api::core::v1::Pod;
 use kube::api::PostParams;
 use kube::{Api, ResourceExt};
 use std::sync::Arc;
@@ -17,8 +17,8 @@ fn opt(n: i32) -> Option<i32> {
 
 pub(crate) fn calculate(
     rs: &ReplicaSet,
-    pods: &[Arc<Pod>],
-    terminating: &[Arc<Pod>],
+    pods: &[Arc<CachedPod>],
+    terminating: &[Arc<CachedPod>],
     err: Option<&ManageError>,
     now: SystemTime,
 ) -> ReplicaSetStatus {

@@ -1,8 +1,9 @@
-//! What every controller shares: informers and the work queue, expectations, pod control,
-//! adoption and release, the pod-deletion ranking, slow-start batches, event recording, pod
-//! predicates and time conversions.
+//! What every controller shares: informers and the work queue, the cached pod, expectations,
+//! pod control, adoption and release, the pod-deletion ranking, slow-start batches, event
+//! recording, pod predicates and time conversions.
 
 pub mod adoption;
+pub mod cached_pod;
 pub mod events;
 pub mod expectations;
 pub mod history;

@@ -5,6 +5,7 @@
 //! matches it, so one of them can adopt it — and record what that owner's expectations are
 //! waiting for.
 
+use super::cached_pod::CachedPod;
 use super::expectations::{Expectations, Seen};
 use super::informer::{Change, Informer};
 use super::pods::controller_ref;
@@ -163,7 +164,7 @@ pub fn seen<P: Resource<DynamicType = ()> + Clone>(
 pub fn watch_pod_owner<K>(
     kind: &'static str,
     owners: &mut Informer<K>,
-    pods: &mut Informer<k8s_openapi::api::core::v1::Pod>,
+    pods: &mut Informer<CachedPod>,
     selector_of: fn(&K) -> Option<&LabelSelector>,
     queue: &Arc<Queue>,
     expectations: &Arc<Expectations>,

@@ -1,32 +1,32 @@
 //! Pod predicates shared by the controllers (`pkg/api/v1/pod/util.go`, `controller_utils.go`):
-//! active, terminating, ready, available with minReadySeconds.
+//! active, terminating, ready, available with minReadySeconds — of pods as the cache holds them.
 
+use super::cached_pod::{CachedPod, CachedPodCondition};
 use super::time::from_time;
-use k8s_openapi::api::core::v1::{Pod, PodCondition};
 use std::time::{Duration, SystemTime};
 
-fn phase(pod: &Pod) -> &str {
+fn phase(pod: &CachedPod) -> &str {
     pod.status
         .as_ref()
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("")
 }
 
-fn terminal(pod: &Pod) -> bool {
+fn terminal(pod: &CachedPod) -> bool {
     matches!(phase(pod), "Succeeded" | "Failed")
 }
 
 /// Not Succeeded, not Failed, not being deleted.
-pub fn is_active(pod: &Pod) -> bool {
+pub fn is_active(pod: &CachedPod) -> bool {
     !terminal(pod) && pod.metadata.deletion_timestamp.is_none()
 }
 
 /// Being deleted but not yet terminal.
-pub fn is_terminating(pod: &Pod) -> bool {
+pub fn is_terminating(pod: &CachedPod) -> bool {
     !terminal(pod) && pod.metadata.deletion_timestamp.is_some()
 }
 
-pub fn ready_condition(pod: &Pod) -> Option<&PodCondition> {
+pub fn ready_condition(pod: &CachedPod) -> Option<&CachedPodCondition> {
     pod.status
         .as_ref()?
         .conditions
@@ -35,12 +35,12 @@ pub fn ready_condition(pod: &Pod) -> Option<&PodCondition> {
         .find(|c| c.type_ == "Ready")
 }
 
-pub fn is_ready(pod: &Pod) -> bool {
+pub fn is_ready(pod: &CachedPod) -> bool {
     ready_condition(pod).is_some_and(|c| c.status == "True")
 }
 
 /// When the pod last became Ready (None if not ready or unknown).
-pub fn ready_since(pod: &Pod) -> Option<SystemTime> {
+pub fn ready_since(pod: &CachedPod) -> Option<SystemTime> {
     ready_condition(pod)
         .filter(|c| c.status == "True")
         .and_then(|c| c.last_transition_time.as_ref())
@@ -48,7 +48,7 @@ pub fn ready_since(pod: &Pod) -> Option<SystemTime> {
 }
 
 /// `IsPodAvailable`: Ready, and Ready for longer than `min_ready_seconds` (strictly).
-pub fn is_available(pod: &Pod, min_ready_seconds: i32, now: SystemTime) -> bool {
+pub fn is_available(pod: &CachedPod, min_ready_seconds: i32, now: SystemTime) -> bool {
     if !is_ready(pod) {
         return false;
     }

@@ -3,14 +3,15 @@
 //! more co-located siblings, more recently ready and more restarts, newer; times compared in
 //! logarithmic buckets with the UID as tie-break. Pure: the caller supplies ranks and `now`.
 
+use super::cached_pod::CachedPod;
 use super::pods::{is_ready, ready_since};
-use k8s_openapi::api::core::v1::Pod;
 use std::cmp::Ordering;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 
-fn phase_ordinal(pod: &Pod) -> u8 {
+fn phase_ordinal(pod: &CachedPod) -> u8 {
     match pod.status.as_ref().and_then(|s| s.phase.as_deref()) {
         Some("Unknown") => 1,
         Some("Running") => 2,
@@ -18,7 +19,7 @@ fn phase_ordinal(pod: &Pod) -> u8 {
     }
 }
 
-fn deletion_cost(pod: &Pod) -> i32 {
+fn deletion_cost(pod: &CachedPod) -> i32 {
     pod.metadata
         .annotations
         .as_ref()
@@ -27,7 +28,7 @@ fn deletion_cost(pod: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
-fn max_restarts(pod: &Pod) -> i32 {
+fn max_restarts(pod: &CachedPod) -> i32 {
     pod.status
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
@@ -35,7 +36,7 @@ fn max_restarts(pod: &Pod) -> i32 {
         .unwrap_or(0)
 }
 
-fn created(pod: &Pod) -> Option<SystemTime> {
+fn created(pod: &CachedPod) -> Option<SystemTime> {
     pod.metadata
         .creation_timestamp
         .as_ref()
@@ -54,9 +55,9 @@ fn log_bucket(t: Option<SystemTime>, now: SystemTime) -> i64 {
 /// Compare two times in log buckets; a newer (smaller bucket) time sorts first. Equal buckets
 /// fall back to the UID.
 fn newer_first(
-    a: &Pod,
+    a: &CachedPod,
     ta: Option<SystemTime>,
-    b: &Pod,
+    b: &CachedPod,
     tb: Option<SystemTime>,
     now: SystemTime,
 ) -> Ordering {
@@ -67,13 +68,19 @@ fn newer_first(
     uid(a).cmp(uid(b))
 }
 
-fn uid(p: &Pod) -> &str {
+fn uid(p: &CachedPod) -> &str {
     p.metadata.uid.as_deref().unwrap_or("")
 }
 
 /// The deletion order of two pods: `Less` means `a` is deleted before `b`.
-pub fn compare(a: &Pod, rank_a: i32, b: &Pod, rank_b: i32, now: SystemTime) -> Ordering {
-    let assigned = |p: &Pod| {
+pub fn compare(
+    a: &CachedPod,
+    rank_a: i32,
+    b: &CachedPod,
+    rank_b: i32,
+    now: SystemTime,
+) -> Ordering {
+    let assigned = |p: &CachedPod| {
         p.spec
             .as_ref()
             .and_then(|s| s.node_name.as_deref())
@@ -118,15 +125,17 @@ pub fn compare(a: &Pod, rank_a: i32, b: &Pod, rank_b: i32, now: SystemTime) -> O
 }
 
 /// Sort `pods` (with their ranks) so the ones to delete first come first.
-pub fn sort_for_deletion(pods: &mut [(Pod, i32)], now: SystemTime) {
+pub fn sort_for_deletion(pods: &mut [(Arc<CachedPod>, i32)], now: SystemTime) {
     pods.sort_by(|(a, ra), (b, rb)| compare(a, *ra, b, *rb, now));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shared::cached_pod::{
+        CachedContainerStatus, CachedPodCondition, CachedPodSpec, CachedPodStatus,
+    };
     use crate::shared::time::to_time;
-    use k8s_openapi::api::core::v1::{ContainerStatus, PodCondition, PodSpec, PodStatus};
     use std::collections::BTreeMap;
     use std::time::{Duration, UNIX_EPOCH};
 
@@ -156,8 +165,8 @@ mod tests {
         created_ago: 200,
     };
 
-    fn pod(p: P) -> Pod {
-        let mut pod = Pod::default();
+    fn pod(p: P) -> CachedPod {
+        let mut pod = CachedPod::default();
         pod.metadata.uid = Some(p.uid.into());
         pod.metadata.creation_timestamp = Some(to_time(at(p.created_ago)));
         if let Some(c) = p.cost {
@@ -166,13 +175,13 @@ mod tests {
                 c.to_string(),
             )]));
         }
-        pod.spec = Some(PodSpec {
+        pod.spec = Some(CachedPodSpec {
             node_name: p.node.map(str::to_string),
             ..Default::default()
         });
-        pod.status = Some(PodStatus {
+        pod.status = Some(CachedPodStatus {
             phase: Some(p.phase.into()),
-            conditions: Some(vec![PodCondition {
+            conditions: Some(vec![CachedPodCondition {
                 type_: "Ready".into(),
                 status: if p.ready_ago.is_some() {
                     "True"
@@ -181,9 +190,8 @@ mod tests {
                 }
                 .into(),
                 last_transition_time: p.ready_ago.map(|s| to_time(at(s))),
-                ..Default::default()
             }]),
-            container_statuses: Some(vec![ContainerStatus {
+            container_statuses: Some(vec![CachedContainerStatus {
                 restart_count: p.restarts,
                 ..Default::default()
             }]),

@@ -6,6 +6,7 @@
 pub mod utils;
 
 use crate::shared::adoption::{self, Owner};
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::events::{EventType, Recorder};
 use crate::shared::expectations::Expectations;
 use crate::shared::history::{self, History, NewRevision};
@@ -30,7 +31,7 @@ use utils::*;
 pub struct StatefulSetController {
     ctx: Context,
     sets: Store<StatefulSet>,
-    pods: Store<Pod>,
+    pods: Store<CachedPod>,
     revisions: Store<ControllerRevision>,
     queue: Arc<Queue>,
     expectations: Arc<Expectations>,
@@ -43,7 +44,7 @@ impl StatefulSetController {
     pub fn new(
         ctx: &Context,
         sets: &mut Informer<StatefulSet>,
-        pods: &mut Informer<Pod>,
+        pods: &mut Informer<CachedPod>,
         revisions: &mut Informer<ControllerRevision>,
     ) -> Arc<Self> {
         let queue = Queue::new(ctx.clock.clone());
@@ -114,13 +115,13 @@ impl StatefulSetController {
         }
         let sel = selector(&spec.selector);
         let uid = set.uid().unwrap_or_default();
-        let candidates: Vec<Arc<Pod>> = self
+        let candidates: Vec<Arc<CachedPod>> = self
             .pods
             .state()
             .into_iter()
             .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .collect();
-        let pods_api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
+        let pods_api: Api<CachedPod> = Api::namespaced(self.ctx.client.clone(), ns);
         let set_api: Api<StatefulSet> = Api::namespaced(self.ctx.client.clone(), ns);
         let owner = Owner {
             uid: &uid,
@@ -139,9 +140,9 @@ impl StatefulSetController {
             },
         )
         .await?;
-        let pods: Vec<Arc<Pod>> = claimed
+        let pods: Vec<Arc<CachedPod>> = claimed
             .into_iter()
-            .filter(|p| is_member_of(name, p))
+            .filter(|p| is_member_of::<CachedPod>(name, p))
             .collect();
 
         // Revisions.
@@ -199,13 +200,13 @@ impl StatefulSetController {
             .await;
 
         // Status from what the cache holds now (our writes show up on the next pass).
-        let pods_now: Vec<Arc<Pod>> = self
+        let pods_now: Vec<Arc<CachedPod>> = self
             .pods
             .state()
             .into_iter()
             .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .filter(|p| ctrl_of(&p.metadata).is_some_and(|r| r.uid == uid))
-            .filter(|p| is_member_of(name, p))
+            .filter(|p| is_member_of::<CachedPod>(name, p))
             .collect();
         let status = self.status(&set, &pods_now, &current_name, &update_name, collision);
         if set.status.as_ref() != Some(&status) {
@@ -241,7 +242,7 @@ impl StatefulSetController {
     fn status(
         &self,
         set: &StatefulSet,
-        pods: &[Arc<Pod>],
+        pods: &[Arc<CachedPod>],
         current: &str,
         update: &str,
         collision: i32,
@@ -294,7 +295,7 @@ impl StatefulSetController {
         &self,
         k: &str,
         set: &StatefulSet,
-        pods: &[Arc<Pod>],
+        pods: &[Arc<CachedPod>],
         current_template: &PodTemplateSpec,
         current_rev: &str,
         update_rev: &str,
@@ -305,8 +306,10 @@ impl StatefulSetController {
         let min_ready = min_ready_seconds(set);
         let now = self.ctx.clock.now();
         let update_template = set.spec.clone().unwrap_or_default().template;
-        let by_ord: BTreeMap<i32, Arc<Pod>> =
-            pods.iter().map(|p| (ordinal_of(p), p.clone())).collect();
+        let by_ord: BTreeMap<i32, Arc<CachedPod>> = pods
+            .iter()
+            .map(|p| (ordinal_of::<CachedPod>(p), p.clone()))
+            .collect();
         let (when_deleted, when_scaled) = retention(set);
 
         // Replicas, ascending.
@@ -364,12 +367,12 @@ impl StatefulSetController {
         }
 
         // Condemned, descending.
-        let mut condemned: Vec<&Arc<Pod>> = by_ord
+        let mut condemned: Vec<&Arc<CachedPod>> = by_ord
             .iter()
             .filter(|(o, _)| **o < start || **o >= end)
             .map(|(_, p)| p)
             .collect();
-        condemned.sort_by_key(|p| std::cmp::Reverse(ordinal_of(p)));
+        condemned.sort_by_key(|p| std::cmp::Reverse(ordinal_of::<CachedPod>(p)));
         let first_unhealthy = by_ord
             .iter()
             .filter(|(o, _)| **o >= start && **o < end)
@@ -405,7 +408,7 @@ impl StatefulSetController {
         }
 
         // Rolling update: replace outdated pods from the highest ordinal down to the partition.
-        let in_range: Vec<&Arc<Pod>> = (start..end).filter_map(|o| by_ord.get(&o)).collect();
+        let in_range: Vec<&Arc<CachedPod>> = (start..end).filter_map(|o| by_ord.get(&o)).collect();
         let unhealthy = (end - start) as usize
             - in_range
                 .iter()
@@ -506,7 +509,7 @@ impl StatefulSetController {
         }
     }
 
-    async fn delete_pod(&self, k: &str, set: &StatefulSet, pod: &Pod) -> anyhow::Result<()> {
+    async fn delete_pod(&self, k: &str, set: &StatefulSet, pod: &CachedPod) -> anyhow::Result<()> {
         let ns = set.namespace().unwrap_or_default();
         let set_name = set.name_any();
         let pod_name = pod.name_any();
@@ -554,7 +557,7 @@ impl StatefulSetController {
     async fn fix_claims(
         &self,
         set: &StatefulSet,
-        pod: &Pod,
+        pod: &CachedPod,
         when_deleted: bool,
         condemned: bool,
     ) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! StatefulSet identity and storage (`stateful_set_utils.go`, §3), pure: ordinals, pod
 //! names and labels, claims from the volumeClaimTemplates, health, the update arithmetic.
 
+use crate::shared::cached_pod::CachedPod;
 use crate::shared::history::REVISION_HASH_LABEL;
 use crate::shared::pod_control::pod_from_template;
 use crate::shared::pods::{is_available, is_ready};
@@ -11,7 +12,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -28,11 +29,11 @@ pub fn parent_and_ordinal(name: &str) -> Option<(&str, i32)> {
 }
 
 /// `isMemberOf`: the pod's name parses to this set.
-pub fn is_member_of(set_name: &str, pod: &Pod) -> bool {
+pub fn is_member_of<P: Resource>(set_name: &str, pod: &P) -> bool {
     parent_and_ordinal(&pod.name_any()).is_some_and(|(p, _)| p == set_name)
 }
 
-pub fn ordinal_of(pod: &Pod) -> i32 {
+pub fn ordinal_of<P: Resource>(pod: &P) -> i32 {
     parent_and_ordinal(&pod.name_any())
         .map(|(_, o)| o)
         .unwrap_or(-1)
@@ -109,7 +110,7 @@ pub fn max_unavailable(set: &StatefulSet) -> i32 {
 }
 
 /// The revision (ControllerRevision name) a pod was created at.
-pub fn pod_revision(pod: &Pod) -> &str {
+pub fn pod_revision(pod: &CachedPod) -> &str {
     pod.metadata
         .labels
         .as_ref()
@@ -118,31 +119,31 @@ pub fn pod_revision(pod: &Pod) -> &str {
         .unwrap_or("")
 }
 
-fn phase(pod: &Pod) -> &str {
+fn phase(pod: &CachedPod) -> &str {
     pod.status
         .as_ref()
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("")
 }
 
-pub fn is_created(pod: &Pod) -> bool {
+pub fn is_created(pod: &CachedPod) -> bool {
     !phase(pod).is_empty()
 }
 
-pub fn is_failed_or_succeeded(pod: &Pod) -> bool {
+pub fn is_failed_or_succeeded(pod: &CachedPod) -> bool {
     matches!(phase(pod), "Failed" | "Succeeded")
 }
 
-pub fn is_terminating(pod: &Pod) -> bool {
+pub fn is_terminating(pod: &CachedPod) -> bool {
     pod.metadata.deletion_timestamp.is_some()
 }
 
-pub fn is_running_and_ready(pod: &Pod) -> bool {
+pub fn is_running_and_ready(pod: &CachedPod) -> bool {
     phase(pod) == "Running" && is_ready(pod)
 }
 
 /// Running, Ready, available, not terminating.
-pub fn is_healthy(pod: &Pod, min_ready: i32, now: SystemTime) -> bool {
+pub fn is_healthy(pod: &CachedPod, min_ready: i32, now: SystemTime) -> bool {
     is_running_and_ready(pod) && !is_terminating(pod) && is_available(pod, min_ready, now)
 }
 
@@ -235,10 +236,10 @@ pub fn new_pod(
 }
 
 /// Whether the pod's identity labels and hostname are as `new_pod` makes them.
-pub fn identity_matches(set: &StatefulSet, pod: &Pod) -> bool {
+pub fn identity_matches<P: Resource>(set: &StatefulSet, pod: &P) -> bool {
     let name = pod.name_any();
     let ord = ordinal_of(pod);
-    let labels = crate::shared::labels_of(&pod.metadata);
+    let labels = crate::shared::labels_of(pod.meta());
     is_member_of(&set.name_any(), pod)
         && labels.get(POD_NAME_LABEL) == Some(&name)
         && labels.get(POD_INDEX_LABEL) == Some(&ord.to_string())

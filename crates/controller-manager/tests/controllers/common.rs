@@ -239,12 +239,23 @@ where
 
 /// Active (not deleting) pods in `default` whose labels contain `labels`.
 pub async fn pods(c: &Cluster, selector: &str) -> Vec<Pod> {
-    let api: Api<Pod> = c.api();
+    pods_as(c, selector).await
+}
+
+/// `pods`, read as `K` (`CachedPod`: as the controllers see them).
+pub async fn pods_as<K>(c: &Cluster, selector: &str) -> Vec<K>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = c.api();
     api.list(&ListParams::default().labels(selector))
         .await
         .expect("list pods")
         .items
         .into_iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.meta().deletion_timestamp.is_none())
         .collect()
 }

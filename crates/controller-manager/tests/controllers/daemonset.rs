@@ -1,5 +1,6 @@
 use crate::common::*;
 use controller_manager::daemonset::util::target_node;
+use controller_manager::shared::cached_pod::CachedPod;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -35,7 +36,7 @@ async fn add_node(c: &Cluster, name: &str) {
 
 /// The nodes the DaemonSet's live pods are pinned to, sorted.
 async fn pinned_nodes(c: &Cluster) -> Vec<String> {
-    let mut v: Vec<String> = pods(c, "name=fluentd")
+    let mut v: Vec<String> = pods_as::<CachedPod>(c, "name=fluentd")
         .await
         .iter()
         .filter_map(target_node)
