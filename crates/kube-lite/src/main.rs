@@ -28,7 +28,6 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    malloc::tune();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
