@@ -29,6 +29,7 @@ use crate::backoff::Backoff;
 use crate::images::ImageInfo;
 use crate::runtime::{ContainerRuntime, PullError, Timing};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use spec::{ContainerKind, ContainerSpec, PodSpecView, PullPolicy, RestartPolicy};
@@ -175,7 +176,8 @@ impl ContainerState {
 /// One container and its history.
 #[derive(Clone, Debug)]
 pub struct ContainerMachine {
-    pub spec: ContainerSpec,
+    /// The same allocation as the pod's `PodSpecView` holds.
+    pub spec: Arc<ContainerSpec>,
     pub state: ContainerState,
     /// How many containers were created for it (restartCount is this minus one).
     pub runs: i32,
@@ -187,7 +189,7 @@ pub struct ContainerMachine {
 }
 
 impl ContainerMachine {
-    pub fn new(spec: ContainerSpec) -> ContainerMachine {
+    pub fn new(spec: Arc<ContainerSpec>) -> ContainerMachine {
         ContainerMachine {
             spec,
             state: ContainerState::Waiting,
@@ -546,7 +548,7 @@ impl PodMachine {
     /// restarts that container.
     pub fn update(
         &mut self,
-        spec: PodSpecView,
+        mut spec: PodSpecView,
         deleting: bool,
         grace: Option<i64>,
         env: &mut Env<'_>,
@@ -560,6 +562,7 @@ impl PodMachine {
         }
         if self.deleting || self.stage == Stage::Terminal {
             self.spec = spec;
+            share_specs(&mut self.spec, &self.init, &self.containers);
             return;
         }
         for (list, new_specs) in [
@@ -600,7 +603,23 @@ impl PodMachine {
                 }
             }
         }
+        share_specs(&mut spec, &self.init, &self.containers);
         self.spec = spec;
+    }
+}
+
+/// Point the pod's container definitions that equal a machine's at the machine's copy, so an
+/// update (every status echo brings one) does not leave the node holding two of each.
+fn share_specs(spec: &mut PodSpecView, init: &[ContainerMachine], containers: &[ContainerMachine]) {
+    for (defs, machines) in [
+        (&mut spec.init_containers, init),
+        (&mut spec.containers, containers),
+    ] {
+        for d in defs.iter_mut() {
+            if let Some(m) = machines.iter().find(|m| m.spec == *d) {
+                *d = m.spec.clone();
+            }
+        }
     }
 }
 

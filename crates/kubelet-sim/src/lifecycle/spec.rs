@@ -7,6 +7,7 @@ use crate::runtime::{PodVolume, VolumeSource};
 use crate::scheduler::resources::{parse_list, Resources};
 use crate::small_map::SmallMap;
 use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVar, HostAlias, Pod, Probe, Volume};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,8 +105,9 @@ pub struct PodSpecView {
     pub name: String,
     pub namespace: String,
     pub restart_policy: RestartPolicy,
-    pub init_containers: Vec<ContainerSpec>,
-    pub containers: Vec<ContainerSpec>,
+    /// Shared with the containers' machines (`ContainerMachine::spec`): a node keeps one copy.
+    pub init_containers: Vec<Arc<ContainerSpec>>,
+    pub containers: Vec<Arc<ContainerSpec>>,
     pub grace_seconds: i64,
     pub active_deadline_seconds: Option<i64>,
     pub generation: i64,
@@ -202,13 +204,13 @@ impl PodSpecView {
                     } else {
                         ContainerKind::Init
                     };
-                    conv(c, kind)
+                    Arc::new(conv(c, kind))
                 })
                 .collect(),
             containers: spec
                 .containers
                 .iter()
-                .map(|c| conv(c, ContainerKind::Regular))
+                .map(|c| Arc::new(conv(c, ContainerKind::Regular)))
                 .collect(),
             grace_seconds: spec.termination_grace_period_seconds.unwrap_or(30),
             active_deadline_seconds: spec.active_deadline_seconds,

@@ -592,6 +592,37 @@ fn changing_the_image_restarts_the_container_with_the_new_one() {
 }
 
 #[test]
+fn a_node_keeps_one_copy_of_each_container_definition_across_updates() {
+    let def = || json!([{"name": "nginx", "image": "nginx:1.27"}]);
+    let init = || json!([{"name": "init", "image": "busybox"}]);
+    let mut h = Harness::new(
+        pod("Always", def(), init()),
+        sim(Timing::FAST),
+        Timing::FAST,
+    );
+    let shared = |m: &PodMachine| {
+        Arc::ptr_eq(&m.spec.containers[0], &m.containers[0].spec)
+            && Arc::ptr_eq(&m.spec.init_containers[0], &m.init[0].spec)
+    };
+    assert!(shared(&h.m));
+    h.at(0);
+    // A status echo brings the same definitions again, freshly parsed.
+    for deleting in [false, true] {
+        let mut ips = Ips;
+        let mut env = Env {
+            now: t(10),
+            runtime: &h.rt,
+            timing: &h.timing,
+            ips: &mut ips,
+            sources: &h.sources,
+            events: &mut h.events,
+        };
+        h.m.update(pod("Always", def(), init()), deleting, Some(0), &mut env);
+        assert!(shared(&h.m), "deleting: {deleting}");
+    }
+}
+
+#[test]
 fn an_invalid_image_name_waits_with_invalid_image_name() {
     let spec = pod(
         "Always",
