@@ -43,6 +43,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// thread runs and watchers see an event only after the flush covering it).
     const NEEDS_FLUSH: bool;
 
+    /// True when `events_between` reads the event log back: then the engine keeps only the
+    /// newest events in memory.
+    const LOGS_EVENTS: bool;
+
     fn get(&self, key: &str) -> Result<Option<Stored>>;
 
     /// Objects whose keys start with `prefix` and are strictly greater than `start_after`,
@@ -61,6 +65,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Recover the last rv (max of the recorded one and the last event's) and the last
     /// `retention` events.
     fn recover(&self, retention: usize) -> Result<Recovered>;
+
+    /// The logged events with `after < rv <= through`, ascending (only with `LOGS_EVENTS`).
+    fn events_between(&self, after: u64, through: u64) -> Result<Vec<Entry>>;
 
     /// Make every applied write durable.
     fn flush(&self) -> Result<()>;

@@ -33,10 +33,37 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The retained tail of the event log.
 struct Log {
-    /// Ascending by rv (rvs of failed writes are skipped, so there may be gaps).
+    /// The newest retained events, ascending by rv (rvs of failed writes are skipped, so there
+    /// may be gaps).
     window: VecDeque<Entry>,
-    /// Every event with rv > this is in `window`; states at rv >= this can be rebuilt.
+    /// The bytes of the window's objects (what `Options::window_bytes` bounds).
+    window_bytes: usize,
+    /// The rvs of the retained events older than the window, which only the backend's log
+    /// holds (`Backend::LOGS_EVENTS`), ascending.
+    spilled: VecDeque<u64>,
+    /// Every event with rv > this is retained; states at rv >= this can be rebuilt.
     compacted_through: u64,
+}
+
+impl Log {
+    fn retained(&self) -> usize {
+        self.spilled.len() + self.window.len()
+    }
+
+    fn pop_window(&mut self) -> Option<Entry> {
+        let e = self.window.pop_front()?;
+        self.window_bytes -= e.ev.object.len();
+        Some(e)
+    }
+}
+
+/// Why the retained events after an rv cannot be read.
+#[derive(Debug)]
+pub(crate) enum Gap {
+    /// Some were compacted away: the oldest retained rv.
+    Compacted(u64),
+    /// Reading the backend's log failed.
+    Failed(StorageError),
 }
 
 /// Shared with `durable` futures so they need not keep the engine alive.
@@ -97,6 +124,19 @@ impl<B: Backend> Engine<B> {
             events.drain(..events.len() - opts.retention);
         }
         let compacted_through = events.first().map(|e| e.rv() - 1).unwrap_or(last_rv);
+        let mut log = Log {
+            window: events.into(),
+            window_bytes: 0,
+            spilled: VecDeque::new(),
+            compacted_through,
+        };
+        log.window_bytes = log.window.iter().map(|e| e.ev.object.len()).sum();
+        if B::LOGS_EVENTS {
+            while log.window_bytes > opts.window_bytes && log.window.len() > 1 {
+                let e = log.pop_window().expect("window is not empty");
+                log.spilled.push_back(e.rv());
+            }
+        }
         if B::NEEDS_FLUSH {
             // What recovery read may only be in the OS page cache: make it durable first.
             backend.flush()?;
@@ -106,10 +146,7 @@ impl<B: Backend> Engine<B> {
             opts,
             write: Mutex::new(Latest::default()),
             current: AtomicU64::new(last_rv),
-            log: RwLock::new(Log {
-                window: events.into(),
-                compacted_through,
-            }),
+            log: RwLock::new(log),
             oldest: AtomicU64::new(compacted_through),
             hub: Hub::new(last_rv),
             pending: Mutex::new(VecDeque::new()),
@@ -139,6 +176,16 @@ impl<B: Backend> Engine<B> {
 
     pub fn watcher_count(&self) -> usize {
         self.hub.watcher_count()
+    }
+
+    /// Retained events held in memory (the rest only in the backend's log).
+    #[cfg(test)]
+    pub(crate) fn in_memory(&self) -> usize {
+        self.log
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .window
+            .len()
     }
 
     fn check_open(&self) -> Result<()> {
@@ -220,11 +267,26 @@ impl<B: Backend> Engine<B> {
         let mut dropped = Vec::new();
         {
             let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
+            log.window_bytes += entry.ev.object.len();
             log.window.push_back(entry.clone());
-            while log.window.len() > self.opts.retention {
-                let d = log.window.pop_front().expect("window is not empty");
-                log.compacted_through = d.rv();
-                dropped.push(d);
+            // Retention counts every retained event, in memory or only on disk.
+            while log.retained() > self.opts.retention {
+                if let Some(rv) = log.spilled.pop_front() {
+                    log.compacted_through = rv;
+                } else {
+                    let d = log.pop_window().expect("window is not empty");
+                    log.compacted_through = d.rv();
+                    dropped.push(d);
+                }
+            }
+            // Events that leave memory stay readable in the backend's log (applied by earlier
+            // writes: writes are serialized).
+            if B::LOGS_EVENTS {
+                while log.window_bytes > self.opts.window_bytes && log.window.len() > 1 {
+                    let d = log.pop_window().expect("window is not empty");
+                    log.spilled.push_back(d.rv());
+                    dropped.push(d);
+                }
             }
             self.oldest.store(log.compacted_through, Ordering::Release);
         }
@@ -237,7 +299,8 @@ impl<B: Backend> Engine<B> {
         if let Err(e) = applied {
             let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
             if log.window.back().map(Entry::rv) == Some(rv) {
-                log.window.pop_back();
+                let e = log.window.pop_back().expect("window is not empty");
+                log.window_bytes -= e.ev.object.len();
             }
             // The rv is burned, never reused: a reader may have seen the event's `prev`.
             self.current.store(rv, Ordering::Release);
@@ -332,14 +395,40 @@ impl<B: Backend> Engine<B> {
             .ok_or_else(|| StorageError::NotFound(key.to_owned()))
     }
 
-    /// Window entries with rv > `rv`, or `Err(oldest)` when some were compacted.
-    fn events_after(&self, rv: u64) -> std::result::Result<Vec<Entry>, u64> {
-        let log = self.log.read().unwrap_or_else(|e| e.into_inner());
-        if rv < log.compacted_through {
-            return Err(log.compacted_through);
+    /// The retained events with rv > `rv`: from the backend's log those older than the window
+    /// (read without holding the log lock), then the window's.
+    pub(crate) fn events_after(&self, rv: u64) -> std::result::Result<Vec<Entry>, Gap> {
+        let (on_disk, in_memory) = {
+            let log = self.log.read().unwrap_or_else(|e| e.into_inner());
+            if rv < log.compacted_through {
+                return Err(Gap::Compacted(log.compacted_through));
+            }
+            let start = log.window.partition_point(|e| e.rv() <= rv);
+            let in_memory: Vec<Entry> = log.window.range(start..).cloned().collect();
+            let from = log.spilled.partition_point(|&s| s <= rv);
+            let on_disk: Vec<u64> = log.spilled.range(from..).copied().collect();
+            (on_disk, in_memory)
+        };
+        let Some(&through) = on_disk.last() else {
+            return Ok(in_memory);
+        };
+        let mut events = self
+            .backend
+            .events_between(rv, through)
+            .map_err(Gap::Failed)?;
+        // The compactor deletes only events at or below `compacted_through`: if that is still
+        // at or below `rv`, the read missed nothing.
+        let oldest = self.oldest_rv();
+        if oldest > rv {
+            return Err(Gap::Compacted(oldest));
         }
-        let start = log.window.partition_point(|e| e.rv() <= rv);
-        Ok(log.window.range(start..).cloned().collect())
+        if !events.iter().map(Entry::rv).eq(on_disk.iter().copied()) {
+            return Err(Gap::Failed(StorageError::Internal(format!(
+                "the event log lacks retained events between rv {rv} and {through}"
+            ))));
+        }
+        events.extend(in_memory);
+        Ok(events)
     }
 
     pub fn watch(&self, prefix: &str, after_rv: u64) -> Result<WatchStream> {
@@ -353,12 +442,13 @@ impl<B: Backend> Engine<B> {
         }
         self.hub
             .register(prefix, after_rv, self.opts.watch_buffer, |published| {
-                let entries =
-                    self.events_after(after_rv)
-                        .map_err(|oldest| StorageError::Expired {
-                            requested: after_rv,
-                            oldest,
-                        })?;
+                let entries = self.events_after(after_rv).map_err(|gap| match gap {
+                    Gap::Compacted(oldest) => StorageError::Expired {
+                        requested: after_rv,
+                        oldest,
+                    },
+                    Gap::Failed(e) => e,
+                })?;
                 Ok(entries
                     .into_iter()
                     .take_while(|e| e.rv() <= published)
@@ -390,9 +480,10 @@ impl<B: Backend> Engine<B> {
             }
             ReadAt::Exact(rv) => rv,
         };
-        let lost = |oldest: u64| match req.at {
-            ReadAt::Latest => Ok(None),
-            ReadAt::Exact(_) => Err(StorageError::Expired {
+        let lost = |gap: Gap| match (gap, req.at) {
+            (Gap::Failed(e), _) => Err(e),
+            (Gap::Compacted(_), ReadAt::Latest) => Ok(None),
+            (Gap::Compacted(oldest), ReadAt::Exact(_)) => Err(StorageError::Expired {
                 requested: at,
                 oldest,
             }),
@@ -405,8 +496,8 @@ impl<B: Backend> Engine<B> {
             hi: at,
             overrides: BTreeMap::new(),
         };
-        if let Err(oldest) = snap.refresh(self, &in_range) {
-            return lost(oldest);
+        if let Err(gap) = snap.refresh(self, &in_range) {
+            return lost(gap);
         }
         let mut page: Vec<(String, Stored)> = Vec::new();
         let mut remaining = 0usize;
@@ -479,7 +570,7 @@ impl<B: Backend> Engine<B> {
                         let passed = |k: &str| cursor.as_deref().is_some_and(|c| k <= c);
                         collect_missed(&snap, &new, &passed, &scanned, &mut missed)
                     }
-                    Err(oldest) => return lost(oldest),
+                    Err(gap) => return lost(gap),
                 }
                 refreshed_for = Some(key.clone());
                 held = Some((key, stored));
@@ -492,7 +583,7 @@ impl<B: Backend> Engine<B> {
         // Keys deleted after our last window read and before the scan reached them.
         match snap.refresh(self, &in_range) {
             Ok(new) => collect_missed(&snap, &new, &|_| true, &scanned, &mut missed),
-            Err(oldest) => return lost(oldest),
+            Err(gap) => return lost(gap),
         }
         if !missed.is_empty() {
             eprintln!(
@@ -546,7 +637,7 @@ impl Snapshot {
         &mut self,
         engine: &Engine<B>,
         in_range: &dyn Fn(&str) -> bool,
-    ) -> std::result::Result<Vec<String>, u64> {
+    ) -> std::result::Result<Vec<String>, Gap> {
         let entries = engine.events_after(self.hi)?;
         let mut new = Vec::new();
         for e in entries {

@@ -19,7 +19,8 @@
 //! Event retention: the last `Options::retention` events (default `EVENT_RETENTION`) are kept
 //! in an in-memory window of `Arc<Event>` and, for sled, in the on-disk log (older on-disk
 //! events are deleted by a background compactor thread, never on the write path; a restart
-//! reloads the retained tail). A watch or `ReadAt::Exact` list from an rv older than the
+//! reloads the retained tail). With sled only the newest `Options::window_bytes` of them stay
+//! in memory; a watch or list that reaches back further reads the rest from the on-disk log. A watch or `ReadAt::Exact` list from an rv older than the
 //! window is `Expired`; one newer than the current rv is `TooLarge`. An event's `prev` is the
 //! very bytes of the event before it on the same key when that one is still in the window (the
 //! engine keeps the latest state of every such key), so the window holds each state once. A watcher whose bounded
@@ -46,6 +47,11 @@ use std::sync::Arc;
 /// docs/architecture.md). A watch or paged list from an older rv gets 410 Expired.
 pub const EVENT_RETENTION: usize = 10_000;
 
+/// How many bytes of retained events (their objects) the engine keeps in memory when the backend
+/// can read its event log back (sled); older retained events are read from disk when a watch or
+/// an exact-rv list reaches back to them. The newest event always stays in memory.
+pub const WINDOW_BYTES: usize = 16 << 20;
+
 /// How many live events a watcher may have queued (unread) before it is expired: the slow
 /// watcher receives `Err(Expired)` as its last item instead of blocking writers.
 pub const DEFAULT_WATCH_BUFFER: usize = 2_048;
@@ -57,6 +63,8 @@ pub struct Options {
     pub retention: usize,
     /// Live events a watcher may have queued before it is expired (at least 2).
     pub watch_buffer: usize,
+    /// Bytes of retained events kept in memory by a backend that logs events (`WINDOW_BYTES`).
+    pub window_bytes: usize,
 }
 
 impl Default for Options {
@@ -64,6 +72,7 @@ impl Default for Options {
         Options {
             retention: EVENT_RETENTION,
             watch_buffer: DEFAULT_WATCH_BUFFER,
+            window_bytes: WINDOW_BYTES,
         }
     }
 }

@@ -30,6 +30,8 @@ impl MemoryBackend {
 
 impl Backend for MemoryBackend {
     const NEEDS_FLUSH: bool = false;
+    /// Every retained event stays in the engine's window.
+    const LOGS_EVENTS: bool = false;
 
     fn get(&self, key: &str) -> Result<Option<Stored>> {
         Ok(self
@@ -86,6 +88,10 @@ impl Backend for MemoryBackend {
             last_rv: 1,
             events: Vec::new(),
         })
+    }
+
+    fn events_between(&self, _after: u64, _through: u64) -> Result<Vec<Entry>> {
+        Ok(Vec::new())
     }
 
     fn flush(&self) -> Result<()> {

@@ -188,6 +188,7 @@ impl SledBackend {
 
 impl Backend for SledBackend {
     const NEEDS_FLUSH: bool = true;
+    const LOGS_EVENTS: bool = true;
 
     fn get(&self, key: &str) -> Result<Option<Stored>> {
         self.tree
@@ -264,6 +265,19 @@ impl Backend for SledBackend {
             last_rv: meta_rv.max(last_ev).max(1),
             events,
         })
+    }
+
+    fn events_between(&self, after: u64, through: u64) -> Result<Vec<Entry>> {
+        if through <= after {
+            return Ok(Vec::new());
+        }
+        self.tree
+            .range(evt_key(after + 1)..=evt_key(through))
+            .map(|r| {
+                let (k, v) = r.map_err(internal)?;
+                decode_event(be_u64(&k[1..])?, &v)
+            })
+            .collect()
     }
 
     fn flush(&self) -> Result<()> {
