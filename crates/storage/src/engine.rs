@@ -55,6 +55,18 @@ impl Log {
         self.window_bytes -= e.ev.object.len();
         Some(e)
     }
+
+    /// Move the oldest window events to `spilled` until the window's objects fit in `budget`
+    /// bytes (keeping the newest event); returns them. Only for a backend that logs events.
+    fn spill(&mut self, budget: usize) -> Vec<Entry> {
+        let mut out = Vec::new();
+        while self.window_bytes > budget && self.window.len() > 1 {
+            let e = self.pop_window().expect("window is not empty");
+            self.spilled.push_back(e.rv());
+            out.push(e);
+        }
+        out
+    }
 }
 
 /// Why the retained events after an rv cannot be read.
@@ -132,10 +144,7 @@ impl<B: Backend> Engine<B> {
         };
         log.window_bytes = log.window.iter().map(|e| e.ev.object.len()).sum();
         if B::LOGS_EVENTS {
-            while log.window_bytes > opts.window_bytes && log.window.len() > 1 {
-                let e = log.pop_window().expect("window is not empty");
-                log.spilled.push_back(e.rv());
-            }
+            log.spill(opts.window_bytes);
         }
         if B::NEEDS_FLUSH {
             // What recovery read may only be in the OS page cache: make it durable first.
@@ -282,11 +291,7 @@ impl<B: Backend> Engine<B> {
             // Events that leave memory stay readable in the backend's log (applied by earlier
             // writes: writes are serialized).
             if B::LOGS_EVENTS {
-                while log.window_bytes > self.opts.window_bytes && log.window.len() > 1 {
-                    let d = log.pop_window().expect("window is not empty");
-                    log.spilled.push_back(d.rv());
-                    dropped.push(d);
-                }
+                dropped.extend(log.spill(self.opts.window_bytes));
             }
             self.oldest.store(log.compacted_through, Ordering::Release);
         }

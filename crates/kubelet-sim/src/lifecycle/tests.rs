@@ -56,7 +56,8 @@ impl<R: ContainerRuntime> Harness<R> {
             sources: crate::apidata::Sources::default(),
         }
     }
-    fn at(&mut self, ms: u64) -> Option<SystemTime> {
+    /// Run `f` on the machine with the harness's environment at `ms`.
+    fn with_env<T>(&mut self, ms: u64, f: impl FnOnce(&mut PodMachine, &mut Env<'_>) -> T) -> T {
         let mut ips = Ips;
         let mut env = Env {
             now: t(ms),
@@ -66,7 +67,14 @@ impl<R: ContainerRuntime> Harness<R> {
             sources: &self.sources,
             events: &mut self.events,
         };
-        self.m.step(&mut env)
+        f(&mut self.m, &mut env)
+    }
+    fn at(&mut self, ms: u64) -> Option<SystemTime> {
+        self.with_env(ms, |m, env| m.step(env))
+    }
+    /// Hand the machine a new spec at `ms`, as the pod worker does on a pod event.
+    fn update(&mut self, spec: PodSpecView, deleting: bool, grace: Option<i64>, ms: u64) {
+        self.with_env(ms, |m, env| m.update(spec, deleting, grace, env))
     }
     fn status(&self, ms: u64) -> Value {
         status::pod_status(
@@ -522,18 +530,7 @@ fn deleting_a_running_pod_stops_its_containers_and_ends_it() {
         now = ms(next);
     }
     assert_eq!(h.status(now)["phase"], "Running");
-    {
-        let mut ips = Ips;
-        let mut env = Env {
-            now: t(now),
-            runtime: &h.rt,
-            timing: &h.timing,
-            ips: &mut ips,
-            sources: &h.sources,
-            events: &mut h.events,
-        };
-        h.m.update(spec, true, Some(30), &mut env);
-    }
+    h.update(spec, true, Some(30), now);
     assert_eq!(h.events.last().unwrap().reason, "Killing");
     assert_eq!(h.events.last().unwrap().message, "Stopping container nginx");
     assert_eq!(
@@ -566,18 +563,7 @@ fn changing_the_image_restarts_the_container_with_the_new_one() {
         json!([{"name": "nginx", "image": "nginx:1.9.1"}]),
         json!([]),
     );
-    {
-        let mut ips = Ips;
-        let mut env = Env {
-            now: t(10),
-            runtime: &h.rt,
-            timing: &h.timing,
-            ips: &mut ips,
-            sources: &h.sources,
-            events: &mut h.events,
-        };
-        h.m.update(new, false, None, &mut env);
-    }
+    h.update(new, false, None, 10);
     h.at(10);
     let s = h.status(10);
     assert_eq!(
@@ -608,16 +594,7 @@ fn a_node_keeps_one_copy_of_each_container_definition_across_updates() {
     h.at(0);
     // A status echo brings the same definitions again, freshly parsed.
     for deleting in [false, true] {
-        let mut ips = Ips;
-        let mut env = Env {
-            now: t(10),
-            runtime: &h.rt,
-            timing: &h.timing,
-            ips: &mut ips,
-            sources: &h.sources,
-            events: &mut h.events,
-        };
-        h.m.update(pod("Always", def(), init()), deleting, Some(0), &mut env);
+        h.update(pod("Always", def(), init()), deleting, Some(0), 10);
         assert!(shared(&h.m), "deleting: {deleting}");
     }
 }

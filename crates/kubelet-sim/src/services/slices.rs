@@ -5,7 +5,7 @@
 //! `endpoints.kubernetes.io/over-capacity: truncated`).
 
 use crate::small_map::SmallMap;
-use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Service};
+use k8s_openapi::api::core::v1::{Pod, Service};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -36,29 +36,33 @@ pub struct PodInfo {
 impl PodInfo {
     pub fn from_pod(p: &Pod) -> PodInfo {
         // Borrowed, not cloned: this runs for every event of every pod.
-        let no_spec = PodSpec::default();
-        let no_status = PodStatus::default();
-        let spec = p.spec.as_ref().unwrap_or(&no_spec);
-        let status = p.status.as_ref().unwrap_or(&no_status);
+        let (spec, status) = (p.spec.as_ref(), p.status.as_ref());
         PodInfo {
             name: p.metadata.name.clone().unwrap_or_default(),
             namespace: p.metadata.namespace.clone().unwrap_or_default(),
             uid: p.metadata.uid.clone().unwrap_or_default(),
             labels: p.metadata.labels.as_ref().into(),
-            ip: status.pod_ip.clone().filter(|i| !i.is_empty()),
-            node: spec.node_name.clone().filter(|n| !n.is_empty()),
+            ip: status
+                .and_then(|s| s.pod_ip.clone())
+                .filter(|i| !i.is_empty()),
+            node: spec
+                .and_then(|s| s.node_name.clone())
+                .filter(|n| !n.is_empty()),
             ready: status
-                .conditions
-                .iter()
+                .and_then(|s| s.conditions.as_ref())
+                .into_iter()
                 .flatten()
                 .any(|c| c.type_ == "Ready" && c.status == "True"),
             terminating: p.metadata.deletion_timestamp.is_some(),
-            terminal: matches!(status.phase.as_deref(), Some("Succeeded") | Some("Failed")),
-            hostname: spec.hostname.clone(),
-            subdomain: spec.subdomain.clone(),
+            terminal: matches!(
+                status.and_then(|s| s.phase.as_deref()),
+                Some("Succeeded") | Some("Failed")
+            ),
+            hostname: spec.and_then(|s| s.hostname.clone()),
+            subdomain: spec.and_then(|s| s.subdomain.clone()),
             ports: spec
-                .containers
-                .iter()
+                .into_iter()
+                .flat_map(|s| &s.containers)
                 .flat_map(|c| c.ports.iter().flatten())
                 .filter_map(|p| {
                     p.name.clone().map(|n| {
