@@ -17,6 +17,14 @@ impl Entry {
         self.ev.rv
     }
 
+    /// The object bytes this event keeps alive: its object and its `prev`. Counted for both
+    /// even though `prev` is often the object of an earlier event still in memory, so a
+    /// window's total bounds its real memory (a `prev` whose own event has left the window
+    /// stays alive as long as this event does).
+    pub fn held_bytes(&self) -> usize {
+        self.ev.object.len() + self.ev.prev.as_ref().map_or(0, |p| p.len())
+    }
+
     /// The object's state just before this event.
     pub fn prev_state(&self) -> Option<Stored> {
         self.ev.prev.clone().map(|bytes| Stored {

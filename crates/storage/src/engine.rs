@@ -36,7 +36,8 @@ struct Log {
     /// The newest retained events, ascending by rv (rvs of failed writes are skipped, so there
     /// may be gaps).
     window: VecDeque<Entry>,
-    /// The bytes of the window's objects (what `Options::window_bytes` bounds).
+    /// The object bytes the window's events hold (`Entry::held_bytes`; what
+    /// `Options::window_bytes` bounds).
     window_bytes: usize,
     /// The rvs of the retained events older than the window, which only the backend's log
     /// holds (`Backend::LOGS_EVENTS`), ascending.
@@ -52,7 +53,7 @@ impl Log {
 
     fn pop_window(&mut self) -> Option<Entry> {
         let e = self.window.pop_front()?;
-        self.window_bytes -= e.ev.object.len();
+        self.window_bytes -= e.held_bytes();
         Some(e)
     }
 
@@ -142,7 +143,7 @@ impl<B: Backend> Engine<B> {
             spilled: VecDeque::new(),
             compacted_through,
         };
-        log.window_bytes = log.window.iter().map(|e| e.ev.object.len()).sum();
+        log.window_bytes = log.window.iter().map(Entry::held_bytes).sum();
         if B::LOGS_EVENTS {
             log.spill(opts.window_bytes);
         }
@@ -276,7 +277,7 @@ impl<B: Backend> Engine<B> {
         let mut dropped = Vec::new();
         {
             let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
-            log.window_bytes += entry.ev.object.len();
+            log.window_bytes += entry.held_bytes();
             log.window.push_back(entry.clone());
             // Retention counts every retained event, in memory or only on disk.
             while log.retained() > self.opts.retention {
@@ -305,7 +306,7 @@ impl<B: Backend> Engine<B> {
             let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
             if log.window.back().map(Entry::rv) == Some(rv) {
                 let e = log.window.pop_back().expect("window is not empty");
-                log.window_bytes -= e.ev.object.len();
+                log.window_bytes -= e.held_bytes();
             }
             // The rv is burned, never reused: a reader may have seen the event's `prev`.
             self.current.store(rv, Ordering::Release);
@@ -691,8 +692,10 @@ pub(crate) fn encode_with_rv(mut obj: Value, rv: u64) -> Result<Bytes> {
         .as_object_mut()
         .ok_or_else(|| StorageError::InvalidObject("metadata must be an object".into()))?;
     meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
+    // Without spare capacity: the bytes may stay in memory a long time (the event window, the
+    // latest state of a key), and a `Vec` grown while serializing holds up to twice its length.
     serde_json::to_vec(&obj)
-        .map(Bytes::from)
+        .map(|v| Bytes::from(v.into_boxed_slice()))
         .map_err(|e| StorageError::InvalidObject(e.to_string()))
 }
 
@@ -776,6 +779,58 @@ mod tests {
             assert_eq!(prev.as_ptr(), pair[0].ev.object.as_ptr());
             assert_eq!(pair[1].prev_rv, pair[0].rv());
         }
+    }
+
+    #[test]
+    fn the_memory_window_bounds_the_bytes_its_events_hold_including_their_prev_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = 20_000;
+        let opts = Options {
+            window_bytes: budget,
+            ..Options::default()
+        };
+        let store = crate::SledStorage::open_with(&dir.path().join("db"), opts).unwrap();
+        let e = &store.engine;
+        let pad = "x".repeat(1_000);
+        // Each key changes once: every update's `prev` is an object whose event soon leaves
+        // the window, so counting objects alone would keep about twice the budget alive.
+        for i in 0..40 {
+            let key = format!("/core/pods/ns/p{i}");
+            e.create(&key, json!({"metadata": {"name": "p"}, "pad": pad}))
+                .unwrap();
+        }
+        for i in 0..40 {
+            let key = format!("/core/pods/ns/p{i}");
+            e.update(
+                &key,
+                None,
+                json!({"metadata": {"name": "p"}, "pad": pad, "x": 1}),
+            )
+            .unwrap();
+        }
+        let log = e.log.read().unwrap();
+        let mut held: Vec<*const u8> = Vec::new();
+        let mut bytes = 0;
+        for entry in &log.window {
+            for b in [Some(&entry.ev.object), entry.ev.prev.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                if !held.contains(&b.as_ptr()) {
+                    held.push(b.as_ptr());
+                    bytes += b.len();
+                }
+            }
+        }
+        assert!(
+            bytes <= budget,
+            "{bytes} bytes held by a window of {budget}"
+        );
+        assert!(log.window.len() >= 5, "the window keeps what fits");
+        assert_eq!(
+            log.window_bytes,
+            log.window.iter().map(|e| e.held_bytes()).sum::<usize>()
+        );
     }
 
     #[test]

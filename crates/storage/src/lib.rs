@@ -19,8 +19,8 @@
 //! Event retention: the last `Options::retention` events (default `EVENT_RETENTION`) are kept
 //! in an in-memory window of `Arc<Event>` and, for sled, in the on-disk log (older on-disk
 //! events are deleted by a background compactor thread, never on the write path; a restart
-//! reloads the retained tail). With sled only the newest `Options::window_bytes` of them stay
-//! in memory; a watch or list that reaches back further reads the rest from the on-disk log. A watch or `ReadAt::Exact` list from an rv older than the
+//! reloads the retained tail). With sled only the newest of them stay in memory, as many as hold
+//! `Options::window_bytes` of object bytes (objects and `prev` states); a watch or list that reaches back further reads the rest from the on-disk log. A watch or `ReadAt::Exact` list from an rv older than the
 //! window is `Expired`; one newer than the current rv is `TooLarge`. An event's `prev` is the
 //! very bytes of the event before it on the same key when that one is still in the window (the
 //! engine keeps the latest state of every such key), so the window holds each state once. A watcher whose bounded
