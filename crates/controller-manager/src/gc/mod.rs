@@ -184,13 +184,16 @@ pub struct GarbageCollector {
     queue: Arc<Queue>,
 }
 
-/// What the collector keeps of an object's metadata: its identity (name, namespace, uid), its
-/// owners, finalizers and deletion state. Labels, annotations and the generated-name prefix
-/// are dropped on arrival (most of what is left of a metadata-only pod).
+/// What the collector keeps of an object's metadata: its identity (name, namespace, uid,
+/// resourceVersion), its owners, finalizers and deletion state. Labels, annotations, the
+/// generated-name prefix, the creation time and the `PartialObjectMetadata` type strings are
+/// dropped on arrival (most of what is left of a metadata-only pod).
 fn collector_view(o: &mut Meta) {
+    o.types = None;
     o.metadata.labels = None;
     o.metadata.annotations = None;
     o.metadata.generate_name = None;
+    o.metadata.creation_timestamp = None;
 }
 
 impl GarbageCollector {
@@ -602,6 +605,7 @@ mod tests {
         let mut o: Meta = serde_json::from_value(json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "web-1", "namespace": "default", "uid": "u1",
+                "resourceVersion": "42", "creationTimestamp": "2025-12-31T00:00:00Z",
                 "generateName": "web-", "labels": {"app": "web"},
                 "annotations": {"note": "x"},
                 "finalizers": ["foregroundDeletion"],
@@ -614,10 +618,11 @@ mod tests {
         collector_view(&mut o);
         let (m, b) = (&o.metadata, &before.metadata);
         assert_eq!((m.labels.as_ref(), m.annotations.as_ref()), (None, None));
-        assert_eq!(m.generate_name, None);
+        assert_eq!((&m.generate_name, &m.creation_timestamp), (&None, &None));
+        assert!(o.types.is_none());
         assert_eq!(
-            (&m.name, &m.namespace, &m.uid),
-            (&b.name, &b.namespace, &b.uid)
+            (&m.name, &m.namespace, &m.uid, &m.resource_version),
+            (&b.name, &b.namespace, &b.uid, &b.resource_version)
         );
         assert_eq!(m.owner_references, b.owner_references);
         assert_eq!(m.finalizers, b.finalizers);
