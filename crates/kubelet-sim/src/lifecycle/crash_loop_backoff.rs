@@ -10,7 +10,7 @@ use super::{
 pub fn step(
     c: &mut ContainerMachine,
     pod: &PodCtx<'_>,
-    b: Backoffs<'_>,
+    mut b: Backoffs<'_>,
     env: &mut Env<'_>,
 ) -> bool {
     let ContainerState::CrashLoopBackOff { message, until } = c.state.clone() else {
@@ -19,7 +19,7 @@ pub fn step(
     if env.now < until {
         return false;
     }
-    b.crash.next(&crash_key(pod, c), env.now);
+    b.record().crash.next(&crash_key(pod, c), env.now);
     image_pull::begin(
         c,
         pod,

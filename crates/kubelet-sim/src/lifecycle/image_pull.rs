@@ -58,16 +58,19 @@ pub fn begin(
         _ => {}
     }
     let key = backoff_key(pod, c);
-    if b.pull.in_backoff_since_update(&key, env.now) {
+    let backoff = b
+        .tables()
+        .filter(|tables| tables.pull.in_backoff_since_update(&key, env.now));
+    if let Some(tables) = backoff {
         let mut msg = format!("Back-off pulling image {image:?}");
         env.normal("BackOff", msg.clone(), &c.spec);
         env.warning("Failed", "Error: ImagePullBackOff".into(), &c.spec);
-        if let Some(prev) = b.pull_errors.get(&key) {
+        if let Some(prev) = tables.pull_errors.get(&key) {
             msg = format!("{msg}: {prev}");
         }
         c.state = ContainerState::ImagePullBackOff {
             message: msg,
-            until: b.pull.until(&key).unwrap_or(env.now),
+            until: tables.pull.until(&key).unwrap_or(env.now),
         };
         return;
     }
@@ -85,7 +88,7 @@ pub fn begin(
 pub fn step(
     c: &mut ContainerMachine,
     pod: &PodCtx<'_>,
-    b: Backoffs<'_>,
+    mut b: Backoffs<'_>,
     env: &mut Env<'_>,
 ) -> bool {
     let ContainerState::PullingImage {
@@ -123,8 +126,9 @@ pub fn step(
             );
             env.warning("Failed", "Error: ErrImagePull".into(), &c.spec);
             let key = backoff_key(pod, c);
-            b.pull.next(&key, env.now);
-            b.pull_errors.insert(key, format!("ErrImagePull: {e}"));
+            let tables = b.record();
+            tables.pull.next(&key, env.now);
+            tables.pull_errors.insert(key, format!("ErrImagePull: {e}"));
             c.state = ContainerState::ErrImagePull {
                 message: e.to_string(),
                 retry_at: env.now + env.timing.resync,

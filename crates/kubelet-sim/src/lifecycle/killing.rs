@@ -40,12 +40,7 @@ pub fn step(m: &mut PodMachine, env: &mut Env<'_>) -> bool {
     let mut moved = false;
     for c in m.init.iter_mut().chain(m.containers.iter_mut()) {
         if matches!(c.state, ContainerState::Stopping { .. }) {
-            let b = Backoffs {
-                pull: &mut m.pull_backoff,
-                crash: &mut m.crash_backoff,
-                pull_errors: &mut m.pull_errors,
-            };
-            moved |= step_container(c, &pod, b, env);
+            moved |= step_container(c, &pod, Backoffs(&mut m.backoffs), env);
         }
     }
     let stopping = m

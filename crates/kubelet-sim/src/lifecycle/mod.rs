@@ -249,6 +249,9 @@ pub enum Stage {
     Terminal,
 }
 
+/// What the status shows of a pod that is over: its phase, reason and message.
+pub type TerminalStatus = (&'static str, Option<&'static str>, Option<String>);
+
 /// Per-pod state of one pod on a node.
 pub struct PodMachine {
     pub spec: PodSpecView,
@@ -258,15 +261,14 @@ pub struct PodMachine {
     pub start_time: SystemTime,
     pub init: Vec<ContainerMachine>,
     pub containers: Vec<ContainerMachine>,
-    /// Set when the kubelet decided the pod is over (phase, status reason, status message).
-    pub terminal: Option<(&'static str, Option<&'static str>, Option<String>)>,
+    /// Set when the kubelet decided the pod is over. Boxed, as are the kill reason and the
+    /// back-off tables: most pods never need them, and a node holds a machine per pod.
+    pub terminal: Option<Box<TerminalStatus>>,
     /// Why the pod is being killed (`DeadlineExceeded`), if not a deletion.
-    pub kill_reason: Option<(&'static str, String)>,
+    pub kill_reason: Option<Box<(&'static str, String)>>,
     pub deleting: bool,
-    pub pull_backoff: Backoff,
-    pub crash_backoff: Backoff,
-    /// The last pull error per back-off key (`ErrImagePull: <message>`).
-    pub pull_errors: HashMap<String, String>,
+    /// Made at the pod's first failed pull or restart.
+    pub backoffs: Option<Box<BackoffTables>>,
     /// Failed volume set-ups in a row (`FailedMount`), for the retry back-off.
     pub mount_failures: u32,
     /// When the API-data volumes were last set up or brought up to date.
@@ -296,9 +298,7 @@ impl PodMachine {
             terminal: None,
             kill_reason: None,
             deleting: false,
-            pull_backoff: Backoff::default(),
-            crash_backoff: Backoff::default(),
-            pull_errors: HashMap::new(),
+            backoffs: None,
             mount_failures: 0,
             volumes_synced_at: None,
         }
@@ -362,10 +362,10 @@ impl PodMachine {
         if self.stage != Stage::Killing {
             if let Some(d) = self.spec.active_deadline_seconds {
                 if env.now >= self.start_time + Duration::from_secs(d.max(0) as u64) {
-                    self.kill_reason = Some((
+                    self.kill_reason = Some(Box::new((
                         "DeadlineExceeded",
                         "Pod was active on the node longer than the specified deadline".into(),
-                    ));
+                    )));
                     env.events.push(Event {
                         warning: true,
                         reason: "DeadlineExceeded",
@@ -465,11 +465,7 @@ impl PodMachine {
             &mut self.containers[j]
         };
         let before = c.state.name();
-        let backoffs = Backoffs {
-            pull: &mut self.pull_backoff,
-            crash: &mut self.crash_backoff,
-            pull_errors: &mut self.pull_errors,
-        };
+        let backoffs = Backoffs(&mut self.backoffs);
         let moved = match c.state.clone() {
             ContainerState::Waiting => {
                 image_pull::begin(c, &pod, backoffs, Shown::Default, env);
@@ -645,10 +641,27 @@ impl PodCtx<'_> {
 }
 
 /// The pod's back-off tables.
-pub struct Backoffs<'a> {
-    pub pull: &'a mut Backoff,
-    pub crash: &'a mut Backoff,
-    pub pull_errors: &'a mut HashMap<String, String>,
+#[derive(Default)]
+pub struct BackoffTables {
+    pub pull: Backoff,
+    pub crash: Backoff,
+    /// The last pull error per back-off key (`ErrImagePull: <message>`).
+    pub pull_errors: HashMap<String, String>,
+}
+
+/// The pod's back-off tables as a container's step sees them: none until the first failure.
+pub struct Backoffs<'a>(pub &'a mut Option<Box<BackoffTables>>);
+
+impl Backoffs<'_> {
+    /// The tables, if any failure was recorded (with none, nothing is in back-off).
+    pub fn tables(&self) -> Option<&BackoffTables> {
+        self.0.as_deref()
+    }
+
+    /// The tables to record a failure in, made at the first.
+    pub fn record(&mut self) -> &mut BackoffTables {
+        self.0.get_or_insert_with(Box::default)
+    }
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ pub fn phase_of(
 
 /// The pod's phase now.
 pub fn phase(m: &PodMachine, now: SystemTime) -> &'static str {
-    if let Some((p, _, _)) = &m.terminal {
+    if let Some((p, _, _)) = m.terminal.as_deref() {
         return p;
     }
     let init: Vec<Seen> = m
@@ -371,7 +371,7 @@ pub fn pod_status(m: &PodMachine, now: SystemTime, host_ip: &str, prev: &Value) 
     if let Some(q) = prev.get("qosClass") {
         s["qosClass"] = q.clone();
     }
-    if let Some((_, Some(reason), message)) = &m.terminal {
+    if let Some((_, Some(reason), message)) = m.terminal.as_deref() {
         s["reason"] = json!(reason);
         if let Some(msg) = message {
             s["message"] = json!(msg);

@@ -21,7 +21,7 @@ pub fn crash_key(pod: &PodCtx<'_>, c: &ContainerMachine) -> String {
 pub fn step(
     c: &mut ContainerMachine,
     pod: &PodCtx<'_>,
-    b: Backoffs<'_>,
+    mut b: Backoffs<'_>,
     env: &mut Env<'_>,
 ) -> bool {
     let ContainerState::Terminated(t) = c.state.clone() else {
@@ -34,8 +34,11 @@ pub fn step(
         env.runtime.remove_container(id);
     }
     let key = crash_key(pod, c);
-    if b.crash.in_backoff_since(&key, t.finished_at, env.now) {
-        let delay = b.crash.get(&key);
+    let backoff = b
+        .tables()
+        .filter(|tables| tables.crash.in_backoff_since(&key, t.finished_at, env.now))
+        .map(|tables| tables.crash.get(&key));
+    if let Some(delay) = backoff {
         let message = format!(
             "back-off {} restarting failed container={} pod={}",
             go_duration(delay),
@@ -58,7 +61,7 @@ pub fn step(
         };
         return true;
     }
-    b.crash.next(&key, env.now);
+    b.record().crash.next(&key, env.now);
     image_pull::begin(c, pod, b, Shown::Terminated(t), env);
     true
 }
@@ -135,11 +138,11 @@ pub fn finish_pod(m: &mut PodMachine, env: &mut Env<'_>) {
             _ => "Failed",
         }
     };
-    let (reason, message) = match &m.kill_reason {
+    let (reason, message) = match m.kill_reason.as_deref() {
         Some((r, msg)) => (Some(*r), Some(msg.clone())),
         None => (None, None),
     };
-    m.terminal = Some((phase, reason, message));
+    m.terminal = Some(Box::new((phase, reason, message)));
     for c in m.init.iter().chain(m.containers.iter()) {
         if let Some(id) = &c.container_id {
             env.runtime.remove_container(id);
