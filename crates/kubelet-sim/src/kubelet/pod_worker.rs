@@ -51,6 +51,9 @@ fn prior(pod: &Pod) -> Value {
 /// manager does the same with its cache: a pod event that arrives late, or the echo of an
 /// earlier write, must not move a transition time back, or every write's echo would undo the
 /// one after it and the worker would rewrite the status forever.
+///
+/// Of its own conditions the base keeps what the next status reads from them (type, status,
+/// transition time), not their reasons and messages: a node holds one base per pod.
 fn rebase(mut api: Value, own: &Value) -> Value {
     let Some(own_conds) = own.get("conditions").and_then(Value::as_array) else {
         return api;
@@ -63,7 +66,13 @@ fn rebase(mut api: Value, own: &Value) -> Value {
         .and_then(Value::as_array)
         .map(|c| c.iter().filter(|c| !owned(c)).cloned().collect())
         .unwrap_or_default();
-    conds.extend(own_conds.iter().filter(|c| owned(c)).cloned());
+    conds.extend(own_conds.iter().filter(|c| owned(c)).map(|c| {
+        json!({
+            "type": c["type"],
+            "status": c["status"],
+            "lastTransitionTime": c["lastTransitionTime"],
+        })
+    }));
     api["conditions"] = Value::Array(conds);
     api
 }
@@ -410,6 +419,25 @@ mod tests {
         assert_eq!(at("example.com/gate"), Some(json!("T12")));
         assert_eq!(base["qosClass"], "BestEffort");
         assert_eq!(conds.len(), 4);
+    }
+
+    #[test]
+    fn a_worker_keeps_only_the_type_status_and_time_of_its_own_conditions() {
+        let mut ready = cond("Ready", "False", "T15");
+        ready["reason"] = json!("ContainersNotReady");
+        ready["message"] = json!("containers with unready status: [web]");
+        ready["lastProbeTime"] = json!(null);
+        ready["observedGeneration"] = json!(1);
+        let mut gate = cond("example.com/gate", "False", "T12");
+        gate["reason"] = json!("Waiting");
+        let api = json!({"conditions": [gate.clone()]});
+        let base = rebase(api, &json!({"conditions": [ready]}));
+        // What the next status reads of its own conditions (the time a status began) stays;
+        // the rest is rebuilt by every step. Other writers' conditions stay whole.
+        assert_eq!(
+            base["conditions"],
+            json!([gate, {"type": "Ready", "status": "False", "lastTransitionTime": "T15"}])
+        );
     }
 
     #[test]
