@@ -16,7 +16,7 @@
 //! default, as upstream's.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, SystemTime};
 
@@ -77,13 +77,15 @@ pub struct Correlator {
 
 #[derive(Clone)]
 struct Aggregate {
-    messages: HashSet<u64>,
+    /// Hashes of the distinct messages seen, at most `AGGREGATE_MAX_EVENTS` (a set: a `Vec`,
+    /// as small as it is, is all it takes, and each cache holds thousands of these).
+    messages: Vec<u64>,
     last: SystemTime,
 }
 
 #[derive(Clone)]
 struct Logged {
-    name: String,
+    name: Box<str>,
     first: SystemTime,
     count: i32,
 }
@@ -165,17 +167,18 @@ impl Correlator {
             .get(aggregate_key)
             .filter(|r| now.duration_since(r.last).unwrap_or_default() <= AGGREGATE_INTERVAL)
             .unwrap_or_else(|| Aggregate {
-                messages: HashSet::new(),
+                messages: Vec::new(),
                 last: now,
             });
-        record.messages.insert(hash(&[e.message]));
+        let message_hash = hash(&[e.message]);
+        if !record.messages.contains(&message_hash) {
+            record.messages.push(message_hash);
+        }
         record.last = now;
         let aggregated = record.messages.len() >= AGGREGATE_MAX_EVENTS;
         if aggregated {
             // Do not grow the set beyond the threshold (`PopAny`).
-            if let Some(any) = record.messages.iter().next().copied() {
-                record.messages.remove(&any);
-            }
+            record.messages.swap_remove(0);
         }
         self.aggregates.put(aggregate_key, record);
         let (key, message) = if aggregated {
@@ -191,14 +194,14 @@ impl Correlator {
                 ..l
             },
             None => Logged {
-                name,
+                name: name.into_boxed_str(),
                 first: now,
                 count: 1,
             },
         };
         self.observed.put(key, logged.clone());
         let obs = Observation {
-            name: logged.name,
+            name: logged.name.into(),
             message,
             first_timestamp: logged.first,
             count: logged.count,
