@@ -13,9 +13,9 @@ use crate::runtime::{ContainerConfig, SandboxConfig};
 use apimachinery::clock::parse_rfc3339;
 use serde_json::Value;
 
-fn termination(v: &Value) -> Option<Termination> {
+fn termination(v: &Value) -> Option<Box<Termination>> {
     let t = v.get("terminated")?;
-    Some(Termination {
+    Some(Box::new(Termination {
         exit_code: t.get("exitCode").and_then(Value::as_i64).unwrap_or(0) as i32,
         reason: t
             .get("reason")
@@ -35,7 +35,7 @@ fn termination(v: &Value) -> Option<Termination> {
             .get("containerID")
             .and_then(Value::as_str)
             .map(|s| s.trim_start_matches("containerd://").to_string()),
-    })
+    }))
 }
 
 fn adopt_container(c: &mut ContainerMachine, status: &Value, pod: &PodCtx<'_>, env: &mut Env<'_>) {

@@ -93,6 +93,7 @@ pub fn step_container(
             container_id: Some(id.clone()),
         },
     };
+    let t = Box::new(t);
     if restart {
         env.runtime.remove_container(&id);
         image_pull::begin(c, pod, b, Shown::Terminated(t), env);

@@ -102,7 +102,9 @@ pub enum Shown {
         reason: &'static str,
         message: String,
     },
-    Terminated(Termination),
+    /// Boxed, as in `ContainerState`: a run's end is 112 bytes, which every container's
+    /// state would carry otherwise.
+    Terminated(Box<Termination>),
 }
 
 /// The state of one container.
@@ -118,7 +120,7 @@ pub enum ContainerState {
     PullingImage {
         done_at: SystemTime,
         started: SystemTime,
-        outcome: Result<ImageInfo, PullError>,
+        outcome: Result<Arc<ImageInfo>, PullError>,
         shown: Shown,
     },
     ErrImagePull {
@@ -131,7 +133,7 @@ pub enum ContainerState {
     },
     Starting {
         at: SystemTime,
-        image: ImageInfo,
+        image: Arc<ImageInfo>,
         shown: Shown,
     },
     Running {
@@ -149,7 +151,8 @@ pub enum ContainerState {
         /// Start again once stopped (its definition changed).
         restart: bool,
     },
-    Terminated(Termination),
+    /// Boxed: the largest variant by far, and a node holds a state per container.
+    Terminated(Box<Termination>),
     CrashLoopBackOff {
         message: String,
         until: SystemTime,
@@ -181,10 +184,10 @@ pub struct ContainerMachine {
     pub state: ContainerState,
     /// How many containers were created for it (restartCount is this minus one).
     pub runs: i32,
-    /// The run before the current one (`lastState.terminated`).
-    pub last_termination: Option<Termination>,
-    /// The image of the current (or last) container.
-    pub image: Option<ImageInfo>,
+    /// The run before the current one (`lastState.terminated`); boxed as in `ContainerState`.
+    pub last_termination: Option<Box<Termination>>,
+    /// The image of the current (or last) container: the node's copy (`PullPlan`).
+    pub image: Option<Arc<ImageInfo>>,
     pub container_id: Option<String>,
 }
 

@@ -18,18 +18,18 @@ pub fn step(c: &mut ContainerMachine, env: &mut Env<'_>) -> bool {
             exit_code,
             reason,
         }) => {
-            c.state = ContainerState::Terminated(Termination {
+            c.state = ContainerState::Terminated(Box::new(Termination {
                 exit_code,
                 reason: reason.into(),
                 message: None,
                 started_at: Some(started_at),
                 finished_at,
                 container_id: Some(id),
-            });
+            }));
             true
         }
         Err(_) => {
-            c.state = ContainerState::Terminated(Termination {
+            c.state = ContainerState::Terminated(Box::new(Termination {
                 exit_code: 137,
                 reason: "ContainerStatusUnknown".into(),
                 message: Some(
@@ -38,7 +38,7 @@ pub fn step(c: &mut ContainerMachine, env: &mut Env<'_>) -> bool {
                 started_at: None,
                 finished_at: env.now,
                 container_id: None,
-            });
+            }));
             true
         }
     }

@@ -9,6 +9,7 @@ use crate::apidata::fields::PodFields;
 use crate::apidata::DataError;
 use crate::images::ImageInfo;
 use crate::runtime::ContainerConfig;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long after a `CreateContainerConfigError` the container is tried again (the kubelet's
@@ -25,7 +26,7 @@ pub fn resolved(c: &ContainerSpec, pod: &PodCtx<'_>, env: &Env<'_>) -> Result<Re
     resolve(c, &fields, env.sources)
 }
 
-pub fn enter(c: &mut ContainerMachine, image: ImageInfo, shown: Shown, env: &mut Env<'_>) {
+pub fn enter(c: &mut ContainerMachine, image: Arc<ImageInfo>, shown: Shown, env: &mut Env<'_>) {
     c.state = ContainerState::Starting {
         at: env.now + env.timing.create + env.timing.start,
         image,

@@ -93,21 +93,21 @@ pub fn finish_pod(m: &mut PodMachine, env: &mut Env<'_>) {
                     }) => (exit_code, reason.to_string(), finished_at),
                     _ => (137, "Error".to_string(), at),
                 };
-                c.state = ContainerState::Terminated(Termination {
+                c.state = ContainerState::Terminated(Box::new(Termination {
                     exit_code: code,
                     reason,
                     message: None,
                     started_at: Some(started_at),
                     finished_at,
                     container_id: Some(id),
-                });
+                }));
             }
             ContainerState::Terminated(_) => {}
             ContainerState::CrashLoopBackOff { .. } if !killed => {}
             _ if killed => {
                 // `TerminatePod`: a container with no known end is reported as failed.
                 let last = c.last_termination.clone();
-                c.state = ContainerState::Terminated(Termination {
+                c.state = ContainerState::Terminated(Box::new(Termination {
                     exit_code: 137,
                     reason: "ContainerStatusUnknown".into(),
                     message: Some(
@@ -116,7 +116,7 @@ pub fn finish_pod(m: &mut PodMachine, env: &mut Env<'_>) {
                     started_at: None,
                     finished_at: now,
                     container_id: None,
-                });
+                }));
                 c.last_termination = last;
             }
             _ => {}

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::images::{Behaviour, ImageInfo, ImageRef};
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// A fake container: its name, when it started, and a pending stop (when, exit code).
@@ -65,8 +65,8 @@ impl FakeRuntime {
         self.with(|i| i.calls.clone())
     }
 
-    fn info(image: &ImageRef) -> ImageInfo {
-        ImageInfo {
+    fn info(image: &ImageRef) -> Arc<ImageInfo> {
+        Arc::new(ImageInfo {
             reference: image.clone(),
             size_bytes: 1000,
             profile: None,
@@ -75,7 +75,7 @@ impl FakeRuntime {
             stop_exit_code: 0,
             known: true,
             files: vec![],
-        }
+        })
     }
 
     fn exit_of(i: &Inner, id: &str) -> Option<(SystemTime, i32)> {
@@ -115,11 +115,11 @@ impl ContainerRuntime for FakeRuntime {
         })
     }
 
-    fn image_pulled(&self, image: &ImageInfo) {
+    fn image_pulled(&self, image: &Arc<ImageInfo>) {
         self.with(|i| i.present.insert(image.reference.to_string()));
     }
 
-    fn present_image(&self, image: &ImageRef) -> Option<ImageInfo> {
+    fn present_image(&self, image: &ImageRef) -> Option<Arc<ImageInfo>> {
         self.image_present(image).then(|| Self::info(image))
     }
 

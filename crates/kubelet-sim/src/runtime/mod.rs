@@ -13,6 +13,7 @@ pub mod simulated;
 use crate::images::{ImageInfo, ImageRef};
 use futures::future::BoxFuture;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -116,7 +117,7 @@ pub struct ContainerConfig {
     pub pod_name: String,
     pub namespace: String,
     pub name: String,
-    pub image: ImageInfo,
+    pub image: Arc<ImageInfo>,
     pub command: Vec<String>,
     pub args: Vec<String>,
     /// The pod's restartPolicy (`Always`, `OnFailure`, `Never`); `Always` for sidecars.
@@ -147,7 +148,7 @@ impl ContainerConfig {
         pod: &crate::lifecycle::PodSpecView,
         c: &crate::lifecycle::ContainerSpec,
         resolved: crate::apidata::env::Resolved,
-        image: ImageInfo,
+        image: Arc<ImageInfo>,
         restart_policy: &str,
         attempt: i32,
     ) -> ContainerConfig {
@@ -180,11 +181,12 @@ impl ContainerConfig {
     }
 }
 
-/// A pull the runtime has begun: how long it takes and how it ends.
+/// A pull the runtime has begun: how long it takes and how it ends. The image is the node's
+/// one copy of it, shared by every container of it (a node may run 10,000 of one image).
 #[derive(Clone, Debug)]
 pub struct PullPlan {
     pub duration: Duration,
-    pub outcome: Result<ImageInfo, PullError>,
+    pub outcome: Result<Arc<ImageInfo>, PullError>,
 }
 
 /// Why a pull failed (the CRI error text the kubelet shows).
@@ -269,9 +271,9 @@ pub trait ContainerRuntime: Send + Sync {
     /// Begin pulling an image; the pull is done after `PullPlan::duration`.
     fn pull_image(&self, image: &ImageRef) -> PullPlan;
     /// A finished successful pull: the image is now on the node.
-    fn image_pulled(&self, image: &ImageInfo);
-    /// Resolve an image that is already present.
-    fn present_image(&self, image: &ImageRef) -> Option<ImageInfo>;
+    fn image_pulled(&self, image: &Arc<ImageInfo>);
+    /// Resolve an image that is already present (the node's copy of it).
+    fn present_image(&self, image: &ImageRef) -> Option<Arc<ImageInfo>>;
     /// Create the pod's sandbox (network namespace, pause container); returns its id.
     fn run_pod_sandbox(&self, pod: &SandboxConfig) -> Result<String, RuntimeError>;
     fn stop_pod_sandbox(&self, sandbox_id: &str);

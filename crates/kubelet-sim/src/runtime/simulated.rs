@@ -67,7 +67,11 @@ impl Container {
 
 #[derive(Default)]
 struct Node {
+    /// The images on the node (normalized references).
     images: HashSet<String>,
+    /// Every image the node resolved (pulled or being pulled), by normalized reference: one
+    /// copy each, which the pulls and containers of that image share.
+    resolved: HashMap<String, Arc<ImageInfo>>,
     containers: HashMap<String, Container>,
     sandboxes: HashSet<String>,
 }
@@ -107,6 +111,24 @@ impl SimulatedRuntime {
         f(&mut self.node.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// What the registry has for `image`: the node's copy when it resolved it before (the
+    /// catalog does not change), else the catalog's answer, kept as that copy.
+    fn resolve(&self, image: &ImageRef) -> Result<Arc<ImageInfo>, ImageRef> {
+        let key = image.to_string();
+        if let Some(info) = self.with(|n| n.resolved.get(&key).cloned()) {
+            return Ok(info);
+        }
+        match self.catalog.resolve(image) {
+            Resolution::Found(info) => Ok(self.with(|n| {
+                n.resolved
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(info))
+                    .clone()
+            })),
+            Resolution::NotFound(r) => Err(r),
+        }
+    }
+
     /// What the registry has for `image` (tests).
     #[cfg(test)]
     pub fn catalog_resolve(&self, image: &str) -> Resolution {
@@ -142,30 +164,27 @@ impl ContainerRuntime for SimulatedRuntime {
     }
 
     fn pull_image(&self, image: &ImageRef) -> PullPlan {
-        match self.catalog.resolve(image) {
-            Resolution::Found(info) => PullPlan {
+        match self.resolve(image) {
+            Ok(info) => PullPlan {
                 duration: self.timing.pull_time(info.size_bytes),
                 outcome: Ok(info),
             },
-            Resolution::NotFound(r) => PullPlan {
+            Err(r) => PullPlan {
                 duration: self.timing.pull_base,
                 outcome: Err(PullError::NotFound(Self::not_found_message(&r))),
             },
         }
     }
 
-    fn image_pulled(&self, image: &ImageInfo) {
+    fn image_pulled(&self, image: &Arc<ImageInfo>) {
         self.with(|n| n.images.insert(image.reference.to_string()));
     }
 
-    fn present_image(&self, image: &ImageRef) -> Option<ImageInfo> {
+    fn present_image(&self, image: &ImageRef) -> Option<Arc<ImageInfo>> {
         if !self.image_present(image) {
             return None;
         }
-        match self.catalog.resolve(image) {
-            Resolution::Found(info) => Some(info),
-            Resolution::NotFound(_) => None,
-        }
+        self.resolve(image).ok()
     }
 
     fn run_pod_sandbox(&self, _pod: &SandboxConfig) -> Result<String, RuntimeError> {

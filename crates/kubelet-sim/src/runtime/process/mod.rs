@@ -782,11 +782,11 @@ impl ContainerRuntime for ProcessRuntime {
         self.sim.pull_image(image)
     }
 
-    fn image_pulled(&self, image: &ImageInfo) {
+    fn image_pulled(&self, image: &Arc<ImageInfo>) {
         self.sim.image_pulled(image)
     }
 
-    fn present_image(&self, image: &ImageRef) -> Option<ImageInfo> {
+    fn present_image(&self, image: &ImageRef) -> Option<Arc<ImageInfo>> {
         self.sim.present_image(image)
     }
 

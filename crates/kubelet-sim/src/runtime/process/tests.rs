@@ -53,7 +53,7 @@ impl Node {
             pod_name: format!("pod-{uid}"),
             namespace: "default".into(),
             name: "c".into(),
-            image: info,
+            image: std::sync::Arc::new(info),
             command: command.iter().map(|s| s.to_string()).collect(),
             args: vec![],
             restart_policy: "Never".into(),
@@ -497,8 +497,9 @@ fn args_without_a_command_replace_the_images_cmd_as_a_container_runtime_does() {
     c.command.clear();
     assert_eq!(command_line(&c), c.image.command);
     // An image with an ENTRYPOINT: args follow it in place of the CMD; a command replaces both.
-    c.image.entrypoint = s(&["python", "train.py"]);
-    c.image.command = s(&["1"]);
+    let image = std::sync::Arc::make_mut(&mut c.image);
+    image.entrypoint = s(&["python", "train.py"]);
+    image.command = s(&["1"]);
     assert_eq!(command_line(&c), s(&["python", "train.py", "1"]));
     c.args = s(&["3", "softmax", "0.5"]);
     assert_eq!(
