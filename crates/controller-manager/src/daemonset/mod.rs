@@ -93,6 +93,8 @@ impl DaemonSetController {
                             || old.spec != new.spec
                             || old.metadata.deletion_timestamp != new.metadata.deletion_timestamp
                     }
+                    // A relist is answered once, at its `Resynced`.
+                    Change::Relisting | Change::Listed(_) => false,
                     _ => true,
                 };
                 if relevant {

@@ -34,7 +34,7 @@ impl NamespaceController {
             let store = store.clone();
             informer.on_change(move |ch| match ch {
                 Change::Applied { new, .. } => q.add(new.name_any()),
-                Change::Deleted(_) => {}
+                Change::Deleted(_) | Change::Relisting | Change::Listed(_) => {}
                 Change::Resynced => store.state().iter().for_each(|n| q.add(n.name_any())),
             });
         }

@@ -1,6 +1,7 @@
 //! Shared informers: one kube-runtime watcher and reflector store per kind, whose events are
 //! handed (after the store has applied them, with the previous version of the object) to
-//! every controller interested in that kind, like client-go's shared informer factory.
+//! every controller interested in that kind, like client-go's shared informer factory. A
+//! consumer keeping its own compact cache can run one without a store (`without_store`).
 
 use futures::StreamExt;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -18,6 +19,12 @@ pub enum Change<'a, K> {
     Applied { old: Option<Arc<K>>, new: &'a K },
     /// Deleted (the last state seen).
     Deleted(&'a K),
+    /// A (re)list is starting: what it lists (`Listed`, up to `Resynced`) is the whole state.
+    /// It may start again before finishing (a failed list is retried from scratch).
+    Relisting,
+    /// One object of the (re)list in progress. A store, if any, shows it only at `Resynced`;
+    /// this is for consumers keeping their own cache.
+    Listed(&'a K),
     /// A (re)list finished: the store now holds the full current state.
     Resynced,
 }
@@ -30,8 +37,9 @@ where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone,
 {
+    /// Empty (and never ready) for an informer built `without_store`.
     pub store: Store<K>,
-    writer: reflector::store::Writer<K>,
+    writer: Option<reflector::store::Writer<K>>,
     handlers: Vec<Handler<K>>,
     api: Api<K>,
     dyntype: K::DynamicType,
@@ -57,7 +65,7 @@ where
         let store = writer.as_reader();
         Informer {
             store,
-            writer,
+            writer: Some(writer),
             handlers: Vec::new(),
             api,
             dyntype,
@@ -69,6 +77,13 @@ where
     /// reads nothing else), as client-go's informer transforms do.
     pub fn with_transform(mut self, f: fn(&mut K)) -> Self {
         self.transform = Some(f);
+        self
+    }
+
+    /// Keep no reflector store: handlers get `Applied` with no `old`, `Deleted`, and each
+    /// relist as `Relisting`, `Listed`…, `Resynced`, for a consumer caching only what it reads.
+    pub fn without_store(mut self) -> Self {
+        self.writer = None;
         self
     }
 
@@ -105,11 +120,15 @@ where
                     continue;
                 }
             };
-            let old = match &ev {
-                Event::Apply(o) => store.get(&ObjectRef::from_obj_with(o, dyntype.clone())),
+            let old = match (&ev, &writer) {
+                (Event::Apply(o), Some(_)) => {
+                    store.get(&ObjectRef::from_obj_with(o, dyntype.clone()))
+                }
                 _ => None,
             };
-            writer.apply_watcher_event(&ev);
+            if let Some(writer) = &mut writer {
+                writer.apply_watcher_event(&ev);
+            }
             for h in &handlers {
                 match &ev {
                     Event::Apply(o) => h(Change::Applied {
@@ -119,8 +138,9 @@ where
                     Event::Delete(o) => h(Change::Deleted(o)),
                     // A relist is buffered by the writer and swapped in at `InitDone`: only then
                     // does the store hold it, so handlers hear of it once, as a resync.
+                    Event::Init => h(Change::Relisting),
+                    Event::InitApply(o) => h(Change::Listed(o)),
                     Event::InitDone => h(Change::Resynced),
-                    Event::Init | Event::InitApply(_) => {}
                 }
             }
         }

@@ -40,6 +40,7 @@ pub fn enqueue_owners<K>(
             q.add(key_of(o))
         }
         Change::Resynced => store.state().iter().for_each(|o| q.add(key_of(o.as_ref()))),
+        Change::Relisting | Change::Listed(_) => {}
     });
 }
 
@@ -141,7 +142,7 @@ where
                 .state()
                 .iter()
                 .for_each(|o| self.queue.add(key_of(o.as_ref()))),
-            Change::Resynced => {}
+            Change::Resynced | Change::Relisting | Change::Listed(_) => {}
         }
     }
 }
