@@ -385,7 +385,7 @@ mod tests {
         let gone = c.delete(PODS, &pod("a", "ua", Some("rs"))).unwrap();
         assert_eq!(&*gone.owners[0].uid, "rs");
         assert!(c.dependents("rs").is_empty());
-        assert!(c.dependents.get("rs").is_none(), "no empty sets are left");
+        assert!(!c.dependents.contains_key("rs"), "no empty sets are left");
         assert_eq!(c.dependents("rs2").len(), 1);
     }
 

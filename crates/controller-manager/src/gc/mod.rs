@@ -308,7 +308,7 @@ impl GarbageCollector {
             return Ok(None);
         };
         let (_, namespaced) = api_resource(res);
-        let owner_loc = Loc::new(res, if namespaced { &*loc.ns } else { "" }, &r.name);
+        let owner_loc = Loc::new(res, if namespaced { &loc.ns } else { "" }, &r.name);
         let cached = self.cache().get(&owner_loc);
         let owner = match cached {
             Some(o) if o.uid == r.uid => o,
