@@ -225,7 +225,12 @@ impl Cache {
     }
 
     pub fn get(&self, loc: &Loc) -> Option<Entry> {
-        self.objects.get(loc).cloned()
+        self.entry(loc).cloned()
+    }
+
+    /// The entry at `loc`, borrowed (for a look without a copy).
+    pub fn entry(&self, loc: &Loc) -> Option<&Entry> {
+        self.objects.get(loc)
     }
 
     pub fn loc_of_uid(&self, uid: &str) -> Option<Loc> {

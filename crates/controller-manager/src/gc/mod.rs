@@ -198,7 +198,7 @@ impl GarbageCollector {
             match ch {
                 Change::Applied { new, .. } => {
                     let (loc, old) = cache.apply(res, &new.metadata);
-                    let new = cache.get(&loc).expect("just applied");
+                    let new = cache.entry(&loc).expect("just applied");
                     if new.interesting() {
                         keys.push(loc.key());
                     }

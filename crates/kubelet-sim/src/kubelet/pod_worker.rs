@@ -109,6 +109,28 @@ async fn sources(ctx: &NodeContext, spec: &PodSpecView, needed: bool) -> Sources
 /// and its future's size is paid by every pod on the node.
 type Update = Box<(PodSpecView, bool, Option<i64>)>;
 
+/// Run `f` in the node's environment for one pod (its clock, runtime, timing and addresses, and
+/// the pod's sources); returns what `f` returns and the events it raised.
+fn in_env<R>(
+    ctx: &NodeContext,
+    sources: &Sources,
+    f: impl FnOnce(&mut Env<'_>) -> R,
+) -> (R, Vec<Event>) {
+    let mut events = Vec::new();
+    let out = {
+        let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut Env {
+            now: ctx.clock.now(),
+            runtime: ctx.runtime.as_ref(),
+            timing: &ctx.timing,
+            ips: &mut *ips,
+            sources,
+            events: &mut events,
+        })
+    };
+    (out, events)
+}
+
 /// Step the machine with the node's runtime, addresses and the pod's sources, and record its
 /// events; returns the next wake-up.
 fn step(
@@ -117,23 +139,13 @@ fn step(
     sources: &Sources,
     update: Option<Update>,
 ) -> Option<SystemTime> {
-    let mut events = Vec::new();
-    let wake = {
-        let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
-        let mut env = Env {
-            now: ctx.clock.now(),
-            runtime: ctx.runtime.as_ref(),
-            timing: &ctx.timing,
-            ips: &mut *ips,
-            sources,
-            events: &mut events,
-        };
+    let (wake, events) = in_env(ctx, sources, |env| {
         if let Some(update) = update {
             let (spec, deleting, grace) = *update;
-            m.update(spec, deleting, grace, &mut env);
+            m.update(spec, deleting, grace, env);
         }
-        m.step(&mut env)
-    };
+        m.step(env)
+    });
     record(ctx, &m.spec, events);
     wake
 }
@@ -230,7 +242,6 @@ async fn start(ctx: &NodeContext, pod: Arc<Pod>) -> Started {
     let spec = PodSpecView::from_pod(&pod);
     let initial = Box::new(sources(ctx, &spec, true).await);
     let api_status = compact(&prior(&pod));
-    let mut events = Vec::new();
     let full_status = pod
         .status
         .as_ref()
@@ -245,22 +256,13 @@ async fn start(ctx: &NodeContext, pod: Arc<Pod>) -> Started {
             pod.metadata.deletion_grace_period_seconds,
         ))
     });
-    let m = {
-        let mut ips = ctx.ips.lock().unwrap_or_else(|e| e.into_inner());
-        let mut env = Env {
-            now: ctx.clock.now(),
-            runtime: ctx.runtime.as_ref(),
-            timing: &ctx.timing,
-            ips: &mut *ips,
-            sources: &initial,
-            events: &mut events,
-        };
+    let (m, events) = in_env(ctx, &initial, |env| {
         if adopting {
-            adopt::adopt(spec, &full_status, &mut env)
+            adopt::adopt(spec, &full_status, env)
         } else {
             PodMachine::start(spec, env.now, &ctx.timing)
         }
-    };
+    });
     record(ctx, &m.spec, events);
     Started {
         m,
