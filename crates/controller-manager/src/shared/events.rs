@@ -44,7 +44,7 @@ impl Recorder {
             ObjectRef::of(obj),
             &self.source,
             type_ == EventType::Warning,
-            reason,
+            reason.to_string(),
             note.into(),
         );
     }

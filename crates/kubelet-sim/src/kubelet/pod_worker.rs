@@ -151,15 +151,24 @@ fn step(
 }
 
 /// Hand a step's events to the recorder (the buffer goes with them: an idle worker keeps
-/// none).
+/// none). Events about the same part of the pod share one reference to it while queued.
 fn record(ctx: &NodeContext, spec: &PodSpecView, events: Vec<Event>) {
+    let mut shared: Option<Arc<ObjectRef>> = None;
     for e in events {
-        let object = ObjectRef {
-            field_path: e.field_path,
-            ..ObjectRef::pod(&spec.namespace, &spec.name, &spec.uid)
+        let object = match shared.take() {
+            Some(o) if o.field_path == e.field_path => o,
+            _ => Arc::new(ObjectRef {
+                field_path: e.field_path,
+                ..ObjectRef::pod(&spec.namespace, &spec.name, &spec.uid)
+            }),
         };
-        ctx.recorder
-            .record(object, &ctx.source, e.warning, e.reason, e.message);
+        ctx.recorder.record(
+            shared.insert(object).clone(),
+            &ctx.source,
+            e.warning,
+            e.reason,
+            e.message,
+        );
     }
 }
 

@@ -317,7 +317,7 @@ impl NodeManager {
             recorder: self.recorder.clone(),
             source: Source {
                 component: "kubelet".into(),
-                host: Some(name.clone()),
+                host: Some(name.as_str().into()),
             },
             writes: self.writes.clone(),
         });

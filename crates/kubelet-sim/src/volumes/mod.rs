@@ -414,7 +414,7 @@ pub async fn run(client: kube::Client, _clock: SimClock, recorder: Recorder, dat
         client,
         recorder,
         source: Source {
-            component: format!("{PROVISIONER}_local-path-provisioner"),
+            component: format!("{PROVISIONER}_local-path-provisioner").into(),
             host: None,
         },
         root: data_dir.join("volumes"),
