@@ -16,7 +16,7 @@
 //! default, as upstream's.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, SystemTime};
 
@@ -75,17 +75,40 @@ pub struct Correlator {
     spam: Lru<Bucket>,
 }
 
+/// Hashes of the distinct messages seen, at most `AGGREGATE_MAX_EVENTS`: a set, held as the
+/// first hash plus the rest, so the usual single message allocates nothing.
 #[derive(Clone)]
 struct Aggregate {
-    /// Hashes of the distinct messages seen, at most `AGGREGATE_MAX_EVENTS` (a set: a `Vec`,
-    /// as small as it is, is all it takes, and each cache holds thousands of these).
-    messages: Vec<u64>,
+    first: u64,
+    more: Vec<u64>,
     last: SystemTime,
 }
 
+impl Aggregate {
+    fn len(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    fn insert(&mut self, h: u64) {
+        if self.first != h && !self.more.contains(&h) {
+            self.more.push(h);
+        }
+    }
+
+    /// Drop one of the hashes (`PopAny`); only called with more than one.
+    fn pop_any(&mut self) {
+        if let Some(h) = self.more.pop() {
+            self.first = h;
+        }
+    }
+}
+
+/// An event already recorded: the time its name was made of (the name is
+/// `<object name>.<hex nanoseconds>`, and the object is part of every key), when it was first
+/// seen and how often.
 #[derive(Clone)]
 struct Logged {
-    name: Box<str>,
+    nanos: u64,
     first: SystemTime,
     count: i32,
 }
@@ -141,8 +164,8 @@ impl Correlator {
         }
     }
 
-    /// Correlate `ev`, which the recorder would name `name`, at `now`.
-    pub fn correlate(&mut self, ev: &Incoming<'_>, name: String, now: SystemTime) -> Correlated {
+    /// Correlate `ev` at `now`; a new Event is named `<object name>.<nanos in hex>`.
+    pub fn correlate(&mut self, ev: &Incoming<'_>, nanos: u64, now: SystemTime) -> Correlated {
         let e = ev;
         let object = [e.kind, e.namespace, e.name, e.uid, e.api_version];
         let source = [e.source_component, e.source_host];
@@ -162,23 +185,27 @@ impl Correlator {
         let spam_key = hash(&[&source[..], &object[..]].concat());
 
         // 1. Aggregation.
-        let mut record = self
+        let message_hash = hash(&[e.message]);
+        let mut record = match self
             .aggregates
             .get(aggregate_key)
             .filter(|r| now.duration_since(r.last).unwrap_or_default() <= AGGREGATE_INTERVAL)
-            .unwrap_or_else(|| Aggregate {
-                messages: Vec::new(),
+        {
+            Some(mut r) => {
+                r.insert(message_hash);
+                r
+            }
+            None => Aggregate {
+                first: message_hash,
+                more: Vec::new(),
                 last: now,
-            });
-        let message_hash = hash(&[e.message]);
-        if !record.messages.contains(&message_hash) {
-            record.messages.push(message_hash);
-        }
+            },
+        };
         record.last = now;
-        let aggregated = record.messages.len() >= AGGREGATE_MAX_EVENTS;
+        let aggregated = record.len() >= AGGREGATE_MAX_EVENTS;
         if aggregated {
             // Do not grow the set beyond the threshold (`PopAny`).
-            record.messages.swap_remove(0);
+            record.pop_any();
         }
         self.aggregates.put(aggregate_key, record);
         let (key, message) = if aggregated {
@@ -194,14 +221,14 @@ impl Correlator {
                 ..l
             },
             None => Logged {
-                name: name.into_boxed_str(),
+                nanos,
                 first: now,
                 count: 1,
             },
         };
         self.observed.put(key, logged.clone());
         let obs = Observation {
-            name: logged.name.into(),
+            name: format!("{}.{:x}", e.name, logged.nanos),
             message,
             first_timestamp: logged.first,
             count: logged.count,
@@ -220,50 +247,107 @@ impl Correlator {
 }
 
 /// A least-recently-used map of `u64` keys (`groupcache/lru`): getting or putting an entry makes
-/// it the most recent; beyond the capacity the least recent goes.
+/// it the most recent; beyond the capacity the least recent goes. The entries sit in one slab,
+/// linked from most to least recent by index, with a map from key to slot: about 40 bytes of
+/// bookkeeping an entry (each of a recorder's three caches holds thousands).
 struct Lru<V> {
-    entries: HashMap<u64, (V, u64)>,
-    by_use: BTreeMap<u64, u64>,
-    clock: u64,
+    slots: HashMap<u64, u32>,
+    entries: Vec<Node<V>>,
+    /// Most recently used slot, and least (`NIL` when empty).
+    head: u32,
+    tail: u32,
     capacity: usize,
+}
+
+const NIL: u32 = u32::MAX;
+
+struct Node<V> {
+    key: u64,
+    value: V,
+    /// Towards the most recent, and towards the least.
+    newer: u32,
+    older: u32,
 }
 
 impl<V: Clone> Lru<V> {
     fn new(capacity: usize) -> Lru<V> {
         Lru {
-            entries: HashMap::new(),
-            by_use: BTreeMap::new(),
-            clock: 0,
-            capacity: capacity.max(1),
+            slots: HashMap::new(),
+            entries: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            capacity: capacity.clamp(1, NIL as usize - 1),
         }
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let (newer, older) = {
+            let n = &self.entries[i as usize];
+            (n.newer, n.older)
+        };
+        match newer {
+            NIL => self.head = older,
+            j => self.entries[j as usize].older = older,
+        }
+        match older {
+            NIL => self.tail = newer,
+            j => self.entries[j as usize].newer = newer,
+        }
+    }
+
+    fn push_front(&mut self, i: u32) {
+        let old_head = self.head;
+        {
+            let n = &mut self.entries[i as usize];
+            n.newer = NIL;
+            n.older = old_head;
+        }
+        match old_head {
+            NIL => self.tail = i,
+            j => self.entries[j as usize].newer = i,
+        }
+        self.head = i;
     }
 
     fn get(&mut self, key: u64) -> Option<V> {
-        let (v, used) = self.entries.get_mut(&key)?;
-        self.by_use.remove(used);
-        self.clock += 1;
-        *used = self.clock;
-        self.by_use.insert(self.clock, key);
-        Some(v.clone())
+        let i = *self.slots.get(&key)?;
+        self.unlink(i);
+        self.push_front(i);
+        Some(self.entries[i as usize].value.clone())
     }
 
-    fn put(&mut self, key: u64, v: V) {
-        self.clock += 1;
-        if let Some((_, used)) = self.entries.insert(key, (v, self.clock)) {
-            self.by_use.remove(&used);
-        }
-        self.by_use.insert(self.clock, key);
-        while self.entries.len() > self.capacity {
-            let Some((_, oldest)) = self.by_use.pop_first() else {
-                break;
-            };
-            self.entries.remove(&oldest);
-        }
+    fn put(&mut self, key: u64, value: V) {
+        let i = if let Some(&i) = self.slots.get(&key) {
+            self.entries[i as usize].value = value;
+            self.unlink(i);
+            i
+        } else if self.entries.len() < self.capacity {
+            let i = self.entries.len() as u32;
+            self.entries.push(Node {
+                key,
+                value,
+                newer: NIL,
+                older: NIL,
+            });
+            self.slots.insert(key, i);
+            i
+        } else {
+            // Full: the least recent entry's slot takes the new one.
+            let i = self.tail;
+            self.unlink(i);
+            let n = &mut self.entries[i as usize];
+            let evicted = std::mem::replace(&mut n.key, key);
+            n.value = value;
+            self.slots.remove(&evicted);
+            self.slots.insert(key, i);
+            i
+        };
+        self.push_front(i);
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 }
 
@@ -306,7 +390,7 @@ mod tests {
                         ""
                     }
                 };
-                match c.correlate(e, format!("{}.{i}", e.name), at(*t)) {
+                match c.correlate(e, i as u64, at(*t)) {
                     Correlated::Skip => "S".to_string(),
                     Correlated::Create(o) => format!("C{}", shown(&o)),
                     Correlated::Update(o) => format!("U{}{}", o.count, shown(&o)),
@@ -322,7 +406,7 @@ mod tests {
         let got = outcomes(&mut c, &[(0, e), (10, e), (20, e)]);
         assert_eq!(got, ["C", "U2", "U3"]);
         // The update keeps the first event's name and first timestamp.
-        match c.correlate(&e, "other".into(), at(30)) {
+        match c.correlate(&e, 0xff, at(30)) {
             Correlated::Update(o) => {
                 assert_eq!(
                     (o.name.as_str(), o.first_timestamp, o.count),
@@ -398,6 +482,48 @@ mod tests {
         assert_eq!(got[24], "U16*");
         // Nothing about other objects was evicted to make room: one key per cache.
         assert_eq!((c.aggregates.len(), c.spam.len()), (1, 1));
+    }
+
+    /// The slab-linked cache against the plainest LRU (a list, most recent first) over a long
+    /// pseudo-random run of gets and puts on a few keys.
+    #[test]
+    fn the_caches_evict_exactly_what_a_plain_lru_would() {
+        for capacity in [1, 2, 7] {
+            let mut lru = Lru::new(capacity);
+            let mut plain: Vec<(u64, u32)> = Vec::new();
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            for step in 0..20_000u32 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let key = x % 11;
+                let at = plain.iter().position(|(k, _)| *k == key);
+                if x.is_multiple_of(3) {
+                    let want = at.map(|i| plain.remove(i));
+                    if let Some(e) = want {
+                        plain.insert(0, e);
+                    }
+                    assert_eq!(lru.get(key), want.map(|(_, v)| v), "step {step}");
+                } else {
+                    if let Some(i) = at {
+                        plain.remove(i);
+                    }
+                    plain.insert(0, (key, step));
+                    plain.truncate(capacity);
+                    lru.put(key, step);
+                }
+                assert_eq!(lru.len(), plain.len());
+            }
+        }
+    }
+
+    /// Each of the three caches holds thousands of entries: an observed event keeps the time
+    /// its name was made of, not the name.
+    #[test]
+    fn a_cache_entry_stays_small() {
+        assert!(std::mem::size_of::<Node<Logged>>() <= 48);
+        assert!(std::mem::size_of::<Node<Aggregate>>() <= 64);
+        assert!(std::mem::size_of::<Node<Bucket>>() <= 48);
     }
 
     #[test]

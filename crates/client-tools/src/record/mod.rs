@@ -222,21 +222,20 @@ async fn write_loop(
 ) {
     let slots = Arc::new(Semaphore::new(options.in_flight.max(1)));
     let mut correlator = Correlator::with_capacity(options.cache_entries);
-    let mut last_nanos: u128 = 0;
+    let mut last_nanos: u64 = 0;
     while let Some(r) = rx.recv().await {
         let now = clock.now();
         // Names must differ even when the clock does not move (a fake clock, a coarse one).
-        let nanos = now
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-            .max(last_nanos + 1);
+        // Nanoseconds since 1970 fit 64 bits until 2554.
+        let nanos = u64::try_from(
+            now.duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        )
+        .unwrap_or(u64::MAX)
+        .max(last_nanos + 1);
         last_nanos = nanos;
-        let (update, obs) = match correlator.correlate(
-            &r.incoming(),
-            format!("{}.{:x}", r.object.name, nanos),
-            now,
-        ) {
+        let (update, obs) = match correlator.correlate(&r.incoming(), nanos, now) {
             Correlated::Skip => continue,
             Correlated::Create(o) => (false, o),
             Correlated::Update(o) => (true, o),
