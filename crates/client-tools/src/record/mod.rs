@@ -16,43 +16,135 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
 
-/// The object an event is about (`involvedObject`). Its kind and apiVersion are mostly
-/// literals (`Cow::Borrowed`), so a pod's reference allocates only its own names.
+/// The object an event is about (`involvedObject`), packed because tens of thousands may wait
+/// in a recorder's queue: its kind and apiVersion are mostly literals (`Cow::Borrowed`), and
+/// its namespace, name, uid, field path and resourceVersion share one allocation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectRef {
-    pub kind: Cow<'static, str>,
-    pub api_version: Cow<'static, str>,
-    pub namespace: String,
-    pub name: String,
-    pub uid: String,
-    pub resource_version: Option<String>,
-    pub field_path: Option<String>,
+    kind: Cow<'static, str>,
+    api_version: Cow<'static, str>,
+    /// namespace, name, uid, field path, resourceVersion, one after another.
+    text: Box<str>,
+    /// Where each of the first four parts ends in `text`.
+    ends: [u32; 4],
+    has_field_path: bool,
+    has_resource_version: bool,
 }
 
 impl ObjectRef {
-    pub fn pod(namespace: &str, name: &str, uid: &str) -> ObjectRef {
+    pub fn new(
+        kind: impl Into<Cow<'static, str>>,
+        api_version: impl Into<Cow<'static, str>>,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+    ) -> ObjectRef {
         ObjectRef {
-            kind: "Pod".into(),
-            api_version: "v1".into(),
-            namespace: namespace.into(),
-            name: name.into(),
-            uid: uid.into(),
+            kind: kind.into(),
+            api_version: api_version.into(),
             ..ObjectRef::default()
         }
+        .with_parts([namespace, name, uid, "", ""], false, false)
+    }
+
+    pub fn pod(namespace: &str, name: &str, uid: &str) -> ObjectRef {
+        ObjectRef::new("Pod", "v1", namespace, name, uid)
     }
 
     /// The reference of any object (`ref.GetReference`).
     pub fn of<K: kube::Resource<DynamicType = ()>>(obj: &K) -> ObjectRef {
         let r = obj.object_ref(&());
+        ObjectRef::new(
+            r.kind.unwrap_or_default(),
+            r.api_version.unwrap_or_default(),
+            r.namespace.as_deref().unwrap_or_default(),
+            r.name.as_deref().unwrap_or_default(),
+            r.uid.as_deref().unwrap_or_default(),
+        )
+        .with_field_path(r.field_path.as_deref())
+        .with_resource_version(r.resource_version.as_deref())
+    }
+
+    /// The same reference to a part of the object (`spec.containers{nginx}`).
+    pub fn with_field_path(self, field_path: Option<&str>) -> ObjectRef {
+        self.rebuilt(field_path, self.resource_version())
+    }
+
+    pub fn with_resource_version(self, resource_version: Option<&str>) -> ObjectRef {
+        self.rebuilt(self.field_path(), resource_version)
+    }
+
+    fn rebuilt(&self, field_path: Option<&str>, resource_version: Option<&str>) -> ObjectRef {
+        let [ns, name, uid, _, _] = self.parts();
         ObjectRef {
-            kind: r.kind.unwrap_or_default().into(),
-            api_version: r.api_version.unwrap_or_default().into(),
-            namespace: r.namespace.unwrap_or_default(),
-            name: r.name.unwrap_or_default(),
-            uid: r.uid.unwrap_or_default(),
-            resource_version: r.resource_version,
-            field_path: r.field_path,
+            kind: self.kind.clone(),
+            api_version: self.api_version.clone(),
+            ..ObjectRef::default()
         }
+        .with_parts(
+            [
+                ns,
+                name,
+                uid,
+                field_path.unwrap_or(""),
+                resource_version.unwrap_or(""),
+            ],
+            field_path.is_some(),
+            resource_version.is_some(),
+        )
+    }
+
+    fn with_parts(mut self, parts: [&str; 5], has_fp: bool, has_rv: bool) -> ObjectRef {
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for (i, p) in parts.iter().enumerate() {
+            text.push_str(p);
+            if let Some(end) = self.ends.get_mut(i) {
+                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            }
+        }
+        self.text = text.into_boxed_str();
+        self.has_field_path = has_fp;
+        self.has_resource_version = has_rv;
+        self
+    }
+
+    fn parts(&self) -> [&str; 5] {
+        let mut out = [""; 5];
+        let mut start = 0;
+        for (i, part) in out.iter_mut().enumerate() {
+            let end = self.ends.get(i).map_or(self.text.len(), |&e| e as usize);
+            *part = &self.text[start..end];
+            start = end;
+        }
+        out
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.parts()[0]
+    }
+
+    pub fn name(&self) -> &str {
+        self.parts()[1]
+    }
+
+    pub fn uid(&self) -> &str {
+        self.parts()[2]
+    }
+
+    pub fn field_path(&self) -> Option<&str> {
+        self.has_field_path.then(|| self.parts()[3])
+    }
+
+    pub fn resource_version(&self) -> Option<&str> {
+        self.has_resource_version.then(|| self.parts()[4])
     }
 }
 
@@ -91,12 +183,12 @@ impl Record {
         Incoming {
             source_component: &self.source.component,
             source_host: self.source.host.as_deref().unwrap_or(""),
-            kind: &self.object.kind,
-            namespace: &self.object.namespace,
-            name: &self.object.name,
-            uid: &self.object.uid,
-            api_version: &self.object.api_version,
-            field_path: self.object.field_path.as_deref().unwrap_or(""),
+            kind: self.object.kind(),
+            namespace: self.object.namespace(),
+            name: self.object.name(),
+            uid: self.object.uid(),
+            api_version: self.object.api_version(),
+            field_path: self.object.field_path().unwrap_or(""),
             type_: self.type_(),
             reason: &self.reason,
             message: &self.message,
@@ -112,10 +204,9 @@ impl Record {
     }
 
     fn namespace(&self) -> &str {
-        if self.object.namespace.is_empty() {
-            "default"
-        } else {
-            &self.object.namespace
+        match self.object.namespace() {
+            "" => "default",
+            ns => ns,
         }
     }
 }
@@ -179,18 +270,18 @@ impl Recorder {
 /// The Event object of an observation.
 fn event_object(r: &Record, o: &Observation, now: SystemTime) -> Value {
     let mut involved = json!({
-        "kind": &*r.object.kind,
-        "apiVersion": &*r.object.api_version,
-        "name": r.object.name,
-        "uid": r.object.uid,
+        "kind": r.object.kind(),
+        "apiVersion": r.object.api_version(),
+        "name": r.object.name(),
+        "uid": r.object.uid(),
     });
-    if !r.object.namespace.is_empty() {
-        involved["namespace"] = json!(r.object.namespace);
+    if !r.object.namespace().is_empty() {
+        involved["namespace"] = json!(r.object.namespace());
     }
-    if let Some(rv) = &r.object.resource_version {
+    if let Some(rv) = r.object.resource_version() {
         involved["resourceVersion"] = json!(rv);
     }
-    if let Some(fp) = &r.object.field_path {
+    if let Some(fp) = r.object.field_path() {
         involved["fieldPath"] = json!(fp);
     }
     let mut source = json!({"component": &*r.source.component});
@@ -279,6 +370,27 @@ mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::Event;
 
+    #[test]
+    fn a_packed_reference_gives_back_each_part() {
+        let r = ObjectRef::pod("default", "web-0", "u-1");
+        assert_eq!(
+            (r.kind(), r.api_version(), r.namespace(), r.name(), r.uid()),
+            ("Pod", "v1", "default", "web-0", "u-1")
+        );
+        assert_eq!((r.field_path(), r.resource_version()), (None, None));
+        let r = r
+            .with_resource_version(Some("42"))
+            .with_field_path(Some("spec.containers{nginx}"));
+        assert_eq!(
+            (r.name(), r.field_path(), r.resource_version()),
+            ("web-0", Some("spec.containers{nginx}"), Some("42"))
+        );
+        // Present but empty is not absent.
+        let r = ObjectRef::new("Node", "v1", "", "n1", "n1").with_field_path(Some(""));
+        assert_eq!((r.namespace(), r.field_path()), ("", Some("")));
+        assert!(std::mem::size_of::<ObjectRef>() <= 88);
+    }
+
     /// A 10,000-pod rollout queues tens of thousands of events: each holds its message and
     /// pointers to what it shares (object, source), not copies of them.
     #[test]
@@ -293,10 +405,10 @@ mod tests {
     #[test]
     fn an_event_carries_its_source_involved_object_field_path_and_count() {
         let r = Record {
-            object: Arc::new(ObjectRef {
-                field_path: Some("spec.containers{nginx}".into()),
-                ..ObjectRef::pod("default", "web", "u1")
-            }),
+            object: Arc::new(
+                ObjectRef::pod("default", "web", "u1")
+                    .with_field_path(Some("spec.containers{nginx}")),
+            ),
             source: Source {
                 component: "kubelet".into(),
                 host: Some("kube-lite-worker".into()),

@@ -156,11 +156,11 @@ fn record(ctx: &NodeContext, spec: &PodSpecView, events: Vec<Event>) {
     let mut shared: Option<Arc<ObjectRef>> = None;
     for e in events {
         let object = match shared.take() {
-            Some(o) if o.field_path == e.field_path => o,
-            _ => Arc::new(ObjectRef {
-                field_path: e.field_path,
-                ..ObjectRef::pod(&spec.namespace, &spec.name, &spec.uid)
-            }),
+            Some(o) if o.field_path() == e.field_path.as_deref() => o,
+            _ => Arc::new(
+                ObjectRef::pod(&spec.namespace, &spec.name, &spec.uid)
+                    .with_field_path(e.field_path.as_deref()),
+            ),
         };
         ctx.recorder.record(
             shared.insert(object).clone(),

@@ -339,13 +339,7 @@ impl NodeManager {
 
     /// The events `kubectl describe node` shows after a kubelet starts.
     fn node_events(&self, name: &str, fresh: bool) {
-        let obj = ObjectRef {
-            kind: "Node".into(),
-            api_version: "v1".into(),
-            name: name.into(),
-            uid: name.into(),
-            ..ObjectRef::default()
-        };
+        let obj = ObjectRef::new("Node", "v1", "", name, name);
         let src = Source {
             component: "kubelet".into(),
             host: Some(name.into()),

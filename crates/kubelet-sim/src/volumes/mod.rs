@@ -325,14 +325,13 @@ impl Provisioner {
     }
 
     fn claim_ref(&self, claim: &PersistentVolumeClaim) -> ObjectRef {
-        ObjectRef {
-            kind: "PersistentVolumeClaim".into(),
-            api_version: "v1".into(),
-            namespace: claim.metadata.namespace.clone().unwrap_or_default(),
-            name: claim.metadata.name.clone().unwrap_or_default(),
-            uid: claim.metadata.uid.clone().unwrap_or_default(),
-            ..ObjectRef::default()
-        }
+        ObjectRef::new(
+            "PersistentVolumeClaim",
+            "v1",
+            claim.metadata.namespace.as_deref().unwrap_or_default(),
+            claim.metadata.name.as_deref().unwrap_or_default(),
+            claim.metadata.uid.as_deref().unwrap_or_default(),
+        )
     }
 
     async fn reclaim(&mut self, v: &PersistentVolume) {
