@@ -9,14 +9,16 @@
 //! (container log files, read as `pods/log` serves them), `runtime/` (the container runtime
 //! seam: simulated, process and fake), `images/` (references and the catalog), `scheduler/`
 //! (filters, scoring, messages), `services/` (EndpointSlices and Endpoints), `volumes/`
-//! (StorageClass and provisioner), `informer` (the shared pod watch), `events` (the event
-//! recorder), `network` (node and pod addresses), `backoff`, `time` (the clock seam).
+//! (StorageClass and provisioner), `informer` (the shared pod watch), `intern` (shared copies
+//! of common values), `events` (the event recorder), `network` (node and pod addresses),
+//! `backoff`, `time` (the clock seam).
 
 pub mod apidata;
 pub mod backoff;
 pub mod events;
 pub mod images;
 pub mod informer;
+pub mod intern;
 pub mod kubelet;
 pub mod lifecycle;
 pub mod log_rotation;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SmallMap(Box<[(Box<str>, Box<str>)]>);
 
 impl SmallMap {

@@ -2,7 +2,12 @@
 //! the control-plane node) and the EndpointSlice and Endpoints controllers, which keep each
 //! selector Service's slices (`<service>-xxxxx`) and Endpoints listing its pods. ClusterIPs and
 //! NodePorts themselves are allocated by the API server when the Service is created.
+//!
+//! Layout: `pods` (the controller's compact cache of every pod), `slices` (what a Service's
+//! slices and Endpoints should contain, computed with no I/O); this module owns the controller
+//! loop: the watches, the dirty Services and the writes.
 
+pub mod pods;
 pub mod slices;
 
 use crate::informer::PodEvent;
@@ -15,8 +20,9 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::Api;
+use pods::PodCache;
 use serde_json::{json, Value};
-use slices::{PodInfo, CONTROLLER, MANAGED_BY, SERVICE_NAME};
+use slices::{CONTROLLER, MANAGED_BY, SERVICE_NAME};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -125,7 +131,7 @@ struct Controller {
     client: kube::Client,
     clock: SimClock,
     services: HashMap<String, Service>,
-    pods: HashMap<String, PodInfo>,
+    pods: PodCache,
     slices: HashMap<String, Vec<SliceState>>,
     /// Endpoints subsets we last wrote per Service.
     endpoints: HashMap<String, Value>,
@@ -134,47 +140,42 @@ struct Controller {
     slices_listed: bool,
 }
 
-impl Controller {
-    /// Mark the Services of `ns` that select `labels`.
-    fn touch(&mut self, ns: &str, labels: &SmallMap) {
-        for (k, s) in &self.services {
-            if s.metadata.namespace.as_deref() != Some(ns) {
-                continue;
-            }
-            let Some(sel) = s
-                .spec
-                .as_ref()
-                .and_then(|s| s.selector.as_ref())
-                .filter(|s| !s.is_empty())
-            else {
-                continue;
-            };
-            if labels.matches(sel) {
-                self.dirty.insert(k.clone());
-            }
+/// Mark the Services of `ns` that select `labels`.
+fn touch(
+    services: &HashMap<String, Service>,
+    dirty: &mut HashSet<String>,
+    ns: &str,
+    labels: &SmallMap,
+) {
+    for (k, s) in services {
+        if s.metadata.namespace.as_deref() != Some(ns) {
+            continue;
+        }
+        let Some(sel) = s
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        if labels.matches(sel) {
+            dirty.insert(k.clone());
         }
     }
+}
 
+impl Controller {
     fn on_pod(&mut self, ev: PodEvent) {
+        let (services, dirty) = (&self.services, &mut self.dirty);
         match ev {
-            PodEvent::Applied(p) => {
-                let info = PodInfo::from_pod(&p);
-                let old = self.pods.get(&info.uid).cloned();
-                if old.as_ref() == Some(&info) {
-                    return;
-                }
-                if let Some(o) = &old {
-                    self.touch(&o.namespace.clone(), &o.labels.clone());
-                }
-                self.touch(&info.namespace.clone(), &info.labels.clone());
-                self.pods.insert(info.uid.clone(), info);
-            }
-            PodEvent::Deleted(p) => {
-                let uid = p.metadata.uid.clone().unwrap_or_default();
-                if let Some(o) = self.pods.remove(&uid) {
-                    self.touch(&o.namespace, &o.labels);
-                }
-            }
+            PodEvent::Applied(p) => self
+                .pods
+                .apply(&p, |ns, labels| touch(services, dirty, ns, labels)),
+            PodEvent::Deleted(p) => self.pods.remove(
+                p.metadata.uid.as_deref().unwrap_or_default(),
+                |ns, labels| touch(services, dirty, ns, labels),
+            ),
             PodEvent::Restarted | PodEvent::Synced => {}
         }
     }
@@ -264,7 +265,7 @@ impl Controller {
             return;
         }
         let now = rfc3339(self.clock.now());
-        let pods = slices::selected(&svc, self.pods.values());
+        let pods = slices::selected(&svc, self.pods.iter());
         let desired = slices::desired_slices(&svc, &pods);
         let (subsets, truncated) = slices::desired_subsets(&svc, &pods);
         drop(pods);
@@ -403,7 +404,7 @@ pub async fn run(
         client: client.clone(),
         clock,
         services: HashMap::new(),
-        pods: HashMap::new(),
+        pods: PodCache::default(),
         slices: HashMap::new(),
         endpoints: HashMap::new(),
         dirty: HashSet::new(),

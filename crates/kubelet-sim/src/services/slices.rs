@@ -4,8 +4,8 @@
 //! per slice (`maxEndpointsPerSlice`) and 1000 addresses in Endpoints (then
 //! `endpoints.kubernetes.io/over-capacity: truncated`).
 
-use crate::small_map::SmallMap;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use super::pods::PodInfo;
+use k8s_openapi::api::core::v1::Service;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -14,71 +14,6 @@ pub const CONTROLLER: &str = "endpointslice-controller.k8s.io";
 pub const SERVICE_NAME: &str = "kubernetes.io/service-name";
 pub const MAX_PER_SLICE: usize = 100;
 pub const MAX_ENDPOINTS_ADDRESSES: usize = 1000;
-
-/// A pod as the controller needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PodInfo {
-    pub name: String,
-    pub namespace: String,
-    pub uid: String,
-    pub labels: SmallMap,
-    pub ip: Option<String>,
-    pub node: Option<String>,
-    pub ready: bool,
-    pub terminating: bool,
-    pub terminal: bool,
-    pub hostname: Option<String>,
-    pub subdomain: Option<String>,
-    /// Named container ports: name → (port, protocol).
-    pub ports: BTreeMap<String, (i32, String)>,
-}
-
-impl PodInfo {
-    pub fn from_pod(p: &Pod) -> PodInfo {
-        // Borrowed, not cloned: this runs for every event of every pod.
-        let (spec, status) = (p.spec.as_ref(), p.status.as_ref());
-        PodInfo {
-            name: p.metadata.name.clone().unwrap_or_default(),
-            namespace: p.metadata.namespace.clone().unwrap_or_default(),
-            uid: p.metadata.uid.clone().unwrap_or_default(),
-            labels: p.metadata.labels.as_ref().into(),
-            ip: status
-                .and_then(|s| s.pod_ip.clone())
-                .filter(|i| !i.is_empty()),
-            node: spec
-                .and_then(|s| s.node_name.clone())
-                .filter(|n| !n.is_empty()),
-            ready: status
-                .and_then(|s| s.conditions.as_ref())
-                .into_iter()
-                .flatten()
-                .any(|c| c.type_ == "Ready" && c.status == "True"),
-            terminating: p.metadata.deletion_timestamp.is_some(),
-            terminal: matches!(
-                status.and_then(|s| s.phase.as_deref()),
-                Some("Succeeded") | Some("Failed")
-            ),
-            hostname: spec.and_then(|s| s.hostname.clone()),
-            subdomain: spec.and_then(|s| s.subdomain.clone()),
-            ports: spec
-                .into_iter()
-                .flat_map(|s| &s.containers)
-                .flat_map(|c| c.ports.iter().flatten())
-                .filter_map(|p| {
-                    p.name.clone().map(|n| {
-                        (
-                            n,
-                            (
-                                p.container_port,
-                                p.protocol.clone().unwrap_or_else(|| "TCP".into()),
-                            ),
-                        )
-                    })
-                })
-                .collect(),
-        }
-    }
-}
 
 /// A Service port resolved for one pod: (name, port, protocol, appProtocol).
 type Port = (Option<String>, i32, String, Option<String>);
@@ -97,8 +32,7 @@ fn resolve_ports(svc: &Service, pod: &PodInfo) -> Vec<Port> {
                     match name.parse::<i32>() {
                         Ok(n) => n,
                         Err(_) => pod
-                            .ports
-                            .get(name)
+                            .named_port(name)
                             .filter(|(_, proto)| *proto == protocol)
                             .map(|(n, _)| *n)?,
                     }
@@ -121,7 +55,7 @@ pub fn selected<'a>(svc: &Service, pods: impl Iterator<Item = &'a PodInfo>) -> V
     };
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let mut v: Vec<&PodInfo> = pods
-        .filter(|p| p.namespace == ns && !p.terminal && p.ip.is_some())
+        .filter(|p| *p.namespace == *ns && !p.terminal && p.ip.is_some())
         .filter(|p| p.labels.matches(&sel))
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -177,15 +111,15 @@ pub fn desired_slices(svc: &Service, pods: &[&PodInfo]) -> Vec<(Value, Value)> {
         let ports = resolve_ports(svc, p);
         let ready = p.ready || publish_not_ready(svc);
         let mut ep = json!({
-            "addresses": [p.ip.clone().unwrap_or_default()],
+            "addresses": [p.ip.as_deref().unwrap_or_default()],
             "conditions": {"ready": ready && !p.terminating, "serving": ready, "terminating": p.terminating},
-            "targetRef": {"kind": "Pod", "namespace": p.namespace, "name": p.name, "uid": p.uid},
+            "targetRef": {"kind": "Pod", "namespace": &*p.namespace, "name": p.name, "uid": p.uid},
         });
-        if let Some(n) = &p.node {
+        if let Some(n) = p.node.as_deref() {
             ep["nodeName"] = json!(n);
         }
-        if let (Some(h), Some(sd)) = (&p.hostname, &p.subdomain) {
-            if *sd == svc_name {
+        if let (Some(h), Some(sd)) = (p.hostname(), p.subdomain()) {
+            if sd == svc_name {
                 ep["hostname"] = json!(h);
             }
         }
@@ -223,12 +157,12 @@ pub fn desired_subsets(svc: &Service, pods: &[&PodInfo]) -> (Value, bool) {
         }
         total += 1;
         let ports = resolve_ports(svc, p);
-        let mut addr = json!({"ip": p.ip.clone().unwrap_or_default(), "targetRef": {"kind": "Pod", "namespace": p.namespace, "name": p.name, "uid": p.uid}});
-        if let Some(n) = &p.node {
+        let mut addr = json!({"ip": p.ip.as_deref().unwrap_or_default(), "targetRef": {"kind": "Pod", "namespace": &*p.namespace, "name": p.name, "uid": p.uid}});
+        if let Some(n) = p.node.as_deref() {
             addr["nodeName"] = json!(n);
         }
-        if let (Some(h), Some(sd)) = (&p.hostname, &p.subdomain) {
-            if Some(sd) == svc.metadata.name.as_ref() {
+        if let (Some(h), Some(sd)) = (p.hostname(), p.subdomain()) {
+            if svc.metadata.name.as_deref() == Some(sd) {
                 addr["hostname"] = json!(h);
             }
         }
@@ -269,6 +203,7 @@ pub fn desired_subsets(svc: &Service, pods: &[&PodInfo]) -> (Value, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::pods::Extra;
 
     fn svc(v: Value) -> Service {
         serde_json::from_value(v).unwrap()
@@ -278,16 +213,17 @@ mod tests {
         PodInfo {
             name: name.into(),
             namespace: "default".into(),
-            uid: format!("uid-{name}"),
-            labels: [("app", "web")].into(),
+            uid: format!("uid-{name}").into(),
+            labels: std::sync::Arc::new([("app", "web")].into()),
             ip: Some(ip.into()),
             node: Some("kube-lite-worker".into()),
             ready,
             terminating: false,
             terminal: false,
-            hostname: None,
-            subdomain: None,
-            ports: [("http".to_string(), (8080, "TCP".to_string()))].into(),
+            extra: Some(Box::new(Extra {
+                ports: [("http".to_string(), (8080, "TCP".to_string()))].into(),
+                ..Extra::default()
+            })),
         }
     }
 
@@ -349,7 +285,7 @@ mod tests {
         let pods = [pod("a", true, "10.244.1.2"), other, done, no_ip];
         let names: Vec<&str> = selected(&web(), pods.iter())
             .iter()
-            .map(|p| p.name.as_str())
+            .map(|p| &*p.name)
             .collect();
         assert_eq!(names, ["a"]);
         let no_selector =
@@ -388,8 +324,9 @@ mod tests {
             "spec": {"selector": {"app": "web"}, "clusterIP": "None", "ports": [{"port": 8080, "targetPort": 80, "protocol": "TCP"}]}}),
         );
         let mut p = pod("mysts-0", true, "10.244.1.2");
-        p.hostname = Some("mysts-0".into());
-        p.subdomain = Some("mysts".into());
+        let extra = p.extra.get_or_insert_with(Default::default);
+        extra.hostname = Some("mysts-0".into());
+        extra.subdomain = Some("mysts".into());
         let pods = [p];
         let sel = selected(&headless, pods.iter());
         let slices = desired_slices(&headless, &sel);
