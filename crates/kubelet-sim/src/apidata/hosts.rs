@@ -18,7 +18,7 @@ pub fn hosts_file(pod: &PodSpecView, ip: &str) -> String {
          fe00::1\tip6-allnodes\n\
          fe00::2\tip6-allrouters\n",
     );
-    let host = &pod.hostname;
+    let host = pod.hostname();
     match &pod.subdomain {
         Some(sub) => out.push_str(&format!(
             "{ip}\t{host}.{sub}.{}.svc.{CLUSTER_DOMAIN}\t{host}\n",

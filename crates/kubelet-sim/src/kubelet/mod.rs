@@ -36,6 +36,8 @@ pub struct NodeContext {
     pub source: Source,
     /// Bounds the API writes in flight across the process.
     pub writes: Arc<Semaphore>,
+    /// The parts of pods' specs that pods of one template share.
+    pub specs: crate::lifecycle::SpecInterner,
 }
 
 /// A message from the router to a node's kubelet.

@@ -4,6 +4,8 @@
 //! restartPolicy with the crash-loop back-off; a deleted pod's containers are stopped. One
 //! module per state; `status` turns the machine into the API's PodStatus (phase, conditions,
 //! container statuses). Time is an argument: tests step the machine at chosen instants.
+//! `spec` is what the machine reads of the pod, and `interner` shares most of it between the
+//! pods of one template on a node.
 //!
 //! Allowed container transitions:
 //! ```text
@@ -17,6 +19,7 @@ pub mod adopt;
 pub mod crash_loop_backoff;
 pub mod image_pull;
 pub mod image_pull_backoff;
+pub mod interner;
 pub mod killing;
 pub mod running;
 pub mod sandbox;
@@ -32,7 +35,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub use spec::{ContainerKind, ContainerSpec, PodSpecView, PullPolicy, RestartPolicy};
+pub use interner::SpecInterner;
+pub use spec::{ContainerKind, ContainerSpec, PodSpecView, PullPolicy, RestartPolicy, SharedSpec};
 
 /// An event the kubelet records about the pod (`involvedObject` is the pod; `field_path` names
 /// the container).
@@ -547,7 +551,7 @@ impl PodMachine {
     /// restarts that container.
     pub fn update(
         &mut self,
-        mut spec: PodSpecView,
+        spec: PodSpecView,
         deleting: bool,
         grace: Option<i64>,
         env: &mut Env<'_>,
@@ -561,7 +565,7 @@ impl PodMachine {
         }
         if self.deleting || self.stage == Stage::Terminal {
             self.spec = spec;
-            share_specs(&mut self.spec, &self.init, &self.containers);
+            share_specs(&self.spec, &mut self.init, &mut self.containers);
             return;
         }
         for (list, new_specs) in [
@@ -602,21 +606,26 @@ impl PodMachine {
                 }
             }
         }
-        share_specs(&mut spec, &self.init, &self.containers);
         self.spec = spec;
+        share_specs(&self.spec, &mut self.init, &mut self.containers);
     }
 }
 
-/// Point the pod's container definitions that equal a machine's at the machine's copy, so an
-/// update (every status echo brings one) does not leave the node holding two of each.
-fn share_specs(spec: &mut PodSpecView, init: &[ContainerMachine], containers: &[ContainerMachine]) {
+/// Point the machines whose definitions equal one of the pod's at the pod's copy, so an update
+/// (every status echo brings one) does not leave the node holding two of each (the pod's
+/// copies are the ones its template's other pods share).
+fn share_specs(
+    spec: &PodSpecView,
+    init: &mut [ContainerMachine],
+    containers: &mut [ContainerMachine],
+) {
     for (defs, machines) in [
-        (&mut spec.init_containers, init),
-        (&mut spec.containers, containers),
+        (&spec.init_containers, init),
+        (&spec.containers, containers),
     ] {
-        for d in defs.iter_mut() {
-            if let Some(m) = machines.iter().find(|m| m.spec == *d) {
-                *d = m.spec.clone();
+        for m in machines.iter_mut() {
+            if let Some(d) = defs.iter().find(|d| **d == m.spec) {
+                m.spec = d.clone();
             }
         }
     }

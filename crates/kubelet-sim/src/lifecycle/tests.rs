@@ -643,12 +643,11 @@ fn an_invalid_image_name_waits_with_invalid_image_name() {
 
 #[test]
 fn active_deadline_fails_the_pod_with_deadline_exceeded() {
-    let mut spec = pod(
-        "Always",
-        json!([{"name": "nginx", "image": "nginx"}]),
-        json!([]),
-    );
-    spec.active_deadline_seconds = Some(5);
+    let spec = pod_with(json!({
+        "restartPolicy": "Always",
+        "containers": [{"name": "nginx", "image": "nginx"}],
+        "activeDeadlineSeconds": 5,
+    }));
     let mut h = Harness::new(spec, sim(Timing::FAST), Timing::FAST);
     assert_eq!(h.at(0), Some(t(5000)));
     h.at(5000);

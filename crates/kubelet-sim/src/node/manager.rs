@@ -320,6 +320,7 @@ impl NodeManager {
                 host: Some(name.as_str().into()),
             },
             writes: self.writes.clone(),
+            specs: Default::default(),
         });
         let kubelet = tokio::spawn(kubelet::run(ctx, rx));
         let heartbeat = tokio::spawn(self.clone().heartbeat(name.clone(), uid, ip));

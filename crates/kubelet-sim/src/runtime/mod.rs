@@ -23,7 +23,7 @@ pub use process::ProcessRuntime;
 pub use simulated::SimulatedRuntime;
 
 /// One of a container's `volumeMounts`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Mount {
     pub volume: String,
     /// `mountPath`, inside the container.
@@ -45,7 +45,7 @@ impl Mount {
 }
 
 /// One file of a configMap, secret, downwardAPI or projected volume, relative to the volume.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VolumeFile {
     pub path: String,
     pub data: Vec<u8>,
@@ -54,7 +54,7 @@ pub struct VolumeFile {
 }
 
 /// Where a pod volume's files come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum VolumeSource {
     /// A directory of the pod's own, removed with the pod.
     EmptyDir,
@@ -71,7 +71,7 @@ pub enum VolumeSource {
 }
 
 /// One entry of `spec.volumes`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PodVolume {
     pub name: String,
     pub source: VolumeSource,
@@ -102,7 +102,7 @@ impl SandboxConfig {
             uid: pod.uid.clone(),
             name: pod.name.clone(),
             namespace: pod.namespace.clone(),
-            hostname: pod.hostname.clone(),
+            hostname: pod.hostname().to_string(),
             ip: ip.to_string(),
             volumes,
             hosts: crate::apidata::hosts::hosts_file(pod, ip),
@@ -131,7 +131,7 @@ pub struct ContainerConfig {
 }
 
 /// How a container's main process is connected (`stdin`, `stdinOnce`, `tty` of its spec).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct StdioSpec {
     /// Keep a pipe to the process's stdin open for `pods/attach`.
     pub stdin: bool,
