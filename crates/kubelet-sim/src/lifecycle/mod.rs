@@ -4,8 +4,8 @@
 //! restartPolicy with the crash-loop back-off; a deleted pod's containers are stopped. One
 //! module per state; `status` turns the machine into the API's PodStatus (phase, conditions,
 //! container statuses). Time is an argument: tests step the machine at chosen instants.
-//! `spec` is what the machine reads of the pod, and `interner` shares most of it between the
-//! pods of one template on a node.
+//! `spec` is what the machine reads of the pod; most of it is shared between the pods of one
+//! template on a node.
 //!
 //! Allowed container transitions:
 //! ```text
@@ -19,7 +19,6 @@ pub mod adopt;
 pub mod crash_loop_backoff;
 pub mod image_pull;
 pub mod image_pull_backoff;
-pub mod interner;
 pub mod killing;
 pub mod running;
 pub mod sandbox;
@@ -35,8 +34,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub use interner::SpecInterner;
-pub use spec::{ContainerKind, ContainerSpec, PodSpecView, PullPolicy, RestartPolicy, SharedSpec};
+pub use spec::{
+    ContainerKind, ContainerSpec, PodSpecView, PullPolicy, RestartPolicy, SharedSpec, SpecInterner,
+};
 
 /// An event the kubelet records about the pod (`involvedObject` is the pod; `field_path` names
 /// the container).

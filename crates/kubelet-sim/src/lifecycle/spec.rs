@@ -9,7 +9,7 @@
 //! replicas that is ~80 bytes inline and the uid and name on the heap a pod, where each pod
 //! held 360 bytes inline and ~530 on the heap.
 
-pub use super::interner::SpecInterner;
+use crate::intern::Interner;
 use crate::runtime::{PodVolume, VolumeSource};
 use crate::scheduler::resources::{parse_list, Resources};
 use crate::small_map::SmallMap;
@@ -17,7 +17,7 @@ use k8s_openapi::api::core::v1::{
     Container, EnvFromSource, EnvVar, HostAlias, Pod, PodSpec, Probe, Volume,
 };
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -382,6 +382,35 @@ impl PodSpecView {
             subdomain: spec.subdomain.clone().filter(|s| !s.is_empty()),
         };
         (view, shared)
+    }
+}
+
+/// A node's table of the `SharedSpec`s its pods hold (`crate::intern`), keyed by
+/// `SharedSpec::content_hash`. A worker interns its pod's spec when it starts and when the pod
+/// changes in a way its current spec does not match (`PodSpecView::from_pod_in` compares with
+/// it first), so a status echo costs an equality check, not a hash and this table's lock.
+#[derive(Default)]
+pub struct SpecInterner(Mutex<Interner<SharedSpec>>);
+
+impl SpecInterner {
+    /// The spec equal to `spec` some pod holds, or `spec`, made the one later equal ones get.
+    pub fn intern(&self, spec: SharedSpec) -> Arc<SharedSpec> {
+        let hash = spec.content_hash();
+        self.table().intern_hashed(hash, spec)
+    }
+
+    /// How many specs the table knows of, held or not yet forgotten.
+    pub fn entries(&self) -> usize {
+        self.table().entries()
+    }
+
+    /// How many of them some pod holds.
+    pub fn live(&self) -> usize {
+        self.table().live()
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, Interner<SharedSpec>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -5,8 +5,7 @@
 //! strings are `Box<str>` (no spare capacity); what many pods share (the namespace, the node
 //! name, the label set of their template) is an `Arc` from the cache's interners; what few pods
 //! have (hostname, subdomain, named container ports) sits behind one `Option<Box<Extra>>`.
-//! Every `PodInfo` that leaves the cache (removed, or replaced by a changed one) gives its
-//! shared parts back to the interners, which forget a value when its last pod is gone.
+//! The interners forget a value once no cached pod holds it.
 
 use crate::intern::Interner;
 use crate::small_map::SmallMap;
@@ -103,16 +102,13 @@ impl PodCache {
             changed(&old.0.namespace, &old.0.labels);
         }
         changed(&info.namespace, &info.labels);
-        if let Some(old) = self.pods.replace(ByUid(info)) {
-            self.release(old.0);
-        }
+        self.pods.replace(ByUid(info));
     }
 
     /// Forget the pod `uid`; `changed` gets the namespace and labels it had.
     pub fn remove(&mut self, uid: &str, changed: impl FnOnce(&str, &SmallMap)) {
         if let Some(old) = self.pods.take(uid) {
             changed(&old.0.namespace, &old.0.labels);
-            self.release(old.0);
         }
     }
 
@@ -174,21 +170,6 @@ impl PodCache {
             ),
         }
     }
-
-    /// Give a leaving pod's shared parts back to the interners.
-    fn release(&mut self, info: PodInfo) {
-        let PodInfo {
-            namespace,
-            labels,
-            node,
-            ..
-        } = info;
-        self.strings.release(namespace);
-        self.labels.release(labels);
-        if let Some(n) = node {
-            self.strings.release(n);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -242,14 +223,14 @@ mod tests {
         let mut c = PodCache::default();
         c.apply(&bench_pod(1, "worker-1", "5d"), |_, _| {});
         c.apply(&bench_pod(2, "worker-2", "5d"), |_, _| {});
-        assert_eq!((c.strings.len(), c.labels.len()), (3, 1));
+        assert_eq!((c.strings.live(), c.labels.live()), (3, 1));
         // A new template and node for pod 1: the old node is no one's any more.
         c.apply(&bench_pod(1, "worker-3", "7f"), |_, _| {});
-        assert_eq!((c.strings.len(), c.labels.len()), (3, 2));
+        assert_eq!((c.strings.live(), c.labels.live()), (3, 2));
         c.remove("uid-2", |_, _| {});
-        assert_eq!((c.strings.len(), c.labels.len()), (2, 1));
+        assert_eq!((c.strings.live(), c.labels.live()), (2, 1));
         c.remove("uid-1", |_, _| {});
-        assert!(c.strings.is_empty() && c.labels.is_empty());
+        assert_eq!((c.strings.live(), c.labels.live()), (0, 0));
     }
 
     #[test]
