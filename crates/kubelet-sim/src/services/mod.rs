@@ -151,12 +151,7 @@ fn touch(
         if s.metadata.namespace.as_deref() != Some(ns) {
             continue;
         }
-        let Some(sel) = s
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.as_ref())
-            .filter(|s| !s.is_empty())
-        else {
+        let Some(sel) = slices::selector_of(s) else {
             continue;
         };
         if labels.matches(sel) {

@@ -43,20 +43,23 @@ fn resolve_ports(svc: &Service, pod: &PodInfo) -> Vec<Port> {
         .collect()
 }
 
+/// A Service's selector, if it has a non-empty one (only those get endpoints).
+pub fn selector_of(svc: &Service) -> Option<&BTreeMap<String, String>> {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .filter(|s| !s.is_empty())
+}
+
 /// The pods a Service selects (none for a Service without a selector).
 pub fn selected<'a>(svc: &Service, pods: impl Iterator<Item = &'a PodInfo>) -> Vec<&'a PodInfo> {
-    let Some(sel) = svc
-        .spec
-        .as_ref()
-        .and_then(|s| s.selector.clone())
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(sel) = selector_of(svc) else {
         return Vec::new();
     };
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let mut v: Vec<&PodInfo> = pods
         .filter(|p| *p.namespace == *ns && !p.terminal && p.ip.is_some())
-        .filter(|p| p.labels.matches(&sel))
+        .filter(|p| p.labels.matches(sel))
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
     v
